@@ -1,0 +1,132 @@
+"""The bias-free conditional U-Net of App. C: past frames and a noisy frame in, an estimate of the clean frame out.
+
+Nothing in the network adds a constant (convolutions without bias, batch norm that only rescales, average pooling,
+transposed convolutions without bias), so in evaluation mode it is positively homogeneous of order 1:
+net(a*y, a*c) = a*net(y, c) for a > 0. That is what lets one network denoise at every noise level (Mohan et al. 2020)
+and makes it a locally linear, analysable map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from nextframe.errors import NextframeError
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    tau: int = 2  # past frames the network sees (0: a plain single-image denoiser)
+    channels: int = 1  # channels per frame (1: grayscale, 3: colour)
+    width: int = 64  # channels at the first scale, doubled at each coarser scale (App. C)
+    scales: int = 3  # spatial scales; frames must be divisible by 2**(scales-1)
+    noisy_input: bool = True  # False: the prediction-only variant, which sees the past frames alone
+
+    def __post_init__(self):
+        if self.tau < 0 or self.channels < 1 or self.width < 1 or self.scales < 1:
+            raise NextframeError(f"invalid network settings {self}; tau >= 0, channels, width and scales >= 1")
+        if not self.noisy_input and self.tau == 0:
+            raise NextframeError("a prediction-only network needs tau >= 1 past frames")
+
+    @property
+    def in_channels(self) -> int:
+        return self.channels * (self.tau + int(self.noisy_input))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class BiasFreeBatchNorm(nn.Module):
+    """Batch norm that only divides by the channel's standard deviation and multiplies by a learned gain.
+
+    No mean subtraction and no additive term: training divides by sqrt(var over (batch, H, W) + eps) and updates a
+    running standard deviation; evaluation divides by the running standard deviation.
+    """
+
+    def __init__(self, channels: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.gain = nn.Parameter(torch.ones(1, channels, 1, 1))
+        self.register_buffer("running_std", torch.ones(1, channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            std = torch.sqrt(x.var(dim=(0, 2, 3), keepdim=True, unbiased=False) + self.eps)
+            with torch.no_grad():
+                self.running_std.lerp_(std, self.momentum)
+        else:
+            std = self.running_std
+        return x * (self.gain / std)
+
+
+def conv_block(c_in: int, c_out: int) -> nn.Sequential:
+    """Two (3x3 convolution, bias-free batch norm, ReLU) stages: one block of the U-Net."""
+    layers = []
+    for a, b in ((c_in, c_out), (c_out, c_out)):
+        layers += [nn.Conv2d(a, b, 3, padding=1, bias=False), BiasFreeBatchNorm(b), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
+class ConditionalUNet(nn.Module):
+    """forward(noisy (B, C, H, W), context (B, tau*C, H, W)) -> clean estimate (B, C, H, W).
+
+    The prediction-only variant (config.noisy_input False) ignores `noisy`, so both fit the sampler's contract.
+    """
+
+    def __init__(self, config: UNetConfig = UNetConfig()):
+        super().__init__()
+        self.config = config
+        widths = [config.width * 2**s for s in range(config.scales)]
+        self.down = nn.ModuleList()
+        c_in = config.in_channels
+        for w in widths:
+            self.down.append(conv_block(c_in, w))
+            c_in = w
+        self.pool = nn.AvgPool2d(2)
+        self.upsample = nn.ModuleList(nn.ConvTranspose2d(w, w // 2, 2, stride=2, bias=False) for w in reversed(widths[1:]))
+        self.up = nn.ModuleList(conv_block(w, w // 2) for w in reversed(widths[1:]))  # input: upsampled + skip
+        self.out = nn.Conv2d(widths[0], config.channels, 3, padding=1, bias=False)
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+
+    def check_inputs(self, noisy: torch.Tensor | None, context: torch.Tensor) -> None:
+        cfg, multiple = self.config, 2 ** (self.config.scales - 1)
+        ref = noisy if cfg.noisy_input else context
+        if ref is None or ref.ndim != 4:
+            raise NextframeError(f"expected frames of shape (batch, channels, H, W), got {None if ref is None else tuple(ref.shape)}")
+        h, w = ref.shape[-2:]
+        if h % multiple or w % multiple:
+            raise NextframeError(
+                f"frames of {h}x{w} pixels do not fit a {cfg.scales}-scale U-Net; crop or pad them to multiples of {multiple}"
+            )
+        expected = cfg.tau * cfg.channels
+        if context.shape[1] != expected:
+            raise NextframeError(
+                f"context has {context.shape[1] // max(cfg.channels, 1)} frames of {cfg.channels} channel(s) "
+                f"({context.shape[1]} channels) but this model has tau={cfg.tau}; pass exactly {cfg.tau} past frames"
+            )
+        if cfg.noisy_input and noisy.shape[1] != cfg.channels:
+            raise NextframeError(f"noisy frame has {noisy.shape[1]} channels but the model takes {cfg.channels}")
+        if cfg.tau and (context.shape[0] != ref.shape[0] or context.shape[-2:] != ref.shape[-2:]):
+            raise NextframeError(f"context {tuple(context.shape)} and noisy frame {tuple(ref.shape)} differ in batch or size")
+
+    def forward(self, noisy: torch.Tensor | None, context: torch.Tensor) -> torch.Tensor:
+        self.check_inputs(noisy, context)
+        x = torch.cat([context, noisy], dim=1) if self.config.noisy_input else context
+        skips = []
+        for s, block in enumerate(self.down):
+            if s:
+                x = self.pool(x)
+            x = block(x)
+            skips.append(x)
+        skips.pop()
+        for upsample, block in zip(self.upsample, self.up):
+            x = block(torch.cat([upsample(x), skips.pop()], dim=1))
+        return self.out(x)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

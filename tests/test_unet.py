@@ -1,0 +1,75 @@
+"""The U-Net is bias-free (homogeneous of order 1 in evaluation mode) and refuses inputs it cannot take."""
+
+import pytest
+import torch
+
+from nextframe.errors import NextframeError
+from nextframe.networks import BiasFreeBatchNorm, ConditionalUNet, UNetConfig
+
+
+def trained_a_little(config: UNetConfig) -> ConditionalUNet:
+    """A few steps of training move the running statistics and gains away from their initial values."""
+    torch.manual_seed(0)
+    net = ConditionalUNet(config)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for _ in range(3):
+        noisy, context = torch.rand(8, config.channels, 16, 16), torch.rand(8, config.tau * config.channels, 16, 16)
+        loss = net(noisy, context).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net.eval()
+
+
+@pytest.mark.parametrize("config", [UNetConfig(tau=2, width=8), UNetConfig(tau=0, width=8), UNetConfig(tau=1, channels=3, width=8),
+                                    UNetConfig(tau=2, width=8, noisy_input=False)])
+def test_network_is_positively_homogeneous(config):
+    net = trained_a_little(config)
+    noisy = torch.rand(4, config.channels, 16, 16)
+    context = torch.rand(4, config.tau * config.channels, 16, 16)
+    with torch.no_grad():
+        out = net(noisy, context)
+        assert out.shape == (4, config.channels, 16, 16)
+        assert out.abs().max() > 1e-3
+        for a in (1e-3, 0.37, 5.0, 1e3):
+            torch.testing.assert_close(net(a * noisy, a * context), a * out, rtol=1e-4, atol=1e-5 * a)
+
+
+def test_no_bias_parameter_anywhere():
+    net = ConditionalUNet(UNetConfig(width=8))
+    for name, module in net.named_modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            assert module.bias is None, name
+        assert not isinstance(module, (torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm)), name
+    assert not any("bias" in name for name, _ in net.named_parameters())
+    assert any(isinstance(m, BiasFreeBatchNorm) for m in net.modules())
+
+
+def test_bias_free_batch_norm_rescales_without_centering():
+    bn = BiasFreeBatchNorm(3)
+    x = torch.randn(16, 3, 8, 8) * torch.tensor([1.0, 2.0, 4.0]).view(1, 3, 1, 1) + 5.0
+    y = bn(x)
+    std = torch.sqrt(x.var(dim=(0, 2, 3), unbiased=False) + 1e-5)
+    torch.testing.assert_close(y, x / std.view(1, 3, 1, 1))  # the mean of 5 survives: no subtraction
+    torch.testing.assert_close(bn.running_std.flatten(), 0.9 + 0.1 * std)
+    bn.eval()
+    torch.testing.assert_close(bn(x), x / bn.running_std)
+
+
+def test_prediction_only_ignores_the_noisy_frame():
+    net = trained_a_little(UNetConfig(tau=2, width=8, noisy_input=False))
+    context = torch.rand(2, 2, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(net(torch.rand(2, 1, 16, 16), context), net(None, context))
+
+
+def test_wrong_inputs_get_clear_errors():
+    net = ConditionalUNet(UNetConfig(tau=2, width=8)).eval()
+    with pytest.raises(NextframeError, match="multiples of 4"):
+        net(torch.rand(1, 1, 30, 32), torch.rand(1, 2, 30, 32))
+    with pytest.raises(NextframeError, match="tau=2; pass exactly 2 past frames"):
+        net(torch.rand(1, 1, 32, 32), torch.rand(1, 3, 32, 32))
+    with pytest.raises(NextframeError, match="channels"):
+        net(torch.rand(1, 3, 32, 32), torch.rand(1, 2, 32, 32))
+    with pytest.raises(NextframeError, match="prediction-only"):
+        UNetConfig(tau=0, noisy_input=False)
