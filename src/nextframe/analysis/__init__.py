@@ -1,0 +1,1 @@
+"""Analyses of trained denoisers and the analytic references they are checked against."""

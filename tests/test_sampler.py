@@ -1,0 +1,124 @@
+"""The sampler against exact denoisers: it finds the modes, in proportion, deterministically per seed."""
+
+import math
+
+import pytest
+import torch
+
+from nextframe import one_step, rollout, sample
+from nextframe.analysis.mixtures import GaussianMixtureDenoiser
+from nextframe.errors import NextframeError
+
+DIMS = 64  # pixels of the toy "frames": enough that the effective noise level is well estimated
+
+
+def constant_frames(values):
+    return torch.stack([torch.full((1, 1, DIMS), float(v)) for v in values])
+
+
+def empty_context(batch):
+    return torch.zeros(batch, 0, 1, DIMS)
+
+
+def test_mixture_denoiser_is_exact_for_one_point_mass():
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.3]))
+    noisy = torch.randn(5, 1, 1, DIMS)
+    torch.testing.assert_close(denoiser(noisy), torch.full_like(noisy, 0.3))
+
+
+def test_mixture_denoiser_matches_closed_form_for_one_gaussian():
+    """One Gaussian N(m, s^2 I) under a known-sigma prior (a grid of one point): x_hat = m + s^2/(s^2+sigma^2)(y - m)."""
+    m, s, sigma = 0.4, 0.2, 0.5
+    denoiser = GaussianMixtureDenoiser(constant_frames([m]), spreads=s, sigma_min=sigma, sigma_max=sigma, grid=1)
+    y = torch.randn(3, 1, 1, DIMS)
+    torch.testing.assert_close(denoiser(y), m + s**2 / (s**2 + sigma**2) * (y - m))
+
+
+def test_two_point_masses_each_chosen_about_half_the_time():
+    """App. B: two point masses; samples end on one of them, each about half of the time."""
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.25, 0.75]))
+    result = sample(denoiser, empty_context(400), seed=0)
+    index, rms = denoiser.nearest(result.frames)
+    assert set(result.status) == {"converged"}
+    assert rms.max() < 0.01  # every sample ends within sigma 0.01 of a mode
+    assert 0.4 < index.float().mean() < 0.6  # binomial sd at n=400 is 0.025
+    assert all(s[-1] <= 0.01 for s in result.sigmas)
+    assert all(len(s) == int(e) for s, e in zip(result.sigmas, result.evaluations))
+    assert 20 < result.evaluations.float().median() < 100
+
+
+def test_unbalanced_modes_are_chosen_in_proportion():
+    """Three modes weighted 0.6/0.3/0.1 are reached in proportion when sigma0 is large against their spacing (RMS 0.3,
+    2.4 in Euclidean norm here) and beta small; benchmarks/mixture_calibration.py measures the whole grid."""
+    weights = torch.tensor([0.6, 0.3, 0.1])
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.2, 0.5, 0.8]), weights)
+    result = sample(denoiser, empty_context(1500), seed=1, sigma0=4.0, beta=0.25)
+    index, rms = denoiser.nearest(result.frames)
+    freq = torch.bincount(index, minlength=3).float() / len(index)
+    assert rms.max() < 0.01
+    assert 0.5 * (freq - weights).abs().sum() < 0.06, freq
+    # With the paper's sigma0 = 1 and beta = 1, the mode nearest the initial mean (0.5) is heavily over-chosen.
+    biased = sample(denoiser, empty_context(1500), seed=1, sigma0=1.0, beta=1.0)
+    freq_biased = torch.bincount(denoiser.nearest(biased.frames)[0], minlength=3).float() / 1500
+    assert freq_biased[1] > 0.6
+
+
+def test_a_seeded_sample_is_the_same_whatever_its_batch():
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.2, 0.5, 0.8]))
+    alone = sample(denoiser, empty_context(1), seed=[42])
+    batch = sample(denoiser, empty_context(5), seed=[7, 8, 42, 9, 10])
+    torch.testing.assert_close(batch.frames[2], alone.frames[0], rtol=0, atol=0)
+    assert batch.sigmas[2] == alone.sigmas[0] and batch.evaluations[2] == alone.evaluations[0]
+    again = sample(denoiser, empty_context(5), seed=[7, 8, 42, 9, 10])
+    torch.testing.assert_close(again.frames, batch.frames, rtol=0, atol=0)
+    other = sample(denoiser, empty_context(5), seed=[1, 2, 3, 4, 5])
+    assert not torch.equal(other.frames, batch.frames)
+    assert sample(denoiser, empty_context(3), seed=4).frames.equal(sample(denoiser, empty_context(3), seed=[4, 5, 6]).frames)
+
+
+def test_beta_one_injects_no_noise_and_step_sizes_follow_the_schedule():
+    """With beta = 1 and the exact denoiser of a point mass at 0, y_k = (1 - h_k) y_{k-1}: sigma shrinks by 1 - h_k."""
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.0]))
+    result = sample(denoiser, empty_context(1), beta=1.0, h0=0.1, mean=0.0, sigma0=1.0, seed=0, final="noisy")
+    s = result.sigmas[0]
+    for k in range(2, len(s) + 1):
+        h = 0.1 * (k - 1) / (1 + 0.1 * (k - 2))
+        assert s[k - 1] == pytest.approx((1 - h) * s[k - 2], rel=1e-6)
+    assert s[-1] <= 0.01 < s[-2]
+
+
+def test_max_steps_caps_the_work_and_diverging_samples_stop():
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.25, 0.75]))
+    capped = sample(denoiser, empty_context(3), max_steps=5, seed=0)
+    assert capped.status == ["max_steps"] * 3 and capped.evaluations.tolist() == [6, 6, 6]  # 5 steps + final denoise
+    exploding = lambda y, c: 3.0 * y  # noqa: E731  a "denoiser" whose residual grows
+    result = sample(exploding, empty_context(2), seed=0, max_steps=50)
+    assert result.status == ["diverged", "diverged"]
+
+
+def test_one_step_estimate_is_the_posterior_mean():
+    """From nearly uninformative noise the estimate of two equal point masses is close to their average."""
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.25, 0.75]))
+    estimate = one_step(denoiser, empty_context(200), seed=0, sigma0=20.0)
+    assert abs(estimate.mean().item() - 0.5) < 0.03
+    assert (estimate - estimate.mean(dim=-1, keepdim=True)).abs().max() < 1e-6  # an average of constants is constant
+
+
+def test_rollout_shifts_its_context():
+    """With a denoiser that returns the sum of the context frames, a rollout follows a Fibonacci recursion."""
+    add = lambda y, c: c[:, :1] + c[:, 1:2]  # noqa: E731
+    frames = torch.tensor([1e-3, 2e-3]).view(1, 2, 1, 1, 1).expand(2, 2, 1, 1, 4)
+    out, results = rollout(add, frames, 5, tau=2, method="one_step", clamp=False)
+    torch.testing.assert_close(out[0, :, 0, 0, 0], torch.tensor([3e-3, 5e-3, 8e-3, 13e-3, 21e-3]))
+    out, results = rollout(add, frames, 3, tau=2, clamp=False)
+    assert len(results) == 3 and math.isclose(out[0, 0, 0, 0, 0].item(), 3e-3, rel_tol=1e-6)
+    with pytest.raises(NextframeError, match="tau=3"):
+        rollout(add, frames, 1, tau=3)
+
+
+def test_bad_settings_are_refused():
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.5]))
+    with pytest.raises(NextframeError, match="beta"):
+        sample(denoiser, empty_context(1), beta=0.0)
+    with pytest.raises(NextframeError, match="seeds"):
+        sample(denoiser, empty_context(2), seed=[1])
