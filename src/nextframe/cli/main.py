@@ -1,0 +1,178 @@
+"""The `nextframe` command: data, train, sample and demo. Bad input ends in one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from nextframe.errors import NextframeError
+
+
+def add_data(sub) -> None:
+    data = sub.add_parser("data", help="make datasets").add_subparsers(dest="dataset", required=True)
+    leaves = data.add_parser("leaves", help="generate the Moving Leaves dataset (App. D)")
+    leaves.add_argument("--out", required=True, help="dataset folder to create")
+    leaves.add_argument("--n", type=int, default=100_000, help="sequences, split 9:1 into train and test (default 100000)")
+    leaves.add_argument("--seed", type=int, default=0)
+    leaves.add_argument("--frames", type=int, default=11)
+    leaves.add_argument("--size", type=int, default=32)
+    leaves.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    leaves.set_defaults(run=run_data_leaves)
+
+
+def run_data_leaves(args) -> None:
+    from nextframe.data.leaves import LeavesConfig, write_leaves
+
+    if args.frames < 2 or args.size < 16:
+        raise NextframeError(f"--frames {args.frames} --size {args.size}: need at least 2 frames of at least 16 pixels")
+    out = write_leaves(args.out, n=args.n, seed=args.seed, cfg=LeavesConfig(frames=args.frames, size=args.size), overwrite=args.overwrite)
+    print(f"wrote {args.n} sequences to {out}")
+
+
+def add_train(sub) -> None:
+    from nextframe.training.config import TrainConfig
+
+    d = TrainConfig()
+    p = sub.add_parser("train", help="train a blind conditional denoiser (App. E); resumes from --out's checkpoint")
+    p.add_argument("--data", required=True, help="dataset folder (from `nextframe data ...`)")
+    p.add_argument("--out", default=d.out, help=f"run folder (default {d.out})")
+    p.add_argument("--tau", type=int, default=d.tau, help=f"past frames (default {d.tau}; 0: single-image denoiser)")
+    p.add_argument("--width", type=int, default=d.width, help=f"channels at the first scale (default {d.width})")
+    p.add_argument("--prediction-only", action="store_true", help="train the variant that sees only the past frames")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--examples-per-epoch", type=int, default=d.examples_per_epoch, help="0: every training window")
+    p.add_argument("--heldout-examples", type=int, default=d.heldout_examples)
+    p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="stop after this much training time (0: none)")
+    p.add_argument("--max-steps", type=int, default=d.max_steps, help="stop after this many optimiser steps (0: none)")
+    p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out and start over")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run_train)
+
+
+def run_train(args) -> None:
+    from nextframe.training.config import TrainConfig
+    from nextframe.training.trainer import train
+
+    for name in ("batch_size", "epochs"):
+        if getattr(args, name) < 1:
+            raise NextframeError(f"--{name.replace('_', '-')} must be at least 1")
+    config = TrainConfig(
+        data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
+        batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
+        heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
+        seed=args.seed, device=args.device, progress=not args.no_progress,
+    )
+    summary = train(config, fresh=args.fresh)
+    print(f"{summary['stopped']}: {summary['steps']} steps, {summary['examples']} examples, {summary['minutes']:.1f} min; weights in {Path(args.out) / 'model.safetensors'}")
+
+
+def add_sample(sub) -> None:
+    p = sub.add_parser("sample", help="sample probable next frames given past frames")
+    p.add_argument("--model", required=True, help="weights (.safetensors) or checkpoint (.pt) from `nextframe train`")
+    p.add_argument("--context", required=True, nargs="+", help="past frames: one .npy, GIF or video file, or one image per frame")
+    p.add_argument("--out", required=True, help="folder for samples.npy, one_step.npy, samples.png, samples.gif, summary.json")
+    p.add_argument("--take-last", action="store_true", help="use the last tau frames of a longer context")
+    p.add_argument("--samples", type=int, default=8, help="samples per context (default 8)")
+    p.add_argument("--frames", type=int, default=1, help="future frames to generate recursively (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
+    p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--h0", type=float, default=0.01)
+    p.add_argument("--sigma0", type=float, default=1.0)
+    p.add_argument("--sigma-stop", type=float, default=0.01)
+    p.add_argument("--max-steps", type=int, default=1000)
+    p.add_argument("--scale", type=int, default=4, help="enlargement of the PNG and GIF (default 4)")
+    p.set_defaults(run=run_sample)
+
+
+def run_sample(args) -> None:
+    import numpy as np
+    import torch
+
+    from nextframe.data.frames_io import read_frames, write_gif, write_grid, write_npy
+    from nextframe.sampling import rollout
+    from nextframe.training.checkpoint import load_model
+
+    if args.samples < 1 or args.frames < 1:
+        raise NextframeError("--samples and --frames must be at least 1")
+    model = load_model(args.model)
+    cfg = model.config
+    frames = read_frames(args.context, channels=cfg.channels)
+    if len(frames) != cfg.tau:
+        if not (args.take_last and len(frames) > cfg.tau):
+            raise NextframeError(f"got {len(frames)} context frames but the model has tau={cfg.tau}; pass exactly {cfg.tau} frames, or add --take-last")
+        frames = frames[len(frames) - cfg.tau :]
+    if cfg.tau == 0:
+        raise NextframeError("this model has tau=0 (no context); it denoises single images and predicts nothing")
+    model.check_inputs(torch.zeros(1, cfg.channels, *frames.shape[-2:]), torch.zeros(1, cfg.tau * cfg.channels, *frames.shape[-2:]))
+    context = torch.from_numpy(frames)[None].repeat(args.samples, 1, 1, 1, 1)
+    knobs = dict(beta=args.beta, h0=args.h0, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps)
+    sampled, results = rollout(model, context, args.frames, tau=cfg.tau, seed=args.seed, **knobs)
+    estimate, _ = rollout(model, context[:1], args.frames, tau=cfg.tau, method="one_step", seed=args.seed, sigma0=args.sigma0)
+    sampled, estimate = sampled.numpy(), estimate.numpy()
+    rows = np.concatenate([np.repeat(frames[None], args.samples + 1, 0), np.concatenate([estimate, sampled])], axis=1)
+    summary = {
+        "model": str(args.model), "context": [str(c) for c in args.context], "tau": cfg.tau, "samples": args.samples,
+        "frames": args.frames, "seeds": [args.seed + i for i in range(args.samples)], **knobs,
+        "evaluations_per_frame": [r.evaluations.tolist() for r in results],
+        "status": [r.status for r in results],
+        "png": "row 1: context then one-step estimate; rows 2+: context then a sample per row",
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:  # write everything aside, then move it in: a failure leaves no partial output
+        write_npy(tmp / "samples.npy", sampled.astype(np.float32))
+        write_npy(tmp / "one_step.npy", estimate[0].astype(np.float32))
+        write_grid(tmp / "samples.png", rows, scale=args.scale)
+        write_gif(tmp / "samples.gif", rows.transpose(1, 0, 2, 3, 4), scale=args.scale)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+        out.mkdir(exist_ok=True)
+        for file in tmp.iterdir():
+            file.replace(out / file.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    evals = [e for r in results for e in r.evaluations.tolist()]
+    print(f"wrote {args.samples} samples of {args.frames} frame(s) to {out} (median {np.median(evals):.0f} network evaluations per frame)")
+
+
+def add_demo(sub) -> None:
+    p = sub.add_parser("demo", help="the main job: show the method working on Moving Leaves, nothing to download")
+    p.add_argument("--out", default="nextframe-demo", help="folder for the data, model, figures and report.md")
+    p.add_argument("--minutes", type=float, default=3.0, help="CPU minutes to train the demo model (default 3)")
+    p.add_argument("--samples", type=int, default=16, help="samples on each probe (default 16)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=lambda args: __import__("nextframe.cli.demo", fromlist=["run_demo"]).run_demo(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (add_data, add_train, add_sample, add_demo):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except NextframeError as err:
+        print(f"nextframe: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nextframe: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

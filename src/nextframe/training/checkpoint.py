@@ -1,0 +1,82 @@
+"""Model files: full training checkpoints (torch) and inference weights (safetensors with the config as JSON).
+
+Both are written to a temporary file and renamed, so an interrupted save never leaves a broken file behind.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from nextframe.data.frames_io import atomic_path
+from nextframe.errors import NextframeError
+from nextframe.networks.unet import ConditionalUNet, UNetConfig
+
+WEIGHTS_FORMAT = "nextframe-unet/1"
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise NextframeError(f"checkpoint {path} does not exist; check the path")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises several types for a truncated or foreign file
+        raise NextframeError(f"checkpoint {path} is corrupt or not a nextframe checkpoint ({err.__class__.__name__}); delete it or pass --fresh") from None
+    if not isinstance(state, dict) or "model" not in state or "unet" not in state:
+        raise NextframeError(f"{path} is not a nextframe training checkpoint; pass a file written by `nextframe train`")
+    return state
+
+
+def save_weights(path: str | Path, model: ConditionalUNet, extra: dict | None = None) -> None:
+    """Inference weights as safetensors; the network config (and `extra`, e.g. the training config) as metadata."""
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    metadata = {"format": WEIGHTS_FORMAT, "unet": json.dumps(model.config.to_dict())}
+    metadata.update({k: json.dumps(v) for k, v in (extra or {}).items()})
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The metadata of a weights file, JSON fields decoded."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        meta = fh.metadata() or {}
+    return {k: (v if k == "format" else json.loads(v)) for k, v in meta.items()}
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> ConditionalUNet:
+    """A network in evaluation mode from a `.safetensors` weights file or a training checkpoint `.pt`."""
+    path = Path(path)
+    if not path.is_file():
+        raise NextframeError(f"model file {path} does not exist; pass a .safetensors or checkpoint.pt written by `nextframe train`")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            meta = read_metadata(path)
+            tensors = load_file(str(path))
+        except Exception as err:
+            raise NextframeError(f"model file {path} is corrupt or not safetensors ({err.__class__.__name__}); train or download it again") from None
+        if meta.get("format") != WEIGHTS_FORMAT:
+            raise NextframeError(f"{path} is not a nextframe U-Net (format {meta.get('format')!r}); pass weights written by `nextframe train`")
+        config, state = UNetConfig(**meta["unet"]), tensors
+    else:
+        checkpoint = load_checkpoint(path)
+        config, state = UNetConfig(**checkpoint["unet"]), checkpoint["model"]
+    model = ConditionalUNet(config)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        raise NextframeError(f"{path} does not match the network its config describes ({str(err).splitlines()[0]}); the file is damaged") from None
+    return model.to(device).eval()

@@ -1,0 +1,50 @@
+"""Training settings: one dataclass, saved as JSON in every checkpoint and beside every set of weights."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+
+from nextframe.errors import NextframeError
+
+# Settings that define the model or its data: a checkpoint cannot be resumed under different values.
+MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "batch_size")
+
+
+@dataclass
+class TrainConfig:
+    data: str = ""  # dataset folder (see nextframe.data.store)
+    out: str = "runs/nextframe"  # folder for checkpoint.pt, model.safetensors, log.csv
+    tau: int = 2  # past frames the network sees
+    width: int = 64  # channels at the first scale (App. C: 64)
+    scales: int = 3
+    noisy_input: bool = True  # False: train the prediction-only variant
+    batch_size: int = 16  # per process (App. E: 4)
+    lr: float = 3e-4  # Adam learning rate (App. E)
+    plateau_patience: int = 2  # epochs without held-out improvement before the learning rate is halved
+    sigma_max: float = 1.0  # noise std sigma = sigma_max * u^2, u ~ U[0, 1] (App. E)
+    epochs: int = 1000  # App. E trains 1000 epochs; max_minutes usually stops first on a CPU
+    examples_per_epoch: int = 0  # windows per epoch (0: every training window once)
+    heldout_examples: int = 1024  # held-out windows from the test split, with fixed noise, scored after each epoch
+    max_minutes: float = 0.0  # stop after this much training time in all, across resumes (0: no limit)
+    max_steps: int = 0  # stop after this many optimiser steps in all, across resumes (0: no limit)
+    checkpoint_minutes: float = 2.0  # save the full training state at least this often
+    seed: int = 0
+    device: str = "auto"  # "auto": cuda if available, else cpu
+    progress: bool = True
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @staticmethod
+    def from_dict(values: dict) -> "TrainConfig":
+        known = {f.name for f in fields(TrainConfig)}
+        return TrainConfig(**{k: v for k, v in values.items() if k in known})
+
+    def check_resumable(self, saved: "TrainConfig", where: str) -> None:
+        for name in MODEL_FIELDS:
+            if getattr(self, name) != getattr(saved, name):
+                raise NextframeError(
+                    f"{where} was trained with {name}={getattr(saved, name)!r}, not {getattr(self, name)!r}; "
+                    "use another --out, or --fresh to start over"
+                )

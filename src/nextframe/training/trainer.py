@@ -1,0 +1,263 @@
+"""The training loop: blind denoising on windows of tau+1 frames, with resumable checkpoints, under torchrun or not.
+
+Everything random is derived from (seed, epoch, step, rank), so a resumed run takes exactly the batches and the noise
+that an uninterrupted one would have. Under `torchrun` each process takes every world-th window of the epoch's
+permutation and DDP averages the gradients (gloo on the CPU, NCCL on GPUs); only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import random
+import signal
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from nextframe.data.store import ClipDataset, Windows
+from nextframe.errors import NextframeError
+from nextframe.networks.unet import ConditionalUNet, UNetConfig
+from nextframe.training.checkpoint import load_checkpoint, save_checkpoint, save_weights
+from nextframe.training.config import TrainConfig
+from nextframe.training.loss import BlindDenoisingLoss
+
+LOG_FIELDS = ["epoch", "step", "examples", "train_loss", "heldout_loss", "lr", "minutes", "complete"]
+
+
+def batch_generator(seed: int, *keys: int) -> torch.Generator:
+    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0]))
+
+
+class Distributed:
+    """Rank, world size and device, from torchrun's environment or a single process."""
+
+    def __init__(self, device: str):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        use_cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
+        self.device = torch.device(f"cuda:{local}" if use_cuda and device in ("auto", "cuda") else (device if device != "auto" else "cpu"))
+        if self.world > 1 and not dist.is_initialized():
+            if use_cuda:
+                torch.cuda.set_device(self.device)
+            dist.init_process_group("nccl" if use_cuda else "gloo")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def mean(self, value: float) -> float:
+        if self.world == 1:
+            return value
+        t = torch.tensor([value], dtype=torch.float64, device=self.device if self.device.type == "cuda" else "cpu")
+        dist.all_reduce(t)
+        return float(t.item()) / self.world
+
+    def close(self):
+        if self.world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+class StopFlag:
+    """Turns SIGINT/SIGTERM into a flag checked between steps, so the state saved on the way out is consistent."""
+
+    def __init__(self):
+        self.raised = False
+        self.previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def heldout_loss(model, windows: Windows, indices: np.ndarray, loss: BlindDenoisingLoss, seed: int, device, batch: int = 256) -> float:
+    """Mean loss on fixed held-out windows with fixed noise, comparable across epochs."""
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for b, start in enumerate(range(0, len(indices), batch)):
+            context, clean = windows.batch(indices[start : start + batch])
+            value = loss(model, context.to(device), clean.to(device), batch_generator(seed, 10**6, b))
+            total += float(value) * len(clean)
+    model.train()
+    return total / max(len(indices), 1)
+
+
+def train(config: TrainConfig, fresh: bool = False) -> dict:
+    """Train (or resume) according to `config`; returns a summary of the run."""
+    dataset = ClipDataset.open(config.data)
+    clips = dataset.clips("train")
+    windows = Windows(clips, config.tau)
+    test_windows = Windows(dataset.clips("test"), config.tau)
+    if len(windows) == 0 or len(test_windows) == 0:
+        raise NextframeError(f"{config.data} has an empty train or test split; generate more clips")
+    frames, channels, height, width = clips.shape[1:]
+    unet = UNetConfig(tau=config.tau, channels=channels, width=config.width, scales=config.scales, noisy_input=config.noisy_input)
+    multiple = 2 ** (unet.scales - 1)
+    if height % multiple or width % multiple:
+        raise NextframeError(f"{config.data} holds {height}x{width} frames, which a {unet.scales}-scale U-Net cannot take; use multiples of {multiple}")
+
+    ddp = Distributed(config.device)
+    out = Path(config.out)
+    checkpoint_path = out / "checkpoint.pt"
+    torch.manual_seed(config.seed)
+    model = ConditionalUNet(unet).to(ddp.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=config.plateau_patience)
+    state = {"epoch": 0, "step_in_epoch": 0, "step": 0, "examples": 0, "seconds": 0.0, "log": [], "epoch_loss": [0.0, 0]}
+
+    if checkpoint_path.exists() and not fresh:
+        saved = load_checkpoint(checkpoint_path)
+        config.check_resumable(TrainConfig.from_dict(saved["config"]), str(checkpoint_path))
+        if saved["unet"] != unet.to_dict():
+            raise NextframeError(f"{checkpoint_path} holds a network for different data ({saved['unet']}); use another --out or --fresh")
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        state.update(saved["progress"])
+        torch.set_rng_state(saved["rng"]["torch"])
+        np.random.set_state(saved["rng"]["numpy"])
+        random.setstate(saved["rng"]["python"])
+        if ddp.main:
+            print(f"resuming from {checkpoint_path}: epoch {state['epoch']}, step {state['step']}, {state['seconds'] / 60:.1f} min trained")
+    if ddp.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(config.to_json())
+
+    net = torch.nn.parallel.DistributedDataParallel(model) if ddp.world > 1 else model
+    loss_fn = BlindDenoisingLoss(config.sigma_max)
+    heldout = np.random.default_rng([config.seed, 7]).permutation(len(test_windows))[: config.heldout_examples]
+    heldout = heldout[ddp.rank :: ddp.world]
+    per_epoch = config.examples_per_epoch or len(windows)
+    steps_per_epoch = math.ceil(math.ceil(per_epoch / ddp.world) / config.batch_size)
+    writer = _tensorboard(out) if ddp.main else None
+
+    def save(complete: bool):
+        if not ddp.main:
+            return
+        progress = {k: state[k] for k in ("epoch", "step_in_epoch", "step", "examples", "seconds", "log", "epoch_loss")}
+        rng = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+        save_checkpoint(
+            checkpoint_path,
+            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "unet": unet.to_dict(), "config": asdict(config), "progress": progress, "rng": rng, "complete": complete},
+        )
+        save_weights(out / "model.safetensors", model, {"train": asdict(config), "steps": state["step"], "examples": state["examples"]})
+        _write_log(out / "log.csv", state["log"])
+
+    def end_epoch(complete: bool):
+        train_loss = ddp.mean(state["epoch_loss"][0] / max(state["epoch_loss"][1], 1))
+        held = ddp.mean(heldout_loss(model, test_windows, heldout, loss_fn, config.seed, ddp.device))
+        if complete:
+            scheduler.step(held)
+        row = {"epoch": state["epoch"] + 1, "step": state["step"], "examples": state["examples"], "train_loss": train_loss,
+               "heldout_loss": held, "lr": optimizer.param_groups[0]["lr"], "minutes": state["seconds"] / 60, "complete": int(complete)}
+        state["log"].append(row)
+        if writer is not None:
+            for key in ("train_loss", "heldout_loss", "lr"):
+                writer.add_scalar(key, row[key], state["examples"])
+        if ddp.main:
+            print(f"epoch {row['epoch']}: train {train_loss:.5f}, held-out {held:.5f}, lr {row['lr']:.2g}, {row['minutes']:.1f} min")
+
+    limit = config.max_minutes * 60 if config.max_minutes > 0 else math.inf
+
+    def out_of_budget() -> bool:
+        return state["seconds"] >= limit or bool(config.max_steps and state["step"] >= config.max_steps)
+
+    stopped = None
+    last_save = time.monotonic()
+    net.train()
+    with StopFlag() as stop:
+        while state["epoch"] < config.epochs and stopped is None and not out_of_budget():
+            order = np.random.default_rng([config.seed, state["epoch"]]).permutation(len(windows))[:per_epoch]
+            local = order[ddp.rank :: ddp.world]
+            bar = _bar(ddp.main and config.progress, steps_per_epoch, state)
+            while state["step_in_epoch"] < steps_per_epoch:
+                tick = time.monotonic()
+                start = state["step_in_epoch"] * config.batch_size
+                context, clean = windows.batch(local[start : start + config.batch_size])
+                g = batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank)
+                loss = loss_fn(net, context.to(ddp.device), clean.to(ddp.device), g)
+                if not torch.isfinite(loss):
+                    raise NextframeError(f"the loss became {float(loss)} at step {state['step']}; lower --lr or check the data")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                state["step_in_epoch"] += 1
+                state["step"] += 1
+                state["examples"] += len(clean) * ddp.world
+                state["epoch_loss"][0] += loss.item() * len(clean)
+                state["epoch_loss"][1] += len(clean)
+                state["seconds"] += time.monotonic() - tick
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+                flags = torch.tensor([float(stop.raised), float(out_of_budget())])
+                if ddp.world > 1:  # every rank must stop at the same step
+                    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+                if flags[0]:
+                    stopped = "interrupted"
+                elif flags[1]:
+                    stopped = "budget"
+                if stopped:
+                    break
+                if time.monotonic() - last_save > config.checkpoint_minutes * 60:
+                    save(False)
+                    last_save = time.monotonic()
+            bar.close()
+            complete = state["step_in_epoch"] >= steps_per_epoch
+            if stopped != "interrupted" and (complete or state["epoch_loss"][1]):
+                end_epoch(complete)
+            if complete:
+                state["epoch"] += 1
+                state["step_in_epoch"] = 0
+                state["epoch_loss"] = [0.0, 0]
+            save(state["epoch"] >= config.epochs)
+            last_save = time.monotonic()
+    if writer is not None:
+        writer.close()
+    ddp.close()
+    if ddp.main and stopped == "interrupted":
+        print(f"interrupted: state saved in {checkpoint_path}; run the same command to resume")
+    return {"stopped": stopped or ("budget" if out_of_budget() else "epochs"), "steps": state["step"], "examples": state["examples"], "minutes": state["seconds"] / 60,
+            "log": state["log"], "out": str(out)}
+
+
+def _bar(enabled: bool, total: int, state: dict):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=state["step_in_epoch"], desc=f"epoch {state['epoch'] + 1}", unit="step", disable=not enabled, leave=False)
+
+
+def _write_log(path: Path, rows: list[dict]) -> None:
+    from nextframe.data.frames_io import atomic_path
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=LOG_FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _tensorboard(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional: pip install nextframe[tensorboard]
+        return None
+    return SummaryWriter(str(out / "tensorboard"))

@@ -1,0 +1,138 @@
+"""The command line: outputs from every input format, and a one-line error with no partial output for bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nextframe.cli.main import main
+from nextframe.data.leaves import generate_arrays, write_leaves
+from nextframe.training.config import TrainConfig
+from nextframe.training.trainer import train
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    data = write_leaves(root / "data", n=40, progress=False)
+    train(TrainConfig(data=str(data), out=str(root / "run"), width=4, batch_size=8, max_steps=2, examples_per_epoch=16, heldout_examples=8, progress=False))
+    return root / "run" / "model.safetensors"
+
+
+@pytest.fixture(scope="module")
+def clip():
+    frames, _ = generate_arrays(1, seed=9)
+    return frames[0, :, 0]  # (11, 32, 32) uint8
+
+
+def run(args, capsys):
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def fast(out):
+    return ["--out", out, "--samples", "2", "--max-steps", "3"]
+
+
+def test_sample_from_npy_writes_every_output(model_path, clip, tmp_path, capsys):
+    np.save(tmp_path / "ctx.npy", clip[:2])
+    code, out, err = run(["sample", "--model", model_path, "--context", tmp_path / "ctx.npy", *fast(tmp_path / "o"), "--frames", "2"], capsys)
+    assert code == 0, err
+    samples = np.load(tmp_path / "o" / "samples.npy")
+    assert samples.shape == (2, 2, 1, 32, 32) and samples.dtype == np.float32
+    assert np.load(tmp_path / "o" / "one_step.npy").shape == (2, 1, 32, 32)
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["seeds"] == [0, 1] and len(summary["evaluations_per_frame"]) == 2
+    for name in ("samples.png", "samples.gif"):
+        assert (tmp_path / "o" / name).stat().st_size > 100
+    again = tmp_path / "o2"
+    assert run(["sample", "--model", model_path, "--context", tmp_path / "ctx.npy", *fast(again), "--frames", "2"], capsys)[0] == 0
+    np.testing.assert_array_equal(np.load(again / "samples.npy"), samples)  # seeded: the same samples again
+
+
+def test_sample_from_png_gif_and_mp4(model_path, clip, tmp_path, capsys):
+    import imageio.v3 as iio
+    from PIL import Image
+
+    pngs = []
+    for t in range(2):
+        pngs.append(tmp_path / f"f{t}.png")
+        Image.fromarray(np.stack([clip[t]] * 3, axis=-1)).save(pngs[-1])  # colour files are read as grayscale
+    assert run(["sample", "--model", model_path, "--context", *pngs, *fast(tmp_path / "png")], capsys)[0] == 0
+    from_npy = tmp_path / "npy"
+    np.save(tmp_path / "c.npy", clip[:2])
+    run(["sample", "--model", model_path, "--context", tmp_path / "c.npy", *fast(from_npy)], capsys)
+    np.testing.assert_allclose(np.load(tmp_path / "png" / "samples.npy"), np.load(from_npy / "samples.npy"), atol=1e-5)
+
+    iio.imwrite(tmp_path / "clip.gif", np.stack([clip[t] for t in range(4)]), extension=".gif", plugin="pillow")
+    code, _, err = run(["sample", "--model", model_path, "--context", tmp_path / "clip.gif", "--take-last", *fast(tmp_path / "gif")], capsys)
+    assert code == 0, err
+    video = np.stack([np.stack([clip[t]] * 3, axis=-1) for t in range(6)])
+    iio.imwrite(tmp_path / "clip.mp4", video, plugin="pyav", codec="libx264", fps=5)
+    code, _, err = run(["sample", "--model", model_path, "--context", tmp_path / "clip.mp4", "--take-last", *fast(tmp_path / "mp4")], capsys)
+    assert code == 0, err
+    assert np.load(tmp_path / "mp4" / "samples.npy").shape == (2, 1, 1, 32, 32)
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("three_frames", "got 3 context frames but the model has tau=2"),
+        ("odd_size", "multiples of 4"),
+        ("nan", "NaN"),
+        ("out_of_range", "outside [0, 1]"),
+        ("missing", "does not exist"),
+        ("colour_npy", "3 channels but the model takes 1"),
+        ("corrupt_npy", "cannot read"),
+        ("corrupt_model", "corrupt"),
+        ("wrong_format", "cannot read context"),
+    ],
+)
+def test_bad_input_gets_one_line_and_no_output(case, expected, model_path, clip, tmp_path, capsys):
+    model, ctx = model_path, tmp_path / "ctx.npy"
+    frames = clip[:2].astype(np.float32) / 255
+    if case == "three_frames":
+        frames = clip[:3]
+    elif case == "odd_size":
+        frames = frames[:, :30, :30]
+    elif case == "nan":
+        frames[0, 3, 3] = np.nan
+    elif case == "out_of_range":
+        frames = frames * 3
+    elif case == "colour_npy":
+        frames = np.stack([frames] * 3, axis=1)
+    if case == "missing":
+        ctx = tmp_path / "nope.npy"
+    elif case == "corrupt_npy":
+        ctx.write_bytes(b"garbage")
+    elif case == "wrong_format":
+        ctx = tmp_path / "ctx.txt"
+        ctx.write_text("1 2 3")
+    else:
+        np.save(ctx, frames)
+    if case == "corrupt_model":
+        model = tmp_path / "bad.safetensors"
+        model.write_bytes(model_path.read_bytes()[:200])
+    out = tmp_path / "out"
+    code, _, err = run(["sample", "--model", model, "--context", ctx, *fast(out)], capsys)
+    assert code == 2
+    assert expected in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary leftovers
+
+
+def test_console_script_exits_nonzero_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "nextframe.cli.main", "train", "--data", str(tmp_path / "none")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "not a nextframe dataset" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_data_leaves_command(tmp_path, capsys):
+    code, out, _ = run(["data", "leaves", "--out", tmp_path / "d", "--n", "30", "--seed", "4"], capsys)
+    assert code == 0 and "wrote 30" in out
+    assert json.loads((tmp_path / "d" / "meta.json").read_text())["clips"] == {"train": 27, "test": 3}
+    code, _, err = run(["data", "leaves", "--out", tmp_path / "d", "--n", "30"], capsys)
+    assert code == 2 and "--overwrite" in err

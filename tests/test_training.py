@@ -1,0 +1,98 @@
+"""Training: the loss, exact resume, model files, and clear refusals."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from nextframe.data.leaves import write_leaves
+from nextframe.errors import NextframeError
+from nextframe.training.checkpoint import load_model, read_metadata
+from nextframe.training.config import TrainConfig
+from nextframe.training.loss import BlindDenoisingLoss
+from nextframe.training.trainer import train
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    return write_leaves(tmp_path_factory.mktemp("data") / "leaves", n=60, seed=2, progress=False)
+
+
+def config(data, out, **kw):
+    base = dict(data=str(data), out=str(out), width=4, batch_size=8, examples_per_epoch=32, heldout_examples=16, progress=False)
+    return TrainConfig(**{**base, **kw})
+
+
+def test_noise_levels_follow_the_square_of_a_uniform():
+    sigma = BlindDenoisingLoss().noise_levels(200_000, torch.Generator().manual_seed(0))
+    # sigma = u^2: P(sigma < s) = sqrt(s), E[sigma] = 1/3
+    assert (sigma < 0.25).float().mean().item() == pytest.approx(0.5, abs=0.01)
+    assert sigma.mean().item() == pytest.approx(1 / 3, abs=0.01)
+
+
+def test_loss_of_a_perfect_denoiser_is_zero_and_of_identity_is_the_noise_power():
+    loss = BlindDenoisingLoss()
+    clean = torch.rand(4000, 1, 2, 2)
+    perfect = lambda noisy, context: clean  # noqa: E731
+    assert loss(perfect, None, clean, torch.Generator().manual_seed(0)).item() == 0.0
+    identity = lambda noisy, context: noisy  # noqa: E731
+    # E[sigma^2] = E[u^4] = 1/5
+    assert loss(identity, None, clean, torch.Generator().manual_seed(0)).item() == pytest.approx(0.2, rel=0.05)
+
+
+def test_resumed_training_matches_uninterrupted_training(small_data, tmp_path):
+    straight = train(config(small_data, tmp_path / "a", max_steps=7))  # 4 steps per epoch: stops mid-epoch 2
+    assert straight["steps"] == 7
+    first = train(config(small_data, tmp_path / "b", max_steps=3))
+    assert first["steps"] == 3
+    second = train(config(small_data, tmp_path / "b", max_steps=7))
+    assert second["steps"] == 7
+    a = load_model(tmp_path / "a" / "checkpoint.pt").state_dict()
+    b = load_model(tmp_path / "b" / "checkpoint.pt").state_dict()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
+    log = (tmp_path / "b" / "log.csv").read_text().splitlines()
+    assert log[0].startswith("epoch,step,examples,train_loss,heldout_loss")
+    assert len(log) >= 3
+
+
+def test_weights_and_checkpoint_load_to_the_same_network(small_data, tmp_path):
+    train(config(small_data, tmp_path, max_steps=2, tau=1))
+    from_weights = load_model(tmp_path / "model.safetensors")
+    from_checkpoint = load_model(tmp_path / "checkpoint.pt")
+    assert from_weights.config == from_checkpoint.config and from_weights.config.tau == 1
+    noisy, context = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(from_weights(noisy, context), from_checkpoint(noisy, context), rtol=0, atol=0)
+    meta = read_metadata(tmp_path / "model.safetensors")
+    assert meta["unet"]["tau"] == 1 and meta["train"]["width"] == 4 and meta["steps"] == 2
+    assert json.loads((tmp_path / "config.json").read_text())["tau"] == 1
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert {"model", "optimizer", "scheduler", "config", "progress", "rng"} <= set(state)
+
+
+def test_resuming_with_another_model_setting_is_refused(small_data, tmp_path):
+    train(config(small_data, tmp_path, max_steps=1))
+    with pytest.raises(NextframeError, match="tau=2, not 1"):
+        train(config(small_data, tmp_path, max_steps=2, tau=1))
+    train(config(small_data, tmp_path, max_steps=1, tau=1), fresh=True)  # --fresh starts over
+
+
+def test_corrupt_files_are_named(small_data, tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(NextframeError, match="corrupt"):
+        train(config(small_data, tmp_path, max_steps=1))
+    (tmp_path / "w.safetensors").write_bytes(b"\x00" * 20)
+    with pytest.raises(NextframeError, match="corrupt"):
+        load_model(tmp_path / "w.safetensors")
+    with pytest.raises(NextframeError, match="not a nextframe dataset"):
+        train(config(tmp_path, tmp_path / "run", max_steps=1))
+    with pytest.raises(NextframeError, match="needs at least 12"):
+        train(config(small_data, tmp_path / "run", max_steps=1, tau=11))
+
+
+def test_prediction_only_network_trains(small_data, tmp_path):
+    summary = train(config(small_data, tmp_path, max_steps=4, noisy_input=False))
+    model = load_model(tmp_path / "model.safetensors")
+    assert not model.config.noisy_input and np.isfinite(summary["log"][-1]["heldout_loss"])
