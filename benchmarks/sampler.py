@@ -1,0 +1,44 @@
+"""Sampler cost: network evaluations per sample and frames per second, for a U-Net on an ambiguous probe.
+
+An untrained network stands in when no weights are given (its evaluation count is then not meaningful, its speed is).
+
+    python benchmarks/sampler.py [--model runs/x/model.safetensors] [--batch 1 16] [--repeats 3]
+"""
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from nextframe.data.leaves import make_probe
+from nextframe.networks import ConditionalUNet, UNetConfig
+from nextframe.sampling import sample
+from nextframe.training.checkpoint import load_model
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="weights from `nextframe train` (default: an untrained width-16 network)")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--beta", type=float, default=0.5)
+    args = parser.parse_args()
+    model = load_model(args.model) if args.model else ConditionalUNet(UNetConfig(tau=2, width=16)).eval()
+    probe = make_probe()
+    context = torch.from_numpy(probe.context).reshape(1, -1, 32, 32)
+    print(f"model {args.model or 'untrained width 16'} (width {model.config.width}), beta {args.beta}, threads {torch.get_num_threads()}")
+    for batch in args.batch:
+        times, evals = [], []
+        for r in range(args.repeats):
+            start = time.perf_counter()
+            result = sample(model, context.repeat(batch, 1, 1, 1), seed=r * batch, beta=args.beta)
+            times.append(time.perf_counter() - start)
+            evals += result.evaluations.tolist()
+        median = statistics.median(times)
+        print(f"batch {batch:3d}: median {statistics.median(evals):.0f} network evaluations per sample, "
+              f"{batch / median:.2f} frames/s ({median / batch:.3f} s per sample), {args.repeats} runs")
+
+
+if __name__ == "__main__":
+    main()
