@@ -25,10 +25,10 @@ def main():
     print(f"device {args.device}, threads {torch.get_num_threads()}, batch {args.batch}, 32x32 frames, tau {args.tau}")
     loss_fn = BlindDenoisingLoss()
     for width in args.width:
-        net = ConditionalUNet(UNetConfig(tau=args.tau, width=width)).to(args.device)
+        net = ConditionalUNet(UNetConfig(tau=args.tau, width=width)).to(args.device, memory_format=torch.channels_last)  # as the trainer
         opt = torch.optim.Adam(net.parameters(), lr=3e-4)
-        context = torch.rand(args.batch, args.tau, 32, 32, device=args.device)
-        clean = torch.rand(args.batch, 1, 32, 32, device=args.device)
+        context = torch.rand(args.batch, args.tau, 32, 32, device=args.device).contiguous(memory_format=torch.channels_last)
+        clean = torch.rand(args.batch, 1, 32, 32, device=args.device).contiguous(memory_format=torch.channels_last)
         g = torch.Generator().manual_seed(0)
 
         def step():

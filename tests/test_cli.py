@@ -136,3 +136,11 @@ def test_data_leaves_command(tmp_path, capsys):
     assert json.loads((tmp_path / "d" / "meta.json").read_text())["clips"] == {"train": 27, "test": 3}
     code, _, err = run(["data", "leaves", "--out", tmp_path / "d", "--n", "30"], capsys)
     assert code == 2 and "--overwrite" in err
+
+
+def test_evaluate_command_prints_the_psnr_table(model_path, tmp_path, capsys):
+    data = write_leaves(tmp_path / "d", n=20, progress=False)
+    code, out, err = run(["evaluate", "--model", model_path, "--data", data, "--psnr", "0", "20", "--examples", "8"], capsys)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 3 and abs(float(lines[1].split()[0])) < 0.5 and abs(float(lines[2].split()[0]) - 20) < 0.5

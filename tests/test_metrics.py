@@ -53,3 +53,12 @@ def test_palette_fraction_counts_pixels_near_the_scene_levels():
     frame = torch.tensor([0.0, 0.04, 0.5, 0.52, 0.3, 1.0, 0.97, 0.8]).view(1, 1, 2, 4)
     assert palette_fraction(frame, torch.tensor([0.0, 0.5, 1.0])).item() == pytest.approx(6 / 8)
     assert palette_fraction(frame, torch.tensor([0.0, 0.5, 1.0]), tol=0.01).item() == pytest.approx(3 / 8)
+
+
+def test_palette_fraction_within_a_mask():
+    frame = torch.tensor([0.0, 0.04, 0.5, 0.52, 0.3, 1.0, 0.97, 0.8]).view(1, 1, 2, 4)
+    mask = torch.tensor([False, False, False, False, True, True, True, True]).view(1, 2, 4)
+    assert palette_fraction(frame, torch.tensor([0.0, 0.5, 1.0]), mask=mask).item() == pytest.approx(2 / 4)
+    levels = torch.tensor([[0.0, 0.5, 1.0], [0.3, 0.8, 0.8]])  # per-frame levels
+    two = torch.cat([frame, frame])
+    torch.testing.assert_close(palette_fraction(two, levels), torch.tensor([6 / 8, 2 / 8], dtype=torch.float64))

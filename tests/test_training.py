@@ -96,3 +96,18 @@ def test_prediction_only_network_trains(small_data, tmp_path):
     summary = train(config(small_data, tmp_path, max_steps=4, noisy_input=False))
     model = load_model(tmp_path / "model.safetensors")
     assert not model.config.noisy_input and np.isfinite(summary["log"][-1]["heldout_loss"])
+
+
+def test_cosine_schedule_anneals_to_zero_and_resumes_exactly(small_data, tmp_path):
+    summary = train(config(small_data, tmp_path / "a", max_steps=6, lr_schedule="cosine", lr=1e-3))
+    state = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=False)
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    assert summary["steps"] == 6
+    train(config(small_data, tmp_path / "b", max_steps=6, lr_schedule="cosine", lr=1e-3, epochs=1))  # stops at 4 steps
+    train(config(small_data, tmp_path / "b", max_steps=6, lr_schedule="cosine", lr=1e-3))
+    a = load_model(tmp_path / "a" / "checkpoint.pt").state_dict()
+    b = load_model(tmp_path / "b" / "checkpoint.pt").state_dict()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
+    with pytest.raises(NextframeError, match="max-steps"):
+        TrainConfig(lr_schedule="cosine")

@@ -19,7 +19,7 @@ def add_data(sub) -> None:
     leaves.add_argument("--n", type=int, default=100_000, help="sequences, split 9:1 into train and test (default 100000)")
     leaves.add_argument("--seed", type=int, default=0)
     leaves.add_argument("--frames", type=int, default=11)
-    leaves.add_argument("--size", type=int, default=32)
+    leaves.add_argument("--size", type=int, default=32, help="canvas in pixels; disk sizes and paths scale with it")
     leaves.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     leaves.set_defaults(run=run_data_leaves)
 
@@ -29,7 +29,7 @@ def run_data_leaves(args) -> None:
 
     if args.frames < 2 or args.size < 16:
         raise NextframeError(f"--frames {args.frames} --size {args.size}: need at least 2 frames of at least 16 pixels")
-    out = write_leaves(args.out, n=args.n, seed=args.seed, cfg=LeavesConfig(frames=args.frames, size=args.size), overwrite=args.overwrite)
+    out = write_leaves(args.out, n=args.n, seed=args.seed, cfg=LeavesConfig.for_size(args.size, args.frames), overwrite=args.overwrite)
     print(f"wrote {args.n} sequences to {out}")
 
 
@@ -45,6 +45,8 @@ def add_train(sub) -> None:
     p.add_argument("--prediction-only", action="store_true", help="train the variant that sees only the past frames")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--lr-schedule", choices=["plateau", "cosine"], default=d.lr_schedule,
+                   help="plateau: halve on a held-out plateau (paper); cosine: anneal to 0 over --max-steps")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--examples-per-epoch", type=int, default=d.examples_per_epoch, help="0: every training window")
     p.add_argument("--heldout-examples", type=int, default=d.heldout_examples)
@@ -67,11 +69,13 @@ def run_train(args) -> None:
             raise NextframeError(f"--{name.replace('_', '-')} must be at least 1")
     config = TrainConfig(
         data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
-        batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
+        batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
         heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
         seed=args.seed, device=args.device, progress=not args.no_progress,
     )
     summary = train(config, fresh=args.fresh)
+    if summary["stopped"] == "interrupted":
+        raise KeyboardInterrupt  # the state is saved; exit 130 like any interrupted command
     print(f"{summary['stopped']}: {summary['steps']} steps, {summary['examples']} examples, {summary['minutes']:.1f} min; weights in {Path(args.out) / 'model.safetensors'}")
 
 
@@ -105,13 +109,13 @@ def run_sample(args) -> None:
         raise NextframeError("--samples and --frames must be at least 1")
     model = load_model(args.model)
     cfg = model.config
+    if cfg.tau == 0:
+        raise NextframeError("this model has tau=0 (no context); it denoises single images and predicts nothing")
     frames = read_frames(args.context, channels=cfg.channels)
     if len(frames) != cfg.tau:
         if not (args.take_last and len(frames) > cfg.tau):
             raise NextframeError(f"got {len(frames)} context frames but the model has tau={cfg.tau}; pass exactly {cfg.tau} frames, or add --take-last")
         frames = frames[len(frames) - cfg.tau :]
-    if cfg.tau == 0:
-        raise NextframeError("this model has tau=0 (no context); it denoises single images and predicts nothing")
     model.check_inputs(torch.zeros(1, cfg.channels, *frames.shape[-2:]), torch.zeros(1, cfg.tau * cfg.channels, *frames.shape[-2:]))
     context = torch.from_numpy(frames)[None].repeat(args.samples, 1, 1, 1, 1)
     knobs = dict(beta=args.beta, h0=args.h0, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps)
@@ -144,10 +148,35 @@ def run_sample(args) -> None:
     print(f"wrote {args.samples} samples of {args.frames} frame(s) to {out} (median {np.median(evals):.0f} network evaluations per frame)")
 
 
+def add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="held-out denoising PSNR of a model at fixed input PSNRs")
+    p.add_argument("--model", required=True, help="weights (.safetensors) or checkpoint (.pt)")
+    p.add_argument("--data", required=True, help="dataset folder; its test split is used")
+    p.add_argument("--psnr", type=float, nargs="+", default=[0.0, 10.0, 20.0, 30.0], help="input PSNRs in dB (default 0 10 20 30)")
+    p.add_argument("--examples", type=int, default=512, help="held-out windows (default 512)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=run_evaluate)
+
+
+def run_evaluate(args) -> None:
+    from nextframe.data.store import ClipDataset, Windows
+    from nextframe.training.checkpoint import load_model
+    from nextframe.training.evaluate import denoising_psnr
+
+    model = load_model(args.model)
+    clips = ClipDataset.open(args.data).clips("test")
+    if clips.shape[2] != model.config.channels:
+        raise NextframeError(f"{args.data} has {clips.shape[2]}-channel frames but the model takes {model.config.channels}")
+    rows = denoising_psnr(model, Windows(clips, model.config.tau), args.psnr, args.examples, args.seed)
+    print("input PSNR (dB)  output PSNR (dB)  gain (dB)")
+    for r in rows:
+        print(f"{r['input_psnr']:15.2f}  {r['output_psnr']:16.2f}  {r['output_psnr'] - r['input_psnr']:+9.2f}")
+
+
 def add_demo(sub) -> None:
     p = sub.add_parser("demo", help="the main job: show the method working on Moving Leaves, nothing to download")
     p.add_argument("--out", default="nextframe-demo", help="folder for the data, model, figures and report.md")
-    p.add_argument("--minutes", type=float, default=3.0, help="CPU minutes to train the demo model (default 3)")
+    p.add_argument("--steps", type=int, default=4000, help="training steps for the demo model (default 4000: about 5 CPU minutes)")
     p.add_argument("--samples", type=int, default=16, help="samples on each probe (default 16)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=lambda args: __import__("nextframe.cli.demo", fromlist=["run_demo"]).run_demo(args))
@@ -156,7 +185,7 @@ def add_demo(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_data, add_train, add_sample, add_demo):
+    for add in (add_data, add_train, add_sample, add_evaluate, add_demo):
         add(sub)
     return parser
 

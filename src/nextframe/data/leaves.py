@@ -30,6 +30,13 @@ class LeavesConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @staticmethod
+    def for_size(size: int, frames: int = 11) -> "LeavesConfig":
+        """The defaults with every length in pixels scaled by size / 32, so a different canvas shows the same scene."""
+        base, scale = LeavesConfig(), size / 32
+        return LeavesConfig(frames=frames, size=size, physical_radius=base.physical_radius * scale,
+                            position_std=base.position_std * scale, collision_margin=base.collision_margin * scale)
+
 
 @dataclass
 class LeavesTruth:

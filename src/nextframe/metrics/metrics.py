@@ -52,16 +52,19 @@ def crps(samples: torch.Tensor, target: torch.Tensor, fair: bool = False) -> tor
     return (spread_to_truth - 0.5 * pair_mean).flatten(-3).mean(-1)
 
 
-def palette_fraction(frames: torch.Tensor, levels: torch.Tensor, tol: float = 0.05) -> torch.Tensor:
-    """Fraction of pixels within `tol` of one of the scene's luminance levels, per frame: 1 for a sharp render of a
-    piecewise-constant scene (apart from its anti-aliased edges), lower for a blurred or noisy one.
+def palette_fraction(frames: torch.Tensor, levels: torch.Tensor, tol: float = 0.05, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Fraction of pixels within `tol` of one of the scene's luminance levels, per frame: near 1 for a sharp render of
+    a piecewise-constant scene (apart from its anti-aliased edges), lower for a blurred or noisy one.
 
-    frames (..., C, H, W); levels (..., L) broadcastable against the leading dimensions.
+    frames (..., C, H, W); levels (..., L) broadcastable against the leading dimensions; `mask` (C, H, W) or
+    broadcastable, True where to count (for example where the objects are, so a flat background does not dominate).
     """
     levels = torch.as_tensor(levels, dtype=frames.dtype, device=frames.device)
-    pixels = frames.flatten(-3)  # (..., P)
-    near = (pixels[..., :, None] - levels[..., None, :]).abs().min(-1).values <= tol
-    return near.double().mean(-1)
+    near = (frames.unsqueeze(-1) - levels[..., None, None, None, :]).abs().min(-1).values <= tol  # (..., C, H, W)
+    if mask is None:
+        return near.flatten(-3).double().mean(-1)
+    mask = torch.as_tensor(mask, dtype=torch.bool, device=frames.device).expand_as(near)
+    return (near & mask).flatten(-3).double().sum(-1) / mask.flatten(-3).double().sum(-1)
 
 
 def summarize(values: torch.Tensor) -> dict:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from nextframe.errors import NextframeError
 
 # Settings that define the model or its data: a checkpoint cannot be resumed under different values.
-MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "batch_size")
+MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "batch_size", "lr_schedule")
 
 
 @dataclass
@@ -21,6 +21,8 @@ class TrainConfig:
     noisy_input: bool = True  # False: train the prediction-only variant
     batch_size: int = 16  # per process (App. E: 4)
     lr: float = 3e-4  # Adam learning rate (App. E)
+    lr_schedule: str = "plateau"  # "plateau": halve when the held-out loss stalls (App. E); "cosine": anneal to 0 over
+    # max_steps, for short budgeted runs where a plateau never comes
     plateau_patience: int = 2  # epochs without held-out improvement before the learning rate is halved
     sigma_max: float = 1.0  # noise std sigma = sigma_max * u^2, u ~ U[0, 1] (App. E)
     epochs: int = 1000  # App. E trains 1000 epochs; max_minutes usually stops first on a CPU
@@ -32,6 +34,12 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto": cuda if available, else cpu
     progress: bool = True
+
+    def __post_init__(self):
+        if self.lr_schedule not in ("plateau", "cosine"):
+            raise NextframeError(f"lr_schedule must be 'plateau' or 'cosine', got {self.lr_schedule!r}")
+        if self.lr_schedule == "cosine" and self.max_steps <= 0:
+            raise NextframeError("the cosine schedule anneals over --max-steps; set --max-steps too")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
