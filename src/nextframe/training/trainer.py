@@ -121,7 +121,8 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
     out = Path(config.out)
     checkpoint_path = out / "checkpoint.pt"
     torch.manual_seed(config.seed)
-    # channels_last: about 30% more examples/s for the width-16 U-Net on a 2-core CPU (benchmarks/training.py)
+    # channels_last: 2% to 30% more examples/s than contiguous for the width-16 U-Net on a 2-core CPU, in every
+    # paired run (benchmarks/training.py --memory-format channels_last contiguous)
     model = ConditionalUNet(unet).to(ddp.device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     if config.lr_schedule == "cosine":
