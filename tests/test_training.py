@@ -61,6 +61,7 @@ def test_weights_and_checkpoint_load_to_the_same_network(small_data, tmp_path):
     train(config(small_data, tmp_path, max_steps=2, tau=1))
     from_weights = load_model(tmp_path / "model.safetensors")
     from_checkpoint = load_model(tmp_path / "checkpoint.pt")
+    assert load_model(tmp_path).config == from_weights.config  # a run folder means its model.safetensors
     assert from_weights.config == from_checkpoint.config and from_weights.config.tau == 1
     noisy, context = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
     with torch.no_grad():
@@ -77,6 +78,13 @@ def test_resuming_with_another_model_setting_is_refused(small_data, tmp_path):
     with pytest.raises(NextframeError, match="tau=2, not 1"):
         train(config(small_data, tmp_path, max_steps=2, tau=1))
     train(config(small_data, tmp_path, max_steps=1, tau=1), fresh=True)  # --fresh starts over
+
+
+def test_unknown_model_names_are_refused():
+    import nextframe
+
+    with pytest.raises(NextframeError, match="no shipped model named 'leaves-tau2'"):
+        nextframe.load("leaves-tau2")
 
 
 def test_corrupt_files_are_named(small_data, tmp_path):

@@ -13,12 +13,12 @@ __version__ = "0.1.0"
 
 
 def load(name_or_path, device="cpu"):
-    """A trained network in evaluation mode, from a `.safetensors` weights file or a training checkpoint."""
+    """A trained network in evaluation mode, from a `.safetensors` weights file, a training checkpoint, or a run folder."""
     from pathlib import Path
 
     from nextframe.training.checkpoint import load_model
 
-    if not Path(name_or_path).suffix:
+    if not Path(name_or_path).suffix and not Path(name_or_path).is_dir():
         raise NextframeError(f"no shipped model named {name_or_path!r} (none ship yet); pass the path of a .safetensors file from `nextframe train`")
     return load_model(name_or_path, device)
 

@@ -90,7 +90,8 @@ def add_sample(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
     p.add_argument("--beta", type=float, default=0.5)
     p.add_argument("--h0", type=float, default=0.01)
-    p.add_argument("--sigma0", type=float, default=1.0)
+    p.add_argument("--mean", type=float, default=0.5, help="mean of the initial image (default 0.5)")
+    p.add_argument("--sigma0", type=float, default=1.0, help="noise level of the initial image (default 1)")
     p.add_argument("--sigma-stop", type=float, default=0.01)
     p.add_argument("--max-steps", type=int, default=1000)
     p.add_argument("--scale", type=int, default=4, help="enlargement of the PNG and GIF (default 4)")
@@ -118,9 +119,9 @@ def run_sample(args) -> None:
         frames = frames[len(frames) - cfg.tau :]
     model.check_inputs(torch.zeros(1, cfg.channels, *frames.shape[-2:]), torch.zeros(1, cfg.tau * cfg.channels, *frames.shape[-2:]))
     context = torch.from_numpy(frames)[None].repeat(args.samples, 1, 1, 1, 1)
-    knobs = dict(beta=args.beta, h0=args.h0, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps)
+    knobs = dict(beta=args.beta, h0=args.h0, mean=args.mean, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps)
     sampled, results = rollout(model, context, args.frames, tau=cfg.tau, seed=args.seed, **knobs)
-    estimate, _ = rollout(model, context[:1], args.frames, tau=cfg.tau, method="one_step", seed=args.seed, sigma0=args.sigma0)
+    estimate, _ = rollout(model, context[:1], args.frames, tau=cfg.tau, method="one_step", seed=args.seed, mean=args.mean, sigma0=args.sigma0)
     sampled, estimate = sampled.numpy(), estimate.numpy()
     rows = np.concatenate([np.repeat(frames[None], args.samples + 1, 0), np.concatenate([estimate, sampled])], axis=1)
     summary = {
@@ -176,7 +177,7 @@ def run_evaluate(args) -> None:
 def add_demo(sub) -> None:
     p = sub.add_parser("demo", help="the main job: show the method working on Moving Leaves, nothing to download")
     p.add_argument("--out", default="nextframe-demo", help="folder for the data, model, figures and report.md")
-    p.add_argument("--steps", type=int, default=4000, help="training steps for the demo model (default 4000: about 5 CPU minutes)")
+    p.add_argument("--steps", type=int, default=4000, help="training steps for the demo model (default 4000: about 6 CPU minutes)")
     p.add_argument("--samples", type=int, default=16, help="samples on each probe (default 16)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=lambda args: __import__("nextframe.cli.demo", fromlist=["run_demo"]).run_demo(args))

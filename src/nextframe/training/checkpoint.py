@@ -56,8 +56,10 @@ def read_metadata(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> ConditionalUNet:
-    """A network in evaluation mode from a `.safetensors` weights file or a training checkpoint `.pt`."""
+    """A network in evaluation mode from a `.safetensors` weights file, a training checkpoint `.pt`, or a run folder."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "model.safetensors"
     if not path.is_file():
         raise NextframeError(f"model file {path} does not exist; pass a .safetensors or checkpoint.pt written by `nextframe train`")
     if path.suffix == ".safetensors":
