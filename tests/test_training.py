@@ -119,3 +119,11 @@ def test_cosine_schedule_anneals_to_zero_and_resumes_exactly(small_data, tmp_pat
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
     with pytest.raises(NextframeError, match="max-steps"):
         TrainConfig(lr_schedule="cosine")
+
+
+def test_data_of_a_size_the_unet_cannot_take_is_refused(tmp_path):
+    from nextframe.data.leaves import LeavesConfig
+
+    data = write_leaves(tmp_path / "odd", n=20, cfg=LeavesConfig.for_size(18), progress=False)
+    with pytest.raises(NextframeError, match="18x18 pixels do not fit a 3-scale U-Net"):
+        train(config(data, tmp_path / "run", max_steps=1))

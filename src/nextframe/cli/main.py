@@ -117,7 +117,7 @@ def run_sample(args) -> None:
         if not (args.take_last and len(frames) > cfg.tau):
             raise NextframeError(f"got {len(frames)} context frames but the model has tau={cfg.tau}; pass exactly {cfg.tau} frames, or add --take-last")
         frames = frames[len(frames) - cfg.tau :]
-    model.check_inputs(torch.zeros(1, cfg.channels, *frames.shape[-2:]), torch.zeros(1, cfg.tau * cfg.channels, *frames.shape[-2:]))
+    cfg.check_size(*frames.shape[-2:])
     context = torch.from_numpy(frames)[None].repeat(args.samples, 1, 1, 1, 1)
     knobs = dict(beta=args.beta, h0=args.h0, mean=args.mean, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps)
     sampled, results = rollout(model, context, args.frames, tau=cfg.tau, seed=args.seed, **knobs)

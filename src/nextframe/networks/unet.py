@@ -30,6 +30,14 @@ class UNetConfig:
         if not self.noisy_input and self.tau == 0:
             raise NextframeError("a prediction-only network needs tau >= 1 past frames")
 
+    def check_size(self, height: int, width: int) -> None:
+        """Refuse frames the U-Net cannot take: each scale halves them, so they must divide by 2**(scales-1)."""
+        multiple = 2 ** (self.scales - 1)
+        if height % multiple or width % multiple:
+            raise NextframeError(
+                f"frames of {height}x{width} pixels do not fit a {self.scales}-scale U-Net; crop or pad them to multiples of {multiple}"
+            )
+
     @property
     def in_channels(self) -> int:
         return self.channels * (self.tau + int(self.noisy_input))
@@ -93,15 +101,11 @@ class ConditionalUNet(nn.Module):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
 
     def check_inputs(self, noisy: torch.Tensor | None, context: torch.Tensor) -> None:
-        cfg, multiple = self.config, 2 ** (self.config.scales - 1)
+        cfg = self.config
         ref = noisy if cfg.noisy_input else context
         if ref is None or ref.ndim != 4:
             raise NextframeError(f"expected frames of shape (batch, channels, H, W), got {None if ref is None else tuple(ref.shape)}")
-        h, w = ref.shape[-2:]
-        if h % multiple or w % multiple:
-            raise NextframeError(
-                f"frames of {h}x{w} pixels do not fit a {cfg.scales}-scale U-Net; crop or pad them to multiples of {multiple}"
-            )
+        cfg.check_size(*ref.shape[-2:])
         expected = cfg.tau * cfg.channels
         if context.shape[1] != expected:
             raise NextframeError(

@@ -113,9 +113,7 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         raise NextframeError(f"{config.data} has an empty train or test split; generate more clips")
     frames, channels, height, width = clips.shape[1:]
     unet = UNetConfig(tau=config.tau, channels=channels, width=config.width, scales=config.scales, noisy_input=config.noisy_input)
-    multiple = 2 ** (unet.scales - 1)
-    if height % multiple or width % multiple:
-        raise NextframeError(f"{config.data} holds {height}x{width} frames, which a {unet.scales}-scale U-Net cannot take; use multiples of {multiple}")
+    unet.check_size(height, width)
 
     ddp = Distributed(config.device)
     out = Path(config.out)
