@@ -59,7 +59,8 @@ def run_demo(args) -> None:
     config = TrainConfig(data=str(data), out=str(out / "model"), seed=args.seed, **recipe)
     summary = train(config)
     model = load_model(out / "model" / "model.safetensors")
-    test = Windows(ClipDataset.open(data).clips("test"), 2)
+    dataset = ClipDataset.open(data)
+    test = Windows(dataset.clips("test"), 2)
     psnr_rows = denoising_psnr(model, test, examples=512, seed=args.seed)
 
     figures, probes = {}, {}
@@ -71,7 +72,7 @@ def run_demo(args) -> None:
         probes[name] = {k: v for k, v in found.items() if k not in ("frames", "estimate", "steps", "outcomes")}
         probes[name]["radii"] = list(radii)
 
-    clips = ClipDataset.open(data).clips("test")[:4].astype(np.float32) / 255.0
+    clips = test.clips[:4].astype(np.float32) / 255.0
     context = torch.from_numpy(clips[:, :2])
     sampled, _ = rollout(model, context, 9, tau=2, seed=args.seed)
     estimated, _ = rollout(model, context, 9, tau=2, method="one_step", seed=args.seed)
@@ -81,8 +82,7 @@ def run_demo(args) -> None:
     write_gif(out / "rollout.gif", torch.stack([truth[0], sampled[0].clamp(0, 1), estimated[0].clamp(0, 1)], dim=1).numpy(), scale=4, fps=3)
     figures["rollout.png"] = "9 frames generated recursively from 2 test frames: rows 1-4 the truth, 5-8 by sampling, 9-12 by one-step estimation"
     figures["rollout.gif"] = "the first rollout as an animation: truth, sampling, one-step estimation"
-    truth_all = ClipDataset.open(data).truth("test")
-    levels = torch.from_numpy(truth_all["luminance"][:4])[:, None]  # (4, 1, 3): background and both disks
+    levels = torch.from_numpy(dataset.truth("test")["luminance"][:4])[:, None]  # (4, 1, 3): background and both disks
     sharp_sampled = _object_sharpness(sampled, truth, levels).mean(0).tolist()
     sharp_onestep = _object_sharpness(estimated, truth, levels).mean(0).tolist()
 
