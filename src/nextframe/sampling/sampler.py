@@ -50,6 +50,11 @@ def _target_shape(context: torch.Tensor, channels: int, shape) -> tuple[int, ...
     return (channels,) + tuple(context.shape[-2:])
 
 
+def _generators(seed: int | Sequence[int], batch: int) -> list[torch.Generator]:
+    """One CPU generator per sample, so a sample's noise depends on its own seed alone (and not on the device)."""
+    return [torch.Generator().manual_seed(s) for s in per_sample_seeds(seed, batch)]
+
+
 def _initial(generators, shape, mean, sigma0, device) -> torch.Tensor:
     return torch.stack([mean + sigma0 * torch.randn(shape, generator=g) for g in generators]).to(device)
 
@@ -81,7 +86,7 @@ def sample(
     batch, device = context.shape[0], context.device
     shape = _target_shape(context, channels, shape)
     sigma_diverge = 2.0 * sigma0 if sigma_diverge is None else sigma_diverge
-    generators = [torch.Generator().manual_seed(s) for s in per_sample_seeds(seed, batch)]
+    generators = _generators(seed, batch)
     y = _initial(generators, shape, mean, sigma0, device)
     out = torch.empty_like(y)
     evaluations = torch.zeros(batch, dtype=torch.long)
@@ -140,8 +145,7 @@ def one_step(
 ) -> torch.Tensor:
     """The one-step estimate: denoise the sampler's initial noise once, an estimate of the posterior mean E[x | c]."""
     shape = _target_shape(context, channels, shape)
-    generators = [torch.Generator().manual_seed(s) for s in per_sample_seeds(seed, context.shape[0])]
-    return denoiser(_initial(generators, shape, mean, sigma0, context.device), context)
+    return denoiser(_initial(_generators(seed, context.shape[0]), shape, mean, sigma0, context.device), context)
 
 
 def rollout(
