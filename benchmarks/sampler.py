@@ -1,8 +1,9 @@
 """Sampler cost: network evaluations per sample and frames per second, for a U-Net on an ambiguous probe.
 
-An untrained network stands in when no weights are given (its evaluation count is then not meaningful, its speed is).
+The shipped leaves-tau2 model by default; `--model untrained` measures a random width-16 network (its evaluation
+count is then not meaningful, its speed is).
 
-    python benchmarks/sampler.py [--model runs/x/model.safetensors] [--batch 1 16] [--repeats 3]
+    python benchmarks/sampler.py [--model leaves-tau2|PATH|untrained] [--batch 1 16] [--repeats 3]
 """
 
 import argparse
@@ -19,15 +20,15 @@ from nextframe.training.checkpoint import load_model
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="weights from `nextframe train` (default: an untrained width-16 network)")
+    parser.add_argument("--model", default="leaves-tau2", help="shipped model name, weights path, or 'untrained' (default leaves-tau2)")
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--beta", type=float, default=0.5)
     args = parser.parse_args()
-    model = load_model(args.model) if args.model else ConditionalUNet(UNetConfig(tau=2, width=16)).eval()
+    model = ConditionalUNet(UNetConfig(tau=2, width=16)).eval() if args.model == "untrained" else load_model(args.model)
     probe = make_probe()
     context = torch.from_numpy(probe.context).reshape(1, -1, 32, 32)
-    print(f"model {args.model or 'untrained width 16'} (width {model.config.width}), beta {args.beta}, threads {torch.get_num_threads()}")
+    print(f"model {args.model} (width {model.config.width}), beta {args.beta}, threads {torch.get_num_threads()}")
     for batch in args.batch:
         times, evals = [], []
         for r in range(args.repeats):

@@ -144,3 +144,32 @@ def test_evaluate_command_prints_the_psnr_table(model_path, tmp_path, capsys):
     assert code == 0, err
     lines = out.strip().splitlines()
     assert len(lines) == 3 and abs(float(lines[1].split()[0])) < 0.5 and abs(float(lines[2].split()[0]) - 20) < 0.5
+
+
+def test_experiment_commands_write_a_figure_and_numbers(model_path, tmp_path, capsys):
+    knobs = ["--model", model_path, "--samples", "2", "--max-steps", "3"]
+    code, out, err = run(["experiment", "probes", "--out", tmp_path / "p", *knobs], capsys)
+    assert code == 0, err
+    report = json.loads((tmp_path / "p" / "probes.json").read_text())
+    assert set(report["probes"]) == {"ambiguous", "unambiguous"} and report["probes"]["ambiguous"]["radii"] == [5.0, 5.0]
+    assert sum(report["probes"]["ambiguous"]["outcomes_count"].values()) == 2
+    code, out, err = run(["experiment", "decisions", "--out", tmp_path / "d", "--differences", "0", "2", *knobs], capsys)
+    assert code == 0, err
+    report = json.loads((tmp_path / "d" / "decisions.json").read_text())
+    assert [r["difference"] for r in report["rows"]] == [0.0, 2.0] and report["rows"][1]["unambiguous"]
+    assert report["arguments"]["samples"] == 2 and "slope" in report["logistic_fit"]
+    code, out, err = run(["experiment", "recursive", "--out", tmp_path / "r", "--steps", "2", *knobs], capsys)
+    assert code == 0, err
+    report = json.loads((tmp_path / "r" / "recursive.json").read_text())
+    assert len(report["sharpness_sampling"]) == len(report["sharpness_one_step"]) == 2 and report["examples"] == 2
+    for name in ("p/probe_ambiguous.png", "p/probe_unambiguous.png", "d/decisions.png", "r/recursive.png", "r/recursive.gif"):
+        assert (tmp_path / name).stat().st_size > 1000, name
+
+
+def test_experiments_refuse_a_model_that_is_not_a_tau2_leaves_model(tmp_path, capsys):
+    from nextframe.networks import ConditionalUNet, UNetConfig
+    from nextframe.training.checkpoint import save_weights
+
+    save_weights(tmp_path / "tau1.safetensors", ConditionalUNet(UNetConfig(tau=1, width=4)))
+    code, _, err = run(["experiment", "probes", "--model", tmp_path / "tau1.safetensors", "--out", tmp_path / "o"], capsys)
+    assert code == 2 and "need a grayscale tau=2" in err and not (tmp_path / "o").exists()

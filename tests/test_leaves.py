@@ -137,16 +137,3 @@ def test_written_dataset_round_trips_and_splits_nine_to_one(tmp_path):
         write_leaves(tmp_path / "leaves", n=200, progress=False)
     with pytest.raises(NextframeError, match="tau=11"):
         Windows(train, tau=11)
-
-
-def test_probe_classification_rule_on_frames_with_known_answers():
-    import torch
-
-    from nextframe.analysis.probes import classify
-
-    probe = make_probe(5.0, 5.0)
-    left, right = torch.from_numpy(probe.left_front), torch.from_numpy(probe.right_front)
-    blend = 0.5 * (left + right)  # the one-step average of both outcomes matches neither
-    noisy_left = left + 0.01 * torch.randn(left.shape, generator=torch.Generator().manual_seed(0))
-    frames = torch.stack([left, right, blend, noisy_left, torch.zeros_like(left)])
-    assert classify(frames, torch.stack([left, right])) == ["left", "right", "neither", "left", "neither"]

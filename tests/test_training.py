@@ -83,8 +83,8 @@ def test_resuming_with_another_model_setting_is_refused(small_data, tmp_path):
 def test_unknown_model_names_are_refused():
     import nextframe
 
-    with pytest.raises(NextframeError, match="no shipped model named 'leaves-tau2'"):
-        nextframe.load("leaves-tau2")
+    with pytest.raises(NextframeError, match="'leaves-tau3' is neither a file nor a shipped model .shipped: leaves-tau2"):
+        nextframe.load("leaves-tau3")
 
 
 def test_corrupt_files_are_named(small_data, tmp_path):

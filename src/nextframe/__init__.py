@@ -1,7 +1,7 @@
 """nextframe: probabilistic video prediction by score-based conditional density estimation (Fiquet & Simoncelli 2024).
 
     import nextframe
-    model = nextframe.load("runs/leaves/model.safetensors")
+    model = nextframe.load("leaves-tau2")             # a shipped model, or the path of one from `nextframe train`
     result = nextframe.sample(model, context)        # context: (B, tau*C, H, W) in [0, 1]
     result.frames, result.evaluations, result.sigmas
 """
@@ -13,13 +13,10 @@ __version__ = "0.1.0"
 
 
 def load(name_or_path, device="cpu"):
-    """A trained network in evaluation mode, from a `.safetensors` weights file, a training checkpoint, or a run folder."""
-    from pathlib import Path
-
+    """A trained network in evaluation mode: a shipped model by name (see `nextframe.models.SHIPPED`), or a
+    `.safetensors` weights file, a training checkpoint, or a run folder."""
     from nextframe.training.checkpoint import load_model
 
-    if not Path(name_or_path).suffix and not Path(name_or_path).is_dir():
-        raise NextframeError(f"no shipped model named {name_or_path!r} (none ship yet); pass the path of a .safetensors file from `nextframe train`")
     return load_model(name_or_path, device)
 
 

@@ -1,4 +1,4 @@
-"""The `nextframe` command: data, train, sample and demo. Bad input ends in one line on stderr and exit code 2."""
+"""The `nextframe` command: data, train, sample, evaluate, experiment and demo. Bad input ends in one line on stderr and exit code 2."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from nextframe.cli.experiments import add_experiment, add_sampler_args, sampler_knobs
 from nextframe.errors import NextframeError
 
 
@@ -81,19 +82,14 @@ def run_train(args) -> None:
 
 def add_sample(sub) -> None:
     p = sub.add_parser("sample", help="sample probable next frames given past frames")
-    p.add_argument("--model", required=True, help="weights (.safetensors) or checkpoint (.pt) from `nextframe train`")
+    p.add_argument("--model", default="leaves-tau2", help="shipped model name, or weights (.safetensors) or checkpoint (.pt) from `nextframe train` (default leaves-tau2)")
     p.add_argument("--context", required=True, nargs="+", help="past frames: one .npy, GIF or video file, or one image per frame")
     p.add_argument("--out", required=True, help="folder for samples.npy, one_step.npy, samples.png, samples.gif, summary.json")
     p.add_argument("--take-last", action="store_true", help="use the last tau frames of a longer context")
     p.add_argument("--samples", type=int, default=8, help="samples per context (default 8)")
     p.add_argument("--frames", type=int, default=1, help="future frames to generate recursively (default 1)")
     p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
-    p.add_argument("--beta", type=float, default=0.5)
-    p.add_argument("--h0", type=float, default=0.01)
-    p.add_argument("--mean", type=float, default=0.5, help="mean of the initial image (default 0.5)")
-    p.add_argument("--sigma0", type=float, default=1.0, help="noise level of the initial image (default 1)")
-    p.add_argument("--sigma-stop", type=float, default=0.01)
-    p.add_argument("--max-steps", type=int, default=1000)
+    add_sampler_args(p)
     p.add_argument("--scale", type=int, default=4, help="enlargement of the PNG and GIF (default 4)")
     p.set_defaults(run=run_sample)
 
@@ -119,7 +115,7 @@ def run_sample(args) -> None:
         frames = frames[len(frames) - cfg.tau :]
     cfg.check_size(*frames.shape[-2:])
     context = torch.from_numpy(frames)[None].repeat(args.samples, 1, 1, 1, 1)
-    knobs = dict(beta=args.beta, h0=args.h0, mean=args.mean, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps)
+    knobs = sampler_knobs(args)
     sampled, results = rollout(model, context, args.frames, tau=cfg.tau, seed=args.seed, **knobs)
     estimate, _ = rollout(model, context[:1], args.frames, tau=cfg.tau, method="one_step", seed=args.seed, mean=args.mean, sigma0=args.sigma0)
     sampled, estimate = sampled.numpy(), estimate.numpy()
@@ -151,7 +147,7 @@ def run_sample(args) -> None:
 
 def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="held-out denoising PSNR of a model at fixed input PSNRs")
-    p.add_argument("--model", required=True, help="weights (.safetensors) or checkpoint (.pt)")
+    p.add_argument("--model", default="leaves-tau2", help="shipped model name, weights (.safetensors) or checkpoint (.pt) (default leaves-tau2)")
     p.add_argument("--data", required=True, help="dataset folder; its test split is used")
     p.add_argument("--psnr", type=float, nargs="+", default=[0.0, 10.0, 20.0, 30.0], help="input PSNRs in dB (default 0 10 20 30)")
     p.add_argument("--examples", type=int, default=512, help="held-out windows (default 512)")
@@ -175,10 +171,10 @@ def run_evaluate(args) -> None:
 
 
 def add_demo(sub) -> None:
-    p = sub.add_parser("demo", help="the main job: show the method working on Moving Leaves, nothing to download")
-    p.add_argument("--out", default="nextframe-demo", help="folder for the data, model, figures and report.md")
-    p.add_argument("--steps", type=int, default=4000, help="training steps for the demo model (default 4000: about 6 CPU minutes)")
-    p.add_argument("--samples", type=int, default=16, help="samples on each probe (default 16)")
+    p = sub.add_parser("demo", help="the main job: section 3.1 of the paper with the shipped model, about 2 CPU minutes")
+    p.add_argument("--out", default="nextframe-demo", help="folder for the figures, demo.json and index.md")
+    p.add_argument("--model", default="leaves-tau2", help="shipped model name or weights path (default leaves-tau2)")
+    p.add_argument("--samples", type=int, default=16, help="samples per probe and per radius difference (default 16)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=lambda args: __import__("nextframe.cli.demo", fromlist=["run_demo"]).run_demo(args))
 
@@ -186,7 +182,7 @@ def add_demo(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_data, add_train, add_sample, add_evaluate, add_demo):
+    for add in (add_data, add_train, add_sample, add_evaluate, add_experiment, add_demo):
         add(sub)
     return parser
 

@@ -56,8 +56,14 @@ def read_metadata(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> ConditionalUNet:
-    """A network in evaluation mode from a `.safetensors` weights file, a training checkpoint `.pt`, or a run folder."""
-    path = Path(path)
+    """A network in evaluation mode from a shipped model's name (`nextframe.models.SHIPPED`), a `.safetensors` weights
+    file, a training checkpoint `.pt`, or a run folder."""
+    from nextframe.models import SHIPPED, shipped_path
+
+    shipped = shipped_path(str(path))
+    path = shipped if shipped is not None and not Path(path).exists() else Path(path)
+    if not path.suffix and not path.exists():
+        raise NextframeError(f"{str(path)!r} is neither a file nor a shipped model (shipped: {', '.join(SHIPPED)}); pass a name or a .safetensors path")
     if path.is_dir():
         path = path / "model.safetensors"
     if not path.is_file():

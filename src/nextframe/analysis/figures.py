@@ -1,0 +1,121 @@
+"""Figures of section 3.1 (matplotlib, Agg backend): probes (figures 3 and 11), decision frequency (figure 4) and
+recursive generation (figure 5). Each is written atomically; frames are shown in grey levels 0..1, unsmoothed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nextframe.data.frames_io import atomic_path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _show(ax, frame, title: str = "", color: str | None = None) -> None:
+    ax.imshow(np.asarray(frame).reshape(-1, *np.asarray(frame).shape[-2:])[0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=8)
+    if color:
+        for spine in ax.spines.values():
+            spine.set_edgecolor(color)
+            spine.set_linewidth(2)
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    _pyplot().close(fig)
+    return Path(path)
+
+
+def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -> Path:
+    """Row 1: the conditioning frames (red), both possible next frames, the one-step estimate (green). Row 2: iterates
+    of one sampler run and its result (blue). Row 3: samples from other seeds, each with its classification."""
+    plt = _pyplot()
+    steps = sorted(found["steps"])
+    cols = max(5, len(steps) + 1, min(samples_shown, len(found["frames"])))
+    fig, axes = plt.subplots(3, cols, figsize=(1.3 * cols, 4.6))
+    for ax in axes.flat:
+        ax.axis("off")
+    row = [(probe.context[0], "frame t-1", "red"), (probe.context[1], "frame t", "red"),
+           (found["outcomes"][0], "if left in front", None), (found["outcomes"][1], "if right in front", None),
+           (found["estimate"].clamp(0, 1), f"one-step ({found['one_step_label']})", "green")]
+    for ax, (frame, text, color) in zip(axes[0], row):
+        ax.axis("on")
+        _show(ax, frame, text, color)
+    for ax, k in zip(axes[1], steps):
+        ax.axis("on")
+        _show(ax, found["steps"][k].clamp(0, 1), f"step {k}")
+    ax = axes[1][len(steps)]
+    ax.axis("on")
+    _show(ax, found["frames"][0].clamp(0, 1), f"sample ({found['labels'][0]})", "blue")
+    for i, ax in enumerate(axes[2][:samples_shown]):
+        if i < len(found["frames"]):
+            ax.axis("on")
+            _show(ax, found["frames"][i].clamp(0, 1), f"seed +{i}: {found['labels'][i]}")
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def decision_figure(path, rows: list[dict], fit: dict, title: str) -> Path:
+    """Fraction of decided samples with the right disk in front against the radius difference, the logistic fit, and
+    the fraction of samples that matched neither outcome."""
+    from nextframe.analysis.occlusion import logistic
+
+    plt = _pyplot()
+    x = np.array([r["difference"] for r in rows])
+    p = np.array([r["right_in_front"] for r in rows], np.float64)
+    neither = np.array([r["neither"] / r["samples"] for r in rows])
+    unambiguous = np.array([r["unambiguous"] for r in rows])
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    grid = np.linspace(x.min() - 0.25, x.max() + 0.25, 200)
+    ax.plot(grid, logistic(grid, fit), color="tab:orange", label=f"logistic fit (slope {fit['slope']:.2f}/px, midpoint {fit['midpoint']:+.2f} px)")
+    ax.scatter(x[~unambiguous], p[~unambiguous], color="black", zorder=3, label="ambiguous probes")
+    ax.scatter(x[unambiguous], p[unambiguous], color="tab:red", zorder=3, label="unambiguous (|difference| >= 25% of larger radius)")
+    ax.bar(x, neither, width=0.3, color="tab:gray", alpha=0.5, label="fraction matching neither outcome")
+    ax.set_xlabel("radius difference, right - left (pixels)")
+    ax.set_ylabel("fraction with right disk in front")
+    ax.set_ylim(-0.03, 1.03)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def recursive_figure(path, found: dict, examples: int = 3, title: str = "") -> Path:
+    """For each example: the truth, recursive sampling and recursive one-step estimation (context frames first, red);
+    below, the sharpness of every generated frame."""
+    plt = _pyplot()
+    context, n = found["context"], min(examples, len(found["context"]))
+    tau, steps = context.shape[1], found["truth"].shape[1]
+    labels = ("truth", "sampling", "one-step")
+    fig = plt.figure(figsize=(0.9 * (tau + steps) + 0.6, 0.95 * 3 * n + 2.4))
+    grid = fig.add_gridspec(3 * n + 1, tau + steps, height_ratios=[1] * (3 * n) + [2.4])
+    for e in range(n):
+        for r, key in enumerate(("truth", "sampled", "estimated")):
+            frames = torch.cat([context[e], found[key][e].clamp(0, 1)])
+            for t, frame in enumerate(frames):
+                ax = fig.add_subplot(grid[3 * e + r, t])
+                _show(ax, frame, f"t={t + 1}" if e == 0 and r == 0 else "", "red" if t < tau else None)
+                if t == 0:
+                    ax.set_ylabel(labels[r], fontsize=7)
+    ax = fig.add_subplot(grid[3 * n, :])
+    frames = np.arange(tau + 1, tau + steps + 1)
+    ax.plot(frames, found["sharpness_sampling"], "o-", color="tab:blue", label="recursive sampling")
+    ax.plot(frames, found["sharpness_one_step"], "s-", color="tab:green", label="recursive one-step estimate")
+    ax.plot(frames, found["sharpness_truth"], ":", color="black", label="true frames")
+    ax.set_xlabel("frame")
+    ax.set_ylabel("sharpness")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)

@@ -1,0 +1,106 @@
+"""Section 3.1 of the paper as functions: occlusion probes (figures 3 and 11), decision frequency against the radius
+difference (figure 4) and recursive generation (figure 5). Each returns plain numbers; `nextframe.analysis.figures`
+draws them and `nextframe experiment` writes both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from nextframe.analysis.probes import probe_experiment
+from nextframe.data.leaves import make_probe
+from nextframe.metrics import palette_fraction
+from nextframe.sampling import rollout
+
+MEAN_RADIUS = 5.0  # probes keep the mean of the two radii here (a depth of 1.6, mid-range in the training data)
+DEFAULT_DIFFERENCES = tuple(np.round(np.arange(-3.0, 3.01, 0.5), 2).tolist())  # right radius minus left radius
+UNAMBIGUOUS = 0.25  # a probe is unambiguous when the radii differ by at least this fraction of the larger one
+
+
+def probe_radii(difference: float, mean_radius: float = MEAN_RADIUS) -> tuple[float, float]:
+    """(left, right) radii with the given difference right - left and the given mean."""
+    return mean_radius - difference / 2, mean_radius + difference / 2
+
+
+def is_unambiguous(left: float, right: float) -> bool:
+    return abs(right - left) >= UNAMBIGUOUS * max(left, right) - 1e-9
+
+
+def decision_sweep(model, differences=DEFAULT_DIFFERENCES, samples: int = 64, seed: int = 0, mean_radius: float = MEAN_RADIUS,
+                   progress: bool = False, **sampler) -> list[dict]:
+    """For each radius difference, `samples` samples of the probe's next frame, classified (see analysis.probes).
+
+    Sample i of every probe uses seed + i, so the sweep is reproducible and a row does not depend on the others.
+    """
+    from tqdm.auto import tqdm
+
+    rows = []
+    for difference in tqdm(differences, desc="decision sweep", unit="probe", disable=not progress):
+        left, right = probe_radii(difference, mean_radius)
+        found = probe_experiment(model, make_probe(left, right), samples, seed, snapshots=(), **sampler)
+        count = found["outcomes_count"]
+        decided = count["left"] + count["right"]
+        rows.append({
+            "difference": float(difference), "radius_left": left, "radius_right": right,
+            "unambiguous": is_unambiguous(left, right), "samples": samples, **count,
+            "right_in_front": count["right"] / decided if decided else float("nan"),  # among samples that decided
+            "larger_in_front": (count["right"] if right > left else count["left"]) / samples if left != right else None,
+            "sharpness_samples": float(np.mean(found["sharpness_samples"])),
+            "sharpness_one_step": found["sharpness_one_step"],
+            "median_evaluations": float(np.median(found["evaluations"])),
+        })
+    return rows
+
+
+def fit_logistic(x, right, decided, ridge: float = 1e-3) -> dict:
+    """Maximum-likelihood fit of P(right in front) = 1 / (1 + exp(-slope * (x - midpoint))) to binomial counts.
+
+    `ridge` is a tiny penalty on the slope, so the fit stays finite when the choices are perfectly separated.
+    """
+    from scipy.optimize import minimize
+
+    x, k, n = (np.asarray(v, np.float64) for v in (x, right, decided))
+    use = n > 0
+
+    def loss(p):
+        z = p[0] + p[1] * x[use]
+        return float(np.sum(n[use] * np.logaddexp(0, z) - k[use] * z) + ridge * p[1] ** 2)
+
+    fit = minimize(loss, np.zeros(2), method="BFGS")
+    a, b = fit.x
+    return {"slope": float(b), "midpoint": float(-a / b) if b != 0 else float("nan"), "intercept": float(a),
+            "form": "P(right in front) = 1 / (1 + exp(-slope * (difference - midpoint)))", "converged": bool(fit.success)}
+
+
+def logistic(x, fit: dict):
+    return 1.0 / (1.0 + np.exp(-(fit["intercept"] + fit["slope"] * np.asarray(x, np.float64))))
+
+
+def object_sharpness(generated: torch.Tensor, truth: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+    """(B, T) palette fraction over the pixels that differ from the background in the generated or the true frame.
+
+    generated, truth (B, T, C, H, W); levels (B, 3) the scene's background and disk luminances.
+    """
+    levels = levels[:, None]  # (B, 1, 3) against frames (B, T, ...)
+    background = levels[:, :, :1, None, None]
+    objects = ((generated - background).abs() > 0.02) | ((truth - background).abs() > 0.02)
+    return palette_fraction(generated, levels, mask=objects)
+
+
+def recursive_generation(model, clips: torch.Tensor, levels: torch.Tensor, steps: int = 9, seed: int = 0, **sampler) -> dict:
+    """Generate `steps` frames recursively from the first tau frames of test clips (B, T, C, H, W), by sampling and
+    by one-step estimation, and measure the sharpness of every generated frame (`object_sharpness`)."""
+    tau = model.config.tau
+    context, truth = clips[:, :tau], clips[:, tau : tau + steps]
+    sampled, results = rollout(model, context, steps, tau=tau, seed=seed, **sampler)
+    initial = {k: sampler[k] for k in ("mean", "sigma0") if k in sampler}
+    estimated, _ = rollout(model, context, steps, tau=tau, method="one_step", seed=seed, **initial)
+    evaluations = torch.stack([r.evaluations for r in results], dim=1)  # (B, steps)
+    return {
+        "context": context, "truth": truth, "sampled": sampled, "estimated": estimated,
+        "sharpness_sampling": object_sharpness(sampled, truth, levels).mean(0).tolist(),  # per generated frame
+        "sharpness_one_step": object_sharpness(estimated, truth, levels).mean(0).tolist(),
+        "sharpness_truth": object_sharpness(truth, truth, levels).mean(0).tolist(),  # anti-aliased edges keep it below 1
+        "median_evaluations": float(evaluations.double().median()),
+    }

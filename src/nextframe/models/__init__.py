@@ -1,0 +1,25 @@
+"""Trained models that ship inside the package, found by name: `nextframe.load("leaves-tau2")`, `--model leaves-tau2`.
+
+Each is a safetensors weights file (config as JSON metadata) with a model card beside it (`<name>.md`): the data, the
+exact training command, steps, wall time, hardware and held-out denoising PSNR.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+SHIPPED = {
+    "leaves-tau2": "Moving Leaves, tau = 2 (section 3.1 of the paper): occlusion decisions, recursive generation",
+}
+
+
+def shipped_path(name: str) -> Path | None:
+    """The weights file of a shipped model, or None when `name` is not one."""
+    if name not in SHIPPED:
+        return None
+    return Path(str(resources.files(__name__).joinpath(f"{name}.safetensors")))
+
+
+def model_card(name: str) -> str:
+    return resources.files(__name__).joinpath(f"{name}.md").read_text()

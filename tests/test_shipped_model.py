@@ -1,0 +1,53 @@
+"""The shipped reference model `leaves-tau2`: found by name, documented, small enough, and deciding occlusions like
+the paper's figure 4 on a small sweep; `nextframe demo` runs on it and writes its figures and index."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+import nextframe
+from nextframe.analysis.occlusion import decision_sweep
+from nextframe.cli.main import main
+from nextframe.models import SHIPPED, model_card, shipped_path
+from nextframe.training.checkpoint import read_metadata
+
+
+@pytest.fixture(scope="module")
+def model():
+    return nextframe.load("leaves-tau2")
+
+
+def test_found_by_name_with_its_card(model):
+    assert "leaves-tau2" in SHIPPED
+    path = shipped_path("leaves-tau2")
+    assert path.stat().st_size <= 30 * 2**20
+    assert (model.config.tau, model.config.channels) == (2, 1)
+    meta, card = read_metadata(path), model_card("leaves-tau2")
+    assert meta["train"]["tau"] == 2 and meta["steps"] > 0
+    assert f"{meta['steps']:,}" in card  # the card reports the steps of the weights it describes
+    for needed in ("nextframe data leaves", "nextframe train", "nextframe evaluate", "wall time", "hardware", "30 dB"):
+        assert needed in card, needed
+    assert len(re.findall(r"\|\s*(0|10|20|30)\s*\|\s*\d+\.\d+", card)) == 4  # the held-out PSNR table
+
+
+def test_small_sweep_decides_like_figure_4(model):
+    rows = decision_sweep(model, [-3.0, 0.0, 3.0], samples=8, seed=0)
+    left, equal, right = rows
+    assert left["left"] >= 7 and right["right"] >= 7, rows  # unambiguous: the larger disk in front
+    assert sum(r["neither"] for r in rows) <= 3, rows
+    assert left["right_in_front"] < equal["right_in_front"] < right["right_in_front"], rows
+    assert decision_sweep(model, [3.0], samples=8, seed=0)[0] == right  # seeded: the same samples again
+
+
+def test_demo_writes_figures_and_an_index(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--samples", "4"]) == 0
+    index = (tmp_path / "index.md").read_text()
+    for name in ("probe_unambiguous.png", "probe_ambiguous.png", "decisions.png", "recursive.png", "recursive.gif"):
+        assert (tmp_path / name).stat().st_size > 1000, name
+        assert f"({name})" in index, name
+    report = json.loads((tmp_path / "demo.json").read_text())
+    rows = report["denoising_psnr"]
+    assert all(r["output_psnr"] > r["input_psnr"] + 1.0 for r in rows), rows
+    assert np.isfinite(report["decisions"]["logistic_fit"]["slope"])
