@@ -56,6 +56,7 @@ def add_train(sub) -> None:
     p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
+    p.add_argument("--init", default=d.init, help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out and start over")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=run_train)
@@ -72,7 +73,7 @@ def run_train(args) -> None:
         data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
         batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
         heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
-        seed=args.seed, device=args.device, progress=not args.no_progress,
+        seed=args.seed, init=args.init, device=args.device, progress=not args.no_progress,
     )
     summary = train(config, fresh=args.fresh)
     if summary["stopped"] == "interrupted":

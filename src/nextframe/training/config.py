@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from nextframe.errors import NextframeError
 
 # Settings that define the model or its data: a checkpoint cannot be resumed under different values.
-MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "batch_size", "lr_schedule")
+MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "batch_size", "lr_schedule", "init")
 
 
 @dataclass
@@ -32,6 +32,8 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many optimiser steps in all, across resumes (0: no limit)
     checkpoint_minutes: float = 2.0  # save the full training state at least this often
     seed: int = 0
+    init: str = ""  # start from these weights (shipped name, .safetensors, run folder) with a fresh optimiser and
+    # schedule: to train a model further after its cosine schedule has ended, or to fine-tune it on other data
     device: str = "auto"  # "auto": cuda if available, else cpu
     progress: bool = True
 

@@ -143,6 +143,13 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         random.setstate(saved["rng"]["python"])
         if ddp.main:
             print(f"resuming from {checkpoint_path}: epoch {state['epoch']}, step {state['step']}, {state['seconds'] / 60:.1f} min trained")
+    elif config.init:
+        from nextframe.training.checkpoint import load_model
+
+        start = load_model(config.init)
+        if start.config != unet:
+            raise NextframeError(f"--init {config.init} is a network {start.config.to_dict()}, not the {unet.to_dict()} this run trains; match --tau and --width")
+        model.load_state_dict(start.state_dict())
     if ddp.main:
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "config.json") as tmp:
