@@ -11,7 +11,7 @@ import torch
 from nextframe.analysis.probes import probe_experiment
 from nextframe.data.leaves import make_probe
 from nextframe.metrics import palette_fraction
-from nextframe.sampling import rollout
+from nextframe.sampling import one_step_knobs, rollout
 
 MEAN_RADIUS = 5.0  # probes keep the mean of the two radii here (a depth of 1.6, mid-range in the training data)
 DEFAULT_DIFFERENCES = tuple(np.round(np.arange(-3.0, 3.01, 0.5), 2).tolist())  # right radius minus left radius
@@ -41,16 +41,22 @@ def decision_sweep(model, differences=DEFAULT_DIFFERENCES, samples: int = 64, se
         found = probe_experiment(model, make_probe(left, right), samples, seed, snapshots=(), **sampler)
         count = found["outcomes_count"]
         decided = count["left"] + count["right"]
+        row = {"difference": float(difference), "radius_left": left, "radius_right": right,
+               "unambiguous": is_unambiguous(left, right), "samples": samples, **count}
         rows.append({
-            "difference": float(difference), "radius_left": left, "radius_right": right,
-            "unambiguous": is_unambiguous(left, right), "samples": samples, **count,
+            **row,
             "right_in_front": count["right"] / decided if decided else float("nan"),  # among samples that decided
-            "larger_in_front": (count["right"] if right > left else count["left"]) / samples if left != right else None,
+            "larger_in_front": larger_in_front(row) / samples if left != right else None,
             "sharpness_samples": float(np.mean(found["sharpness_samples"])),
             "sharpness_one_step": found["sharpness_one_step"],
             "median_evaluations": float(np.median(found["evaluations"])),
         })
     return rows
+
+
+def larger_in_front(row: dict) -> int:
+    """How many samples of a sweep row show the larger disk in front (the right one when the radii are equal)."""
+    return row["right"] if row["radius_right"] >= row["radius_left"] else row["left"]
 
 
 def fit_logistic(x, right, decided, ridge: float = 1e-3) -> dict:
@@ -94,8 +100,7 @@ def recursive_generation(model, clips: torch.Tensor, levels: torch.Tensor, steps
     tau = model.config.tau
     context, truth = clips[:, :tau], clips[:, tau : tau + steps]
     sampled, results = rollout(model, context, steps, tau=tau, seed=seed, **sampler)
-    initial = {k: sampler[k] for k in ("mean", "sigma0") if k in sampler}
-    estimated, _ = rollout(model, context, steps, tau=tau, method="one_step", seed=seed, **initial)
+    estimated, _ = rollout(model, context, steps, tau=tau, method="one_step", seed=seed, **one_step_knobs(sampler))
     evaluations = torch.stack([r.evaluations for r in results], dim=1)  # (B, steps)
     return {
         "context": context, "truth": truth, "sampled": sampled, "estimated": estimated,

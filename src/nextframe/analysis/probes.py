@@ -15,9 +15,11 @@ import torch.nn.functional as F
 from nextframe.data.leaves import Probe
 from nextframe.errors import NextframeError
 from nextframe.metrics import palette_fraction
-from nextframe.sampling import one_step, sample
+from nextframe.sampling import one_step, one_step_knobs, sample
 
 LABELS = ("left", "right", "neither")
+MAJORITY = 0.75  # share of the decision region that must vote for an outcome
+TOLERANCE = 0.25  # a pixel votes for an outcome within this fraction of the outcomes' difference from it
 
 
 def outcome_distances(frames: torch.Tensor, outcomes: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -40,7 +42,7 @@ def decision_region(outcomes: torch.Tensor) -> torch.Tensor:
     return core if core.any() else lens
 
 
-def lens_votes(frames: torch.Tensor, outcomes: torch.Tensor, tolerance: float = 0.25) -> torch.Tensor:
+def lens_votes(frames: torch.Tensor, outcomes: torch.Tensor, tolerance: float = TOLERANCE) -> torch.Tensor:
     """(S, 2): the fraction of the decision region's pixels where a frame is within `tolerance` times the two
     outcomes' difference of the left-in-front outcome, and of the right-in-front one."""
     region = decision_region(outcomes)
@@ -49,7 +51,7 @@ def lens_votes(frames: torch.Tensor, outcomes: torch.Tensor, tolerance: float = 
     return torch.stack([((x - a).abs() <= slack).double().mean(-1), ((x - b).abs() <= slack).double().mean(-1)], dim=1)
 
 
-def classify(frames: torch.Tensor, outcomes: torch.Tensor, majority: float = 0.75, tolerance: float = 0.25) -> list[str]:
+def classify(frames: torch.Tensor, outcomes: torch.Tensor, majority: float = MAJORITY, tolerance: float = TOLERANCE) -> list[str]:
     """Label each frame (S, C, H, W) "left", "right" or "neither" against outcomes (2, C, H, W) = [left disk in
     front, right disk in front].
 
@@ -80,13 +82,12 @@ def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots
             steps[k] = y[ids.tolist().index(0)].clone()
 
     result = sample(model, context, seed=seed, callback=keep, **sampler)
-    initial = {k: sampler[k] for k in ("mean", "sigma0") if k in sampler}
-    estimate = one_step(model, context[:1], seed=seed, **initial)[0]
+    estimate = one_step(model, context[:1], seed=seed, **one_step_knobs(sampler))[0]
     levels = torch.from_numpy(probe.truth.luminance[0])
     outcomes = torch.from_numpy(np.stack([probe.left_front, probe.right_front]))  # (2, C, H, W)
     disks = ((outcomes - levels[0]).abs() > 0.01).any(dim=0)  # where either disk is in either outcome
     votes = lens_votes(result.frames, outcomes)
-    labels = _labels(votes, 0.75)
+    labels = _labels(votes, MAJORITY)
     rms, between = outcome_distances(result.frames, outcomes)
     return {
         "frames": result.frames, "estimate": estimate, "steps": steps, "outcomes": outcomes,
@@ -96,7 +97,7 @@ def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots
         "sharpness_one_step": float(palette_fraction(estimate, levels, mask=disks)),
         "outcomes_count": {k: labels.count(k) for k in LABELS},
         "lens_votes": votes.tolist(),  # per sample: fraction of the decision region showing [left, right] in front
-        "one_step_label": _labels(lens_votes(estimate[None], outcomes), 0.75)[0],
+        "one_step_label": classify(estimate[None], outcomes)[0],
         "rms_to_outcomes": rms.tolist(),  # per sample: RMS distance to [left in front, right in front], whole frame
         "rms_between_outcomes": between,
     }

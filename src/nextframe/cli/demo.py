@@ -7,15 +7,14 @@ reduced sample count (probes, decision frequency, recursive generation) and writ
 
 from __future__ import annotations
 
-import json
 import time
 from argparse import Namespace
 from pathlib import Path
 
 import numpy as np
 
-from nextframe.cli.experiments import run_decisions, run_probes, run_recursive
-from nextframe.data.frames_io import atomic_path
+from nextframe.cli.experiments import run_decisions, run_probes, run_recursive, sampler_defaults
+from nextframe.data.frames_io import atomic_path, write_json
 
 DEMO_DIFFERENCES = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]  # radius differences of the reduced decision sweep
 TARGETS = "the larger disk in front in at least 95% of unambiguous samples, at most 10% of samples matching neither"
@@ -36,7 +35,7 @@ def run_demo(args) -> None:
     psnr = denoising_psnr(model, Windows(clips[is_test(np.arange(len(clips)))], model.config.tau), examples=512, seed=args.seed)
     print("  input -> output PSNR (dB): " + ", ".join(f"{r['input_psnr_target']:.0f} -> {r['output_psnr']:.1f}" for r in psnr))
 
-    knobs = dict(model=args.model, out=str(out), seed=args.seed, beta=0.5, h0=0.01, mean=0.5, sigma0=1.0, sigma_stop=0.01, max_steps=1000)
+    knobs = dict(model=args.model, out=str(out), seed=args.seed, **sampler_defaults())
     print(f"probes (figures 3 and 11), {args.samples} samples each ...")
     probes = run_probes(Namespace(**knobs, samples=args.samples))
     print(f"decision frequency (figure 4), {args.samples} samples at each of {len(DEMO_DIFFERENCES)} radius differences ...")
@@ -49,8 +48,7 @@ def run_demo(args) -> None:
 
     report = {"model": args.model, "denoising_psnr": psnr, "probes": probes, "decisions": decisions, "recursive": recursive,
               "seconds": round(time.monotonic() - started, 1)}
-    with atomic_path(out / "demo.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=2))
+    write_json(out / "demo.json", report)
     with atomic_path(out / "index.md") as tmp:
         tmp.write_text(_index(report))
     print(f"figures and index in {out / 'index.md'} ({report['seconds'] / 60:.1f} min)")

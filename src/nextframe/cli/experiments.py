@@ -3,13 +3,14 @@ figure and a JSON of its numbers into --out. The default model is the shipped `l
 
 from __future__ import annotations
 
-import json
+import argparse
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from nextframe.data.frames_io import write_json
 from nextframe.errors import NextframeError
 
 AMBIGUOUS = (5.0, 5.0)  # radii (left, right): figure 3
@@ -28,6 +29,13 @@ def add_sampler_args(p) -> None:
 
 def sampler_knobs(args) -> dict:
     return dict(beta=args.beta, h0=args.h0, mean=args.mean, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps)
+
+
+def sampler_defaults() -> dict:
+    """The sampler knobs at their command-line defaults (for callers that build the arguments themselves)."""
+    parser = argparse.ArgumentParser()
+    add_sampler_args(parser)
+    return sampler_knobs(parser.parse_args([]))
 
 
 def add_experiment(sub) -> None:
@@ -74,19 +82,11 @@ def _check(args) -> None:
         raise NextframeError("--samples must be at least 1")
 
 
-def _write_json(path: Path, report: dict) -> None:
-    from nextframe.data.frames_io import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(report, indent=2))
-
-
 def _header(args, started: float) -> dict:
     """Every argument of the run (enough to repeat it), the model's training summary and the time taken."""
-    from nextframe.training.checkpoint import read_metadata
-    from nextframe.models import shipped_path
+    from nextframe.training.checkpoint import model_file, read_metadata
 
-    path = shipped_path(str(args.model)) or Path(args.model)
+    path = model_file(args.model)
     trained = read_metadata(path) if path.suffix == ".safetensors" else {}
     return {"arguments": {k: v for k, v in vars(args).items() if k != "run"}, "sampler": sampler_knobs(args),
             "model_steps": trained.get("steps"), "model_examples": trained.get("examples"),
@@ -115,7 +115,7 @@ def run_probes(args, quiet: bool = False) -> dict:
             print(f"{name} probe (radii {radii[0]:g}/{radii[1]:g}): left in front {c['left']}, right {c['right']}, neither {c['neither']}; "
                   f"sharpness samples {np.mean(found['sharpness_samples']):.2f} vs one-step {found['sharpness_one_step']:.2f}")
     report = {**_header(args, started), "samples": args.samples, "probes": report, "rule": CLASSIFICATION_RULE}
-    _write_json(out / "probes.json", report)
+    write_json(out / "probes.json", report)
     if not quiet:
         print(f"wrote {out / 'probe_unambiguous.png'}, {out / 'probe_ambiguous.png'} and {out / 'probes.json'}")
     return report
@@ -137,7 +137,7 @@ def run_decisions(args, quiet: bool = False) -> dict:
     summary = decision_summary(rows)
     decision_figure(out / "decisions.png", rows, fit, f"decision frequency (figure 4), {args.samples} samples per probe")
     report = {**_header(args, started), "samples": args.samples, "rows": rows, "logistic_fit": fit, "summary": summary, "rule": CLASSIFICATION_RULE}
-    _write_json(out / "decisions.json", report)
+    write_json(out / "decisions.json", report)
     if not quiet:
         for r in rows:
             print(f"difference {r['difference']:+5.2f} px (radii {r['radius_left']:.2f}/{r['radius_right']:.2f}): "
@@ -149,11 +149,13 @@ def run_decisions(args, quiet: bool = False) -> dict:
 
 def decision_summary(rows: list[dict]) -> dict:
     """The issue's targets in numbers: larger disk in front on unambiguous probes, balance at equal radii, neither."""
+    from nextframe.analysis.occlusion import larger_in_front
+
     unambiguous = [r for r in rows if r["unambiguous"]]
     equal = [r for r in rows if r["difference"] == 0]
     total = sum(r["samples"] for r in rows)
     return {
-        "larger_in_front_unambiguous": (sum((r["right"] if r["difference"] > 0 else r["left"]) for r in unambiguous)
+        "larger_in_front_unambiguous": (sum(larger_in_front(r) for r in unambiguous)
                                         / sum(r["samples"] for r in unambiguous)) if unambiguous else None,
         "right_in_front_equal_radii": (sum(r["right"] for r in equal) / sum(r["samples"] for r in equal)) if equal else None,
         "neither_fraction": sum(r["neither"] for r in rows) / total,
@@ -175,16 +177,14 @@ def run_recursive(args, quiet: bool = False) -> dict:
     found = recursive_generation(model, clips, levels, args.steps, args.seed, **sampler_knobs(args))
     recursive_figure(out / "recursive.png", found, title=f"recursive generation (figure 5): {args.steps} frames from 2 test frames")
     shown = min(3, len(clips))  # the GIF: truth | sampling | one-step, for the first examples side by side
-    movie = torch.stack([torch.cat([torch.cat([found["context"][e], found[k][e].clamp(0, 1)]) for e in range(shown)], dim=0)
-                         for k in ("truth", "sampled", "estimated")], dim=0)  # (3, shown*T, C, H, W)
-    t = 2 + args.steps
-    movie = movie.reshape(3, shown, t, *movie.shape[-3:]).permute(2, 1, 0, 3, 4, 5).reshape(t, shown * 3, *movie.shape[-3:])
-    write_gif(out / "recursive.gif", movie.numpy(), scale=4, fps=2)
+    movie = torch.stack([torch.cat([found["context"], found[k].clamp(0, 1)], dim=1)[:shown] for k in ("truth", "sampled", "estimated")],
+                        dim=1)  # (shown, 3, T, C, H, W)
+    write_gif(out / "recursive.gif", movie.permute(2, 0, 1, 3, 4, 5).flatten(1, 2).numpy(), scale=4, fps=2)  # (T, shown*3, ...)
     report = {**_header(args, started), "sequences": source, "examples": len(clips), "steps": args.steps,
               **{k: found[k] for k in ("sharpness_sampling", "sharpness_one_step", "sharpness_truth", "median_evaluations")},
               "sharpness_measure": "fraction of the pixels that differ from the background (by 0.02) in the generated or the "
                                    "true frame and lie within 0.05 of one of the scene's three luminances; mean over sequences"}
-    _write_json(out / "recursive.json", report)
+    write_json(out / "recursive.json", report)
     if not quiet:
         print("sharpness per generated frame, sampling / one-step: "
               + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(found["sharpness_sampling"], found["sharpness_one_step"])))

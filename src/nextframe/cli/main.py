@@ -100,7 +100,7 @@ def run_sample(args) -> None:
     import torch
 
     from nextframe.data.frames_io import read_frames, write_gif, write_grid, write_npy
-    from nextframe.sampling import rollout
+    from nextframe.sampling import one_step_knobs, rollout
     from nextframe.training.checkpoint import load_model
 
     if args.samples < 1 or args.frames < 1:
@@ -118,7 +118,7 @@ def run_sample(args) -> None:
     context = torch.from_numpy(frames)[None].repeat(args.samples, 1, 1, 1, 1)
     knobs = sampler_knobs(args)
     sampled, results = rollout(model, context, args.frames, tau=cfg.tau, seed=args.seed, **knobs)
-    estimate, _ = rollout(model, context[:1], args.frames, tau=cfg.tau, method="one_step", seed=args.seed, mean=args.mean, sigma0=args.sigma0)
+    estimate, _ = rollout(model, context[:1], args.frames, tau=cfg.tau, method="one_step", seed=args.seed, **one_step_knobs(knobs))
     sampled, estimate = sampled.numpy(), estimate.numpy()
     rows = np.concatenate([np.repeat(frames[None], args.samples + 1, 0), np.concatenate([estimate, sampled])], axis=1)
     summary = {

@@ -168,6 +168,14 @@ def write_gif(path: str | Path, frames: np.ndarray, scale: int = 4, fps: float =
     return Path(path)
 
 
+def write_json(path: str | Path, value) -> Path:
+    import json
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(value, indent=2))
+    return Path(path)
+
+
 def write_npy(path: str | Path, array: np.ndarray) -> Path:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:

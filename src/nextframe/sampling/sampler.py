@@ -148,6 +148,11 @@ def one_step(
     return denoiser(_initial(_generators(seed, context.shape[0]), shape, mean, sigma0, context.device), context)
 
 
+def one_step_knobs(sampler: dict) -> dict:
+    """The `sample` keywords that `one_step` takes too (its initial image), so both start from the same noise."""
+    return {k: sampler[k] for k in ("mean", "sigma0") if k in sampler}
+
+
 def rollout(
     denoiser: Denoiser,
     frames: torch.Tensor,  # (B, T0, C, H, W) conditioning frames, oldest first; T0 >= tau

@@ -55,17 +55,21 @@ def read_metadata(path: str | Path) -> dict:
     return {k: (v if k == "format" else json.loads(v)) for k, v in meta.items()}
 
 
+def model_file(name_or_path: str | Path) -> Path:
+    """The file behind a shipped model's name (`nextframe.models.SHIPPED`), a run folder, or a weights/checkpoint path."""
+    from nextframe.models import SHIPPED, shipped_path
+
+    shipped = shipped_path(str(name_or_path))
+    path = shipped if shipped is not None and not Path(name_or_path).exists() else Path(name_or_path)
+    if not path.suffix and not path.exists():
+        raise NextframeError(f"{str(path)!r} is neither a file nor a shipped model (shipped: {', '.join(SHIPPED)}); pass a name or a .safetensors path")
+    return path / "model.safetensors" if path.is_dir() else path
+
+
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> ConditionalUNet:
     """A network in evaluation mode from a shipped model's name (`nextframe.models.SHIPPED`), a `.safetensors` weights
     file, a training checkpoint `.pt`, or a run folder."""
-    from nextframe.models import SHIPPED, shipped_path
-
-    shipped = shipped_path(str(path))
-    path = shipped if shipped is not None and not Path(path).exists() else Path(path)
-    if not path.suffix and not path.exists():
-        raise NextframeError(f"{str(path)!r} is neither a file nor a shipped model (shipped: {', '.join(SHIPPED)}); pass a name or a .safetensors path")
-    if path.is_dir():
-        path = path / "model.safetensors"
+    path = model_file(path)
     if not path.is_file():
         raise NextframeError(f"model file {path} does not exist; pass a .safetensors or checkpoint.pt written by `nextframe train`")
     if path.suffix == ".safetensors":
