@@ -172,7 +172,7 @@ def run_evaluate(args) -> None:
 
 
 def add_demo(sub) -> None:
-    p = sub.add_parser("demo", help="the main job: section 3.1 of the paper with the shipped model, about 2 CPU minutes")
+    p = sub.add_parser("demo", help="the main job: section 3.1 of the paper with the shipped model, about 1 CPU minute")
     p.add_argument("--out", default="nextframe-demo", help="folder for the figures, demo.json and index.md")
     p.add_argument("--model", default="leaves-tau2", help="shipped model name or weights path (default leaves-tau2)")
     p.add_argument("--samples", type=int, default=16, help="samples per probe and per radius difference (default 16)")
