@@ -5,6 +5,8 @@ import pytest
 
 from nextframe.data.leaves import (
     LeavesConfig,
+    LeavesTruth,
+    approach_windows,
     disk_coverage,
     generate_arrays,
     half_hidden_distance,
@@ -137,3 +139,27 @@ def test_written_dataset_round_trips_and_splits_nine_to_one(tmp_path):
         write_leaves(tmp_path / "leaves", n=200, progress=False)
     with pytest.raises(NextframeError, match="tau=11"):
         Windows(train, tau=11)
+
+
+def test_approach_windows_are_the_last_moments_before_contact():
+    # two disks of radius 2 closing in along x: edge-to-edge gaps 16, 10, 5, 1, -2 (overlap) over five frames
+    distance = np.array([20.0, 14.0, 9.0, 5.0, 2.0])
+    centers = np.zeros((1, 5, 2, 2), np.float32)
+    centers[0, :, 1, 0] = distance
+    truth = LeavesTruth(centers=centers, radii=np.array([[2.0, 2.0]], np.float32), depths=np.ones((1, 2), np.float32),
+                        luminance=np.zeros((1, 3), np.float32), collision_frame=np.array([4], np.int16))
+    # tau 2: windows start at 0, 1, 2; only the one whose last context gap (1) is under 4 pixels qualifies
+    assert approach_windows(truth, 2).tolist() == [[False, False, True]]
+    assert approach_windows(truth, 2, gap=6.0).tolist() == [[False, True, True]]
+    receding = LeavesTruth(**{**truth.to_arrays(), "centers": centers[:, ::-1].copy()})
+    assert not approach_windows(receding, 2).any()  # moving apart, or overlapping in the context
+
+
+def test_approach_windows_read_only_the_context(leaves):
+    frames, truth = leaves
+    tau = 2
+    before = approach_windows(truth, tau)
+    changed = truth.centers.copy()
+    changed[:, 6:, 0] += 5.0  # move one disk after frame 5: windows starting at 0..4 have their context in frames <= 5
+    after = approach_windows(LeavesTruth(**{**truth.to_arrays(), "centers": changed}), tau)
+    assert (after[:, :5] == before[:, :5]).all() and (after != before).any() and 0 < before.mean() < 0.2

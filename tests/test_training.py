@@ -139,3 +139,27 @@ def test_init_starts_from_given_weights_with_a_fresh_optimiser(small_data, tmp_p
             torch.testing.assert_close(again.state_dict()[name], value, rtol=0, atol=0)
     with pytest.raises(NextframeError, match="match --tau and --width"):
         train(config(small_data, tmp_path / "c", max_steps=1, width=8, init=str(tmp_path / "a")))
+
+
+def test_focus_fills_the_head_of_every_batch_from_the_focus_windows():
+    from nextframe.training.trainer import with_focus
+
+    order, focus = np.arange(100, 140), np.array([1, 2, 3])
+    mixed = with_focus(order, focus, batch_size=8, per_batch=3, rng=np.random.default_rng(0))
+    head = np.arange(40) % 8 < 3
+    assert np.isin(mixed[head], focus).all() and (mixed[~head] == order[~head]).all()
+    again = with_focus(order, focus, batch_size=8, per_batch=3, rng=np.random.default_rng(0))
+    assert (mixed == again).all() and (order == np.arange(100, 140)).all()  # reproducible, input untouched
+
+
+def test_focus_trains_on_leaves_and_is_refused_elsewhere(small_data, tmp_path):
+    from nextframe.data.store import write_dataset
+
+    summary = train(config(small_data, tmp_path / "f", max_steps=2, focus=0.5))
+    assert summary["steps"] == 2 and json.loads((tmp_path / "f" / "config.json").read_text())["focus"] == 0.5
+    with pytest.raises(NextframeError, match="share of each batch"):
+        config(small_data, tmp_path / "g", focus=1.0)
+    clips = np.zeros((10, 11, 1, 32, 32), np.uint8)
+    plain = write_dataset(tmp_path / "plain", [(clips, np.arange(10) % 10 == 9, None)], {"train": 9, "test": 1}, (11, 1, 32, 32), {"kind": "video"})
+    with pytest.raises(NextframeError, match="--focus needs Moving Leaves ground truth"):
+        train(config(plain, tmp_path / "h", max_steps=1, focus=0.5))

@@ -54,6 +54,8 @@ def add_train(sub) -> None:
     p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="stop after this much training time (0: none)")
     p.add_argument("--max-steps", type=int, default=d.max_steps, help="stop after this many optimiser steps (0: none)")
     p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes)
+    p.add_argument("--focus", type=float, default=d.focus,
+                   help="share of each batch drawn from windows where two Moving Leaves disks are about to meet (default 0)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
     p.add_argument("--init", default=d.init, help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule")
@@ -73,7 +75,7 @@ def run_train(args) -> None:
         data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
         batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
         heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
-        seed=args.seed, init=args.init, device=args.device, progress=not args.no_progress,
+        seed=args.seed, init=args.init, focus=args.focus, device=args.device, progress=not args.no_progress,
     )
     summary = train(config, fresh=args.fresh)
     if summary["stopped"] == "interrupted":

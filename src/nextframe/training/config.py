@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from nextframe.errors import NextframeError
 
 # Settings that define the model or its data: a checkpoint cannot be resumed under different values.
-MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "batch_size", "lr_schedule", "init")
+MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "batch_size", "lr_schedule", "init", "focus")
 
 
 @dataclass
@@ -31,6 +31,8 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop after this much training time in all, across resumes (0: no limit)
     max_steps: int = 0  # stop after this many optimiser steps in all, across resumes (0: no limit)
     checkpoint_minutes: float = 2.0  # save the full training state at least this often
+    focus: float = 0.0  # share of each batch drawn from the data's approach windows (Moving Leaves: two disks about
+    # to meet, `data.leaves.approach_windows`), where the rare occlusion decisions are learnt; 0: windows uniformly
     seed: int = 0
     init: str = ""  # start from these weights (shipped name, .safetensors, run folder) with a fresh optimiser and
     # schedule: to train a model further after its cosine schedule has ended, or to fine-tune it on other data
@@ -42,6 +44,8 @@ class TrainConfig:
             raise NextframeError(f"lr_schedule must be 'plateau' or 'cosine', got {self.lr_schedule!r}")
         if self.lr_schedule == "cosine" and self.max_steps <= 0:
             raise NextframeError("the cosine schedule anneals over --max-steps; set --max-steps too")
+        if not 0.0 <= self.focus < 1.0:
+            raise NextframeError(f"--focus is a share of each batch, 0 <= focus < 1; got {self.focus}")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

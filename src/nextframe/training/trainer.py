@@ -162,6 +162,8 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
     per_epoch = config.examples_per_epoch or len(windows)
     steps_per_epoch = math.ceil(math.ceil(per_epoch / ddp.world) / config.batch_size)
     writer = _tensorboard(out) if ddp.main else None
+    focus = focus_windows(dataset, config) if config.focus > 0 else None
+    focus_per_batch = round(config.focus * config.batch_size)
 
     def save(complete: bool):
         if not ddp.main:
@@ -202,6 +204,8 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         while state["epoch"] < config.epochs and stopped is None and not out_of_budget():
             order = np.random.default_rng([config.seed, state["epoch"]]).permutation(len(windows))[:per_epoch]
             local = order[ddp.rank :: ddp.world]
+            if focus is not None:
+                local = with_focus(local, focus, config.batch_size, focus_per_batch, np.random.default_rng([config.seed, state["epoch"], 8, ddp.rank]))
             bar = _bar(ddp.main and config.progress, steps_per_epoch, state)
             while state["step_in_epoch"] < steps_per_epoch:
                 tick = time.monotonic()
@@ -253,6 +257,27 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         print(f"interrupted: state saved in {checkpoint_path}; run the same command to resume")
     return {"stopped": stopped or ("budget" if out_of_budget() else "epochs"), "steps": state["step"], "examples": state["examples"], "minutes": state["seconds"] / 60,
             "log": state["log"], "out": str(out)}
+
+
+def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
+    """Indices of the training windows that `config.focus` draws from (`data.leaves.approach_windows`)."""
+    from nextframe.data.leaves import approach_windows
+
+    truth = dataset.truth("train")
+    if dataset.meta.get("kind") != "moving-leaves" or truth is None:
+        raise NextframeError(f"--focus needs Moving Leaves ground truth, which {config.data} does not have; drop --focus or use data from `nextframe data leaves`")
+    chosen = np.flatnonzero(approach_windows(truth, config.tau))
+    if len(chosen) == 0:
+        raise NextframeError(f"{config.data} has no windows where the disks are about to meet; drop --focus or generate more sequences")
+    return chosen
+
+
+def with_focus(order: np.ndarray, focus: np.ndarray, batch_size: int, per_batch: int, rng: np.random.Generator) -> np.ndarray:
+    """`order` with the first `per_batch` places of every batch of `batch_size` taken by windows drawn from `focus`."""
+    order = order.copy()
+    places = np.arange(len(order)) % batch_size < per_batch
+    order[places] = rng.choice(focus, int(places.sum()))
+    return order
 
 
 def _bar(enabled: bool, total: int, state: dict):
