@@ -159,6 +159,10 @@ def test_focus_trains_on_leaves_and_is_refused_elsewhere(small_data, tmp_path):
     assert summary["steps"] == 2 and json.loads((tmp_path / "f" / "config.json").read_text())["focus"] == 0.5
     with pytest.raises(NextframeError, match="share of each batch"):
         config(small_data, tmp_path / "g", focus=1.0)
+    with pytest.raises(NextframeError, match="needs --tau 1 or more"):
+        config(small_data, tmp_path / "g", focus=0.5, tau=0)
+    with pytest.raises(NextframeError, match="puts no window in a batch of 8"):
+        config(small_data, tmp_path / "g", focus=0.05)
     clips = np.zeros((10, 11, 1, 32, 32), np.uint8)
     plain = write_dataset(tmp_path / "plain", [(clips, np.arange(10) % 10 == 9, None)], {"train": 9, "test": 1}, (11, 1, 32, 32), {"kind": "video"})
     with pytest.raises(NextframeError, match="--focus needs Moving Leaves ground truth"):

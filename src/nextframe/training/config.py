@@ -46,6 +46,10 @@ class TrainConfig:
             raise NextframeError("the cosine schedule anneals over --max-steps; set --max-steps too")
         if not 0.0 <= self.focus < 1.0:
             raise NextframeError(f"--focus is a share of each batch, 0 <= focus < 1; got {self.focus}")
+        if self.focus > 0 and self.tau < 1:
+            raise NextframeError("--focus picks windows by their past frames, so it needs --tau 1 or more")
+        if self.focus > 0 and round(self.focus * self.batch_size) == 0:
+            raise NextframeError(f"--focus {self.focus} puts no window in a batch of {self.batch_size}; use at least {1 / self.batch_size:.3g}")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

@@ -24,7 +24,7 @@ from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
-from nextframe.training.checkpoint import load_checkpoint, save_checkpoint, save_weights
+from nextframe.training.checkpoint import load_checkpoint, load_model, save_checkpoint, save_weights
 from nextframe.training.config import TrainConfig
 from nextframe.training.loss import BlindDenoisingLoss
 
@@ -144,8 +144,6 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         if ddp.main:
             print(f"resuming from {checkpoint_path}: epoch {state['epoch']}, step {state['step']}, {state['seconds'] / 60:.1f} min trained")
     elif config.init:
-        from nextframe.training.checkpoint import load_model
-
         start = load_model(config.init)
         if start.config != unet:
             raise NextframeError(f"--init {config.init} is a network {start.config.to_dict()}, not the {unet.to_dict()} this run trains; match --tau and --width")
