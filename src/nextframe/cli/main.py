@@ -7,6 +7,7 @@ import json
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from nextframe.cli.experiments import add_experiment, add_sampler_args, sampler_knobs
@@ -24,6 +25,26 @@ def add_data(sub) -> None:
     leaves.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     leaves.set_defaults(run=run_data_leaves)
 
+    from nextframe.data.video import VideoCropConfig
+
+    v = VideoCropConfig()
+    video = data.add_parser("video", help="clips of real video, like the paper's DAVIS32 (App. D): 32x32 crops at 21 locations and 3 scales")
+    video.add_argument("--source", required=True, nargs="+",
+                       help="a DAVIS folder (JPEGImages/480p/<sequence>/*.jpg), folders of frame folders or videos, or video files")
+    video.add_argument("--out", required=True, help="dataset folder to create")
+    video.add_argument("--frames", type=int, default=v.frames, help=f"frames per clip (default {v.frames})")
+    video.add_argument("--size", type=int, default=v.size, help=f"crop side after down-sampling (default {v.size})")
+    video.add_argument("--scales", type=int, nargs="+", default=list(v.scales),
+                       help="anti-aliased down-sampling factors (default 2 4 8)")
+    video.add_argument("--grid", type=int, nargs=2, default=[v.rows, v.cols], metavar=("ROWS", "COLS"),
+                       help=f"crop locations per scale, spread evenly over the frame (default {v.rows} {v.cols}: 21)")
+    video.add_argument("--clip-stride", type=int, default=v.clip_stride, help=f"frames between clip starts (default {v.clip_stride}: no overlap)")
+    video.add_argument("--test-sequences", nargs="+", help="sequences to hold out for testing (default: every --test-every-th by name)")
+    video.add_argument("--test-every", type=int, default=5, help="hold out every Nth sequence in sorted order (default 5)")
+    video.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    video.add_argument("--no-progress", action="store_true")
+    video.set_defaults(run=run_data_video)
+
 
 def run_data_leaves(args) -> None:
     from nextframe.data.leaves import LeavesConfig, write_leaves
@@ -32,6 +53,18 @@ def run_data_leaves(args) -> None:
         raise NextframeError(f"--frames {args.frames} --size {args.size}: need at least 2 frames of at least 16 pixels")
     out = write_leaves(args.out, n=args.n, seed=args.seed, cfg=LeavesConfig.for_size(args.size, args.frames), overwrite=args.overwrite)
     print(f"wrote {args.n} sequences to {out}")
+
+
+def run_data_video(args) -> None:
+    from nextframe.data.video import VideoCropConfig, write_video_dataset
+
+    cfg = VideoCropConfig(frames=args.frames, size=args.size, scales=tuple(args.scales), rows=args.grid[0], cols=args.grid[1], clip_stride=args.clip_stride)
+    out, meta = write_video_dataset(args.source, args.out, cfg, test_sequences=args.test_sequences, test_every=args.test_every,
+                                    overwrite=args.overwrite, progress=not args.no_progress)
+    split = meta["split"]
+    clips = meta["clips"]
+    print(f"wrote {out}: {clips['train']} training clips from {len(split['train'])} sequence(s), "
+          f"{clips['test']} test clips from {len(split['test'])} ({', '.join(split['test'])})")
 
 
 def add_train(sub) -> None:
@@ -190,8 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
+    return f"nextframe: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.formatwarning = _one_line_warning
     try:
         args.run(args)
     except NextframeError as err:
