@@ -41,7 +41,7 @@ def sampler_defaults() -> dict:
 def add_experiment(sub) -> None:
     from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES
 
-    experiment = sub.add_parser("experiment", help="the paper's experiments (section 3.1: occlusions on Moving Leaves)")
+    experiment = sub.add_parser("experiment", help="the paper's experiments (3.1: occlusions on Moving Leaves; 3.2: natural video)")
     kinds = experiment.add_subparsers(dest="experiment", required=True)
 
     def common(p, samples: int, what: str) -> None:
@@ -65,6 +65,10 @@ def add_experiment(sub) -> None:
     p.add_argument("--data", default=None, help="Moving Leaves dataset folder whose test split to use (default: generate "
                    "the test sequences of the seed-0 dataset, the split the shipped model never saw)")
     p.set_defaults(run=run_recursive)
+
+    from nextframe.cli.natural import add_natural_experiments
+
+    add_natural_experiments(kinds)
 
 
 def _leaves_model(name: str):
