@@ -1,0 +1,103 @@
+"""Section 3.2 commands end to end on a small synthetic video dataset with untrained networks: files, shapes of the
+reports, the equal-target rule of the PSNR curves, and one-line refusals. Values of trained models are in the cards."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from nextframe.analysis.natural import aligned_windows, mid_range_slope, static_pattern, translating_probe
+from nextframe.cli.main import main
+from nextframe.data.video import VideoCropConfig, write_video_dataset
+from nextframe.networks import ConditionalUNet, UNetConfig
+from nextframe.training.checkpoint import save_weights
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("natural")
+    rng = np.random.default_rng(0)
+    for name in ("a", "b", "c"):
+        scene = rng.integers(0, 256, size=(80, 200)).astype(np.uint8)  # a random texture panning right, 2 px per frame
+        folder = root / "videos" / name
+        folder.mkdir(parents=True)
+        for t in range(12):
+            Image.fromarray(np.ascontiguousarray(scene[:, 100 - 2 * t : 180 - 2 * t])).save(folder / f"{t:03d}.png")
+    cfg = VideoCropConfig(scales=(1, 2), rows=1, cols=2)
+    data, _ = write_video_dataset([root / "videos"], root / "clips", cfg, test_sequences=["c"], progress=False)
+    models = {}
+    for name, tau, noisy in (("t0", 0, True), ("t1", 1, True), ("t2", 2, True), ("pred", 2, False)):
+        torch.manual_seed(tau)
+        models[name] = root / f"{name}.safetensors"
+        save_weights(models[name], ConditionalUNet(UNetConfig(tau=tau, width=4, noisy_input=noisy)).eval())
+    return root, data, models
+
+
+def test_aligned_windows_share_targets():
+    clips = np.arange(2 * 6).reshape(2, 6, 1, 1, 1).astype(np.uint8).repeat(8, 3).repeat(8, 4)
+    for tau in range(4):
+        _, target = aligned_windows(clips, tau, 3).batch(np.arange(6))
+        assert target[:, 0, 0, 0].mul(255).round().tolist() == [3, 4, 5, 9, 10, 11]
+
+
+def test_translating_probe_moves_by_the_velocity():
+    image = np.random.default_rng(1).random((64, 80)).astype(np.float32)
+    frames = translating_probe(image, (1, -2), tau=2)
+    assert frames.shape == (3, 1, 32, 32)
+    torch.testing.assert_close(frames[1, 0, 1:, :-2], frames[0, 0, :-1, 2:])  # content shifted down 1, left 2
+    torch.testing.assert_close(frames[2, 0, 1:, :-2], frames[1, 0, :-1, 2:])
+    static = static_pattern(32, 3)
+    assert torch.equal(static[0], static[2]) and len(torch.unique(static.round(decimals=1))) >= 3
+
+
+def test_mid_range_slope():
+    curve = {"input_psnr": [0, 10, 20, 30, 40], "output_psnr": [20, 25, 30, 35, 40]}
+    assert mid_range_slope(curve) == pytest.approx(0.5)
+
+
+def test_natural_commands_write_figures_and_numbers(setup, capsys):
+    root, data, m = setup
+    out = root / "out"
+    assert main(["experiment", "psnr-curves", "--models", str(m["t0"]), str(m["t1"]), str(m["t2"]), "--prediction", str(m["pred"]),
+                 "--data", str(data), "--out", str(out), "--examples", "16", "--psnr", "0", "10", "20", "30"]) == 0
+    report = json.loads((out / "psnr_curves.json").read_text())
+    assert set(report["curves"]) == {"tau=0", "tau=1", "tau=2", "prediction only (tau=2)"}
+    assert len(set(report["curves"]["prediction only (tau=2)"]["output_psnr"])) == 1  # it ignores the noisy frame
+    assert "tau0_slope_10_to_30dB" in report["summary"] and "gap_to_prediction_only_at_0dB" in report["summary"]
+    assert main(["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", str(out), "--scale", "1",
+                 "--velocities", "0,2"]) == 0
+    report = json.loads((out / "filters.json").read_text())
+    assert report["sequence"] == "c" and [s["true_cols"] for s in report["probes"][0]["displacements"]] == [-4, -2]
+    assert main(["experiment", "cues", "--model", str(m["t2"]), "--data", str(data), "--out", str(out), "--probes", "c:0:1:0", "static",
+                 "--psnr", "0", "20", "40"]) == 0
+    report = json.loads((out / "cues.json").read_text())
+    assert set(report["crossover_psnr"]) == {"c", "static"}
+    assert all(r["linearity_error"] < 1e-4 for r in report["probes"]["c"]["rows"])
+    assert main(["experiment", "samples", "--model", str(m["t2"]), "--data", str(data), "--out", str(out), "--clips", "2",
+                 "--samples", "2", "--max-steps", "20"]) == 0
+    report = json.loads((out / "samples.json").read_text())
+    assert np.array(report["sample_psnr"]).shape == (2, 2)
+    for name in ("psnr_curves", "filters", "cues", "samples"):
+        assert (out / f"{name}.png").stat().st_size > 0
+
+
+def test_natural_commands_refuse_bad_input_in_one_line(setup, capsys):
+    root, data, m = setup
+    out = str(root / "bad")
+    calls = [
+        (["experiment", "filters", "--model", str(m["t0"]), "--data", str(data), "--out", out], "tau >= 1"),
+        (["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--sequence", "a"], "not a test sequence"),
+        (["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--velocities", "1"], "ROWS,COLS"),
+        (["experiment", "cues", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--probes", "c:99:1:0"], "no test clip"),
+        (["experiment", "psnr-curves", "--models", str(m["pred"]), "--data", str(data), "--out", out], "prediction-only"),
+        (["experiment", "samples", "--data", str(root), "--out", out, "--model", str(m["t2"])], "not a nextframe dataset"),
+    ]
+    for argv, message in calls:
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("nextframe: error:") and message in err[0], (argv, err)
