@@ -294,12 +294,14 @@ def run_samples(args, quiet: bool = False) -> dict:
               "layout": f"one row per test clip: {tau} past frames, the true next frame, the one-step estimate, then {args.samples} samples",
               "clips": chosen.tolist(), "one_step_psnr": psnr(estimate, truth).tolist(), "sample_psnr": sample_psnr.tolist(),
               "sample_spread": spread.tolist(), "median_evaluations": float(np.median(result.evaluations.numpy())),
+              "status": [result.status[i * args.samples : (i + 1) * args.samples] for i in range(n)],
               "seconds": round(time.monotonic() - started, 1)}
     write_json(out / "samples.json", report)
     if not quiet:
         for i, clip in enumerate(chosen):
             print(f"test clip {clip}: one-step {report['one_step_psnr'][i]:.1f} dB, samples "
-                  + " ".join(f"{v:.1f}" for v in report["sample_psnr"][i]) + f" dB, spread {report['sample_spread'][i]:.3f}")
+                  + " ".join(f"{v:.1f}" for v in report["sample_psnr"][i]) + f" dB, spread {report['sample_spread'][i]:.3f}"
+                  + (f" ({report['status'][i].count('diverged')} diverged)" if "diverged" in report["status"][i] else ""))
         print(f"median {report['median_evaluations']:.0f} network evaluations per sample; wrote {out / 'samples.png'} and {out / 'samples.json'}")
     return report
 
