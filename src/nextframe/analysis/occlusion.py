@@ -69,11 +69,17 @@ def fit_logistic(x, right, decided, ridge: float = 1e-3) -> dict:
     x, k, n = (np.asarray(v, np.float64) for v in (x, right, decided))
     use = n > 0
 
+    total = max(float(n[use].sum()), 1.0)  # the mean, not the sum: keeps the scale of the loss independent of the counts
+
     def loss(p):
         z = p[0] + p[1] * x[use]
-        return float(np.sum(n[use] * np.logaddexp(0, z) - k[use] * z) + ridge * p[1] ** 2)
+        value = float(np.sum(n[use] * np.logaddexp(0, z) - k[use] * z) + ridge * p[1] ** 2) / total
+        residual = n[use] / (1.0 + np.exp(-z)) - k[use]  # d/dz of each term: n * sigmoid(z) - k
+        grad = np.array([residual.sum(), (residual * x[use]).sum() + 2 * ridge * p[1]]) / total
+        return value, grad
 
-    fit = minimize(loss, np.zeros(2), method="BFGS")
+    # An exact gradient: with finite differences, recent SciPy stops BFGS on "precision loss" for large counts.
+    fit = minimize(loss, np.zeros(2), jac=True, method="BFGS")
     a, b = fit.x
     return {"slope": float(b), "midpoint": float(-a / b) if b != 0 else float("nan"), "intercept": float(a),
             "form": "P(right in front) = 1 / (1 + exp(-slope * (difference - midpoint)))", "converged": bool(fit.success)}
