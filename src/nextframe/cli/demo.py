@@ -2,7 +2,7 @@
 
 It measures the model's held-out denoising, then runs the three occlusion experiments of `nextframe experiment` at a
 reduced sample count (probes, decision frequency, recursive generation) and writes their figures, `demo.json` and an
-`index.md` that shows each figure with one line of explanation. About a minute on 2 CPU cores (40 s measured).
+`index.md` that shows each figure with one line of explanation. Under a minute on 2 CPU cores (19 to 40 s measured, depending on the host).
 """
 
 from __future__ import annotations
