@@ -167,3 +167,15 @@ def test_focus_trains_on_leaves_and_is_refused_elsewhere(small_data, tmp_path):
     plain = write_dataset(tmp_path / "plain", [(clips, np.arange(10) % 10 == 9, None)], {"train": 9, "test": 1}, (11, 1, 32, 32), {"kind": "video"})
     with pytest.raises(NextframeError, match="--focus needs Moving Leaves ground truth"):
         train(config(plain, tmp_path / "h", max_steps=1, focus=0.5))
+
+
+def test_sigma_max_reaches_the_loss_and_is_checked(small_data, tmp_path, capsys):
+    from nextframe.cli.main import main
+
+    levels = BlindDenoisingLoss(4.0).noise_levels(10000, torch.Generator().manual_seed(0))
+    assert 3.9 < float(levels.max()) <= 4.0 and abs(float(levels.mean()) - 4.0 / 3) < 0.05  # E[u^2] = 1/3
+    assert main(["train", "--data", str(small_data), "--out", str(tmp_path / "s"), "--tau", "2", "--width", "4", "--batch-size", "4",
+                 "--max-steps", "1", "--sigma-max", "4", "--no-progress"]) == 0
+    assert json.loads((tmp_path / "s" / "config.json").read_text())["sigma_max"] == 4.0
+    assert main(["train", "--data", str(small_data), "--out", str(tmp_path / "t"), "--sigma-max", "-1"]) == 2
+    assert "--sigma-max -1" in capsys.readouterr().err

@@ -89,6 +89,8 @@ def add_train(sub) -> None:
     p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes)
     p.add_argument("--focus", type=float, default=d.focus,
                    help="share of each batch drawn from windows where two Moving Leaves disks are about to meet (default 0)")
+    p.add_argument("--sigma-max", type=float, default=d.sigma_max,
+                   help=f"largest training noise std: sigma = sigma_max * u^2, u ~ U[0, 1] (default {d.sigma_max:g}, App. E)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
     p.add_argument("--init", default=d.init, help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule")
@@ -104,11 +106,13 @@ def run_train(args) -> None:
     for name in ("batch_size", "epochs"):
         if getattr(args, name) < 1:
             raise NextframeError(f"--{name.replace('_', '-')} must be at least 1")
+    if not args.sigma_max > 0:
+        raise NextframeError(f"--sigma-max {args.sigma_max:g}: the largest training noise std must be positive")
     config = TrainConfig(
         data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
         batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
         heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
-        seed=args.seed, init=args.init, focus=args.focus, device=args.device, progress=not args.no_progress,
+        seed=args.seed, init=args.init, focus=args.focus, sigma_max=args.sigma_max, device=args.device, progress=not args.no_progress,
     )
     summary = train(config, fresh=args.fresh)
     if summary["stopped"] == "interrupted":
