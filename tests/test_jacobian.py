@@ -61,11 +61,28 @@ def test_filter_centre_follows_the_motion(velocity):
     assert float(row["noisy"].abs().max()) == 0.0
 
 
-def test_centre_of_mass_ignores_negative_lobes_and_empty_filters():
-    w = torch.zeros(5, 5)
-    w[1, 3], w[2, 2] = 3.0, -10.0
-    assert centre_of_mass(w) == (1.0, 3.0)
-    assert all(v != v for v in centre_of_mass(torch.zeros(3, 3)))  # NaN when there is no positive weight
+def test_centre_of_mass_uses_magnitudes_near_the_peak():
+    w = torch.zeros(32, 32)
+    w[10, 20], w[10, 21] = -3.0, -1.0  # a negative lobe, as on the older frame of a filter that extrapolates
+    w[0, 0] = w[31, 31] = w[31, 0] = 0.5  # small weights far away must not pull the centre
+    assert centre_of_mass(w) == (10.0, pytest.approx(20.25))
+    assert all(v != v for v in centre_of_mass(torch.zeros(3, 3)))  # NaN for an empty filter
+
+
+def _extrapolating_predictor(velocity: tuple[int, int]):
+    """x_hat[p] = 2 c_last[p - v] - c_first[p - 2v]: a motion-compensated extrapolation with a negative older frame."""
+    def net(noisy, context):
+        last = torch.roll(context[:, 1:2], shifts=velocity, dims=(-2, -1))
+        first = torch.roll(context[:, 0:1], shifts=(2 * velocity[0], 2 * velocity[1]), dims=(-2, -1))
+        return 2 * last - first + 0.0 * noisy
+    return net
+
+
+def test_filter_centre_follows_the_motion_on_a_negative_older_frame():
+    context, noisy = torch.rand(1, 2, H, W), torch.rand(1, 1, H, W)
+    row = filter_row(_extrapolating_predictor((0, 2)), noisy, context, (8, 8))
+    shifts = filter_displacements(row, (8, 8), tau=2)
+    assert [(s["rows"], s["cols"], s["weight_sum"]) for s in shifts] == [(0.0, -4.0, -1.0), (0.0, -2.0, 2.0)]
 
 
 def test_bias_free_unet_is_exactly_its_local_linear_map():

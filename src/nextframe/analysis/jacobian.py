@@ -40,17 +40,24 @@ def filter_row(denoiser, noisy: torch.Tensor, context: torch.Tensor, pixel: tupl
     return {"context": grad_context[0].detach(), "noisy": grad_noisy[0].detach()}
 
 
-def centre_of_mass(weights: torch.Tensor) -> tuple[float, float]:
-    """(row, column) centre of mass of the positive part of a 2-D filter (negative side lobes are left out)."""
-    w = weights.clamp(min=0).double()
-    total = float(w.sum())
-    if total <= 0:
+def centre_of_mass(weights: torch.Tensor, radius: int = 4) -> tuple[float, float]:
+    """(row, column) centre of mass of |weights| within `radius` pixels of the largest |weight| of a 2-D filter.
+
+    Magnitudes, because a filter that extrapolates in time puts negative weight on older frames; a window around the
+    peak, because small diffuse weights spread over the whole frame would pull the centre toward the frame's middle.
+    """
+    w = weights.abs().double()
+    if float(w.max()) <= 0:
         return float("nan"), float("nan")
-    rows, cols = torch.meshgrid(torch.arange(w.shape[0], dtype=torch.float64), torch.arange(w.shape[1], dtype=torch.float64), indexing="ij")
-    return float((w * rows).sum() / total), float((w * cols).sum() / total)
+    peak_row, peak_col = divmod(int(w.argmax()), w.shape[1])
+    top, left = max(peak_row - radius, 0), max(peak_col - radius, 0)
+    w = w[top : peak_row + radius + 1, left : peak_col + radius + 1]
+    rows, cols = torch.meshgrid(torch.arange(w.shape[0], dtype=torch.float64) + top,
+                                torch.arange(w.shape[1], dtype=torch.float64) + left, indexing="ij")
+    return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
 
-def filter_displacements(row: dict[str, torch.Tensor], pixel: tuple[int, int], tau: int) -> list[dict]:
+def filter_displacements(row: dict[str, torch.Tensor], pixel: tuple[int, int], tau: int, radius: int = 4) -> list[dict]:
     """For each past frame (oldest first), where its filter weights sit relative to the output pixel, in pixels.
 
     For content translating by v pixels per frame, the next frame's pixel p comes from p - k v in the frame k steps
@@ -60,7 +67,7 @@ def filter_displacements(row: dict[str, torch.Tensor], pixel: tuple[int, int], t
     shifts = []
     for t in range(tau):
         weights = row["context"][t * channels : (t + 1) * channels].sum(dim=0)
-        r, c = centre_of_mass(weights)
+        r, c = centre_of_mass(weights, radius)
         shifts.append({"frames_back": tau - t, "rows": r - pixel[0], "cols": c - pixel[1],
                        "weight_sum": float(weights.sum())})
     return shifts

@@ -202,7 +202,7 @@ def run_filters(args, quiet: bool = False) -> dict:
     filter_figure(out / "filters.png", rows, f"adaptive filters of the central pixel (figure 7): {name} frame {args.frame} at scale 1/{args.scale}, translated")
     errors = [s["error"] for r in rows for s in r["displacements"]]
     report = {"arguments": {k: v for k, v in vars(args).items() if k != "run"}, "model": _trained(args.model), "sequence": name,
-              "rule": "centre of mass of the positive filter weights on each past frame, relative to the output pixel; "
+              "rule": "centre of mass of |weights| within 4 px of the largest on each past frame, relative to the output pixel; "
                       "the true displacement k frames back is -k * velocity",
               "probes": [{k: v for k, v in r.items() if k not in ("frames", "noisy", "estimate", "filter")} for r in rows],
               "max_error_px": max(errors), "median_error_px": float(np.median(errors)), "seconds": round(time.monotonic() - started, 1)}
