@@ -139,6 +139,11 @@ def test_init_starts_from_given_weights_with_a_fresh_optimiser(small_data, tmp_p
             torch.testing.assert_close(again.state_dict()[name], value, rtol=0, atol=0)
     with pytest.raises(NextframeError, match="match --tau and --width"):
         train(config(small_data, tmp_path / "c", max_steps=1, width=8, init=str(tmp_path / "a")))
+    # the weights count the training they started from, through a chain of --init runs
+    train(config(small_data, tmp_path / "d", max_steps=3, init=str(tmp_path / "b" / "model.safetensors")))
+    meta = read_metadata(tmp_path / "d" / "model.safetensors")
+    assert (meta["steps"], meta["total_steps"]) == (3, 6)
+    assert meta["total_examples"] == 2 * meta["examples"]
 
 
 def test_focus_fills_the_head_of_every_batch_from_the_focus_windows():

@@ -109,7 +109,9 @@ def _trained(name: str) -> dict:
 
     path = model_file(name)
     meta = read_metadata(path) if path.suffix == ".safetensors" else {}
-    return {"model": name, "steps": meta.get("steps"), "examples": meta.get("examples")}
+    # steps/examples: the last run only; total_*: with the runs its --init weights came from, where recorded
+    return {"model": name, "steps": meta.get("steps"), "examples": meta.get("examples"), "init": meta.get("train", {}).get("init"),
+            "total_steps": meta.get("total_steps"), "total_examples": meta.get("total_examples")}
 
 
 def run_psnr_curves(args, quiet: bool = False) -> dict:

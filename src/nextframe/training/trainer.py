@@ -127,7 +127,8 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / config.max_steps, 1.0))))
     else:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=config.plateau_patience)
-    state = {"epoch": 0, "step_in_epoch": 0, "step": 0, "examples": 0, "seconds": 0.0, "log": [], "epoch_loss": [0.0, 0]}
+    state = {"epoch": 0, "step_in_epoch": 0, "step": 0, "examples": 0, "seconds": 0.0, "log": [], "epoch_loss": [0.0, 0],
+             "prior": [0, 0]}  # prior: (steps, examples) already in the --init weights
 
     if checkpoint_path.exists() and not fresh:
         saved = load_checkpoint(checkpoint_path)
@@ -148,6 +149,7 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         if start.config != unet:
             raise NextframeError(f"--init {config.init} is a network {start.config.to_dict()}, not the {unet.to_dict()} this run trains; match --tau and --width")
         model.load_state_dict(start.state_dict())
+        state["prior"] = _prior_training(config.init)
     if ddp.main:
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "config.json") as tmp:
@@ -166,14 +168,16 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
     def save(complete: bool):
         if not ddp.main:
             return
-        progress = {k: state[k] for k in ("epoch", "step_in_epoch", "step", "examples", "seconds", "log", "epoch_loss")}
+        progress = {k: state[k] for k in ("epoch", "step_in_epoch", "step", "examples", "seconds", "log", "epoch_loss", "prior")}
         rng = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
         save_checkpoint(
             checkpoint_path,
             {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
              "unet": unet.to_dict(), "config": asdict(config), "progress": progress, "rng": rng, "complete": complete},
         )
-        save_weights(out / "model.safetensors", model, {"train": asdict(config), "steps": state["step"], "examples": state["examples"]})
+        save_weights(out / "model.safetensors", model, {"train": asdict(config), "steps": state["step"], "examples": state["examples"],
+                                                        "total_steps": state["prior"][0] + state["step"],
+                                                        "total_examples": state["prior"][1] + state["examples"]})
         _write_log(out / "log.csv", state["log"])
 
     def end_epoch(complete: bool):
@@ -268,6 +272,15 @@ def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
     if len(chosen) == 0:
         raise NextframeError(f"{config.data} has no windows where the disks are about to meet; drop --focus or generate more sequences")
     return chosen
+
+
+def _prior_training(init: str) -> list[int]:
+    """(steps, examples) that trained the --init weights, counting their own --init chain; 0 when not recorded."""
+    from nextframe.training.checkpoint import model_file, read_metadata
+
+    path = model_file(init)
+    meta = read_metadata(path) if path.suffix == ".safetensors" else {}
+    return [int(meta.get("total_steps", meta.get("steps", 0))), int(meta.get("total_examples", meta.get("examples", 0)))]
 
 
 def with_focus(order: np.ndarray, focus: np.ndarray, batch_size: int, per_batch: int, rng: np.random.Generator) -> np.ndarray:
