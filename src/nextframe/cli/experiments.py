@@ -88,10 +88,9 @@ def _check(args) -> None:
 
 def _header(args, started: float) -> dict:
     """Every argument of the run (enough to repeat it), the model's training summary and the time taken."""
-    from nextframe.training.checkpoint import model_file, read_metadata
+    from nextframe.training.checkpoint import model_metadata
 
-    path = model_file(args.model)
-    trained = read_metadata(path) if path.suffix == ".safetensors" else {}
+    trained = model_metadata(args.model)
     return {"arguments": {k: v for k, v in vars(args).items() if k != "run"}, "sampler": sampler_knobs(args),
             "model_steps": trained.get("steps"), "model_examples": trained.get("examples"),
             "seconds": round(time.monotonic() - started, 1)}

@@ -105,10 +105,9 @@ def _label(model) -> str:
 
 
 def _trained(name: str) -> dict:
-    from nextframe.training.checkpoint import model_file, read_metadata
+    from nextframe.training.checkpoint import model_metadata
 
-    path = model_file(name)
-    meta = read_metadata(path) if path.suffix == ".safetensors" else {}
+    meta = model_metadata(name)
     # steps/examples: the last run only; total_*: with the runs its --init weights came from, where recorded
     return {"model": name, "steps": meta.get("steps"), "examples": meta.get("examples"), "init": meta.get("train", {}).get("init"),
             "total_steps": meta.get("total_steps"), "total_examples": meta.get("total_examples")}

@@ -55,6 +55,12 @@ def read_metadata(path: str | Path) -> dict:
     return {k: (v if k == "format" else json.loads(v)) for k, v in meta.items()}
 
 
+def model_metadata(name_or_path: str | Path) -> dict:
+    """The metadata of a model's weights (shipped name, run folder or .safetensors); {} for a training checkpoint."""
+    path = model_file(name_or_path)
+    return read_metadata(path) if path.suffix == ".safetensors" else {}
+
+
 def model_file(name_or_path: str | Path) -> Path:
     """The file behind a shipped model's name (`nextframe.models.SHIPPED`), a run folder, or a weights/checkpoint path."""
     from nextframe.models import SHIPPED, shipped_path

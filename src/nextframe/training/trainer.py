@@ -24,7 +24,7 @@ from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
-from nextframe.training.checkpoint import load_checkpoint, load_model, save_checkpoint, save_weights
+from nextframe.training.checkpoint import load_checkpoint, load_model, model_metadata, save_checkpoint, save_weights
 from nextframe.training.config import TrainConfig
 from nextframe.training.loss import BlindDenoisingLoss
 
@@ -276,10 +276,7 @@ def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
 
 def _prior_training(init: str) -> list[int]:
     """(steps, examples) that trained the --init weights, counting their own --init chain; 0 when not recorded."""
-    from nextframe.training.checkpoint import model_file, read_metadata
-
-    path = model_file(init)
-    meta = read_metadata(path) if path.suffix == ".safetensors" else {}
+    meta = model_metadata(init)
     return [int(meta.get("total_steps", meta.get("steps", 0))), int(meta.get("total_examples", meta.get("examples", 0)))]
 
 
