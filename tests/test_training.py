@@ -41,12 +41,31 @@ def test_loss_of_a_perfect_denoiser_is_zero_and_of_identity_is_the_noise_power()
     assert loss(identity, None, clean, torch.Generator().manual_seed(0)).item() == pytest.approx(0.2, rel=0.05)
 
 
-def test_resumed_training_matches_uninterrupted_training(small_data, tmp_path):
-    straight = train(config(small_data, tmp_path / "a", max_steps=7))  # 4 steps per epoch: stops mid-epoch 2
+def test_noise_tail_takes_its_share_log_uniformly_and_leaves_the_rest_as_before():
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    plain = BlindDenoisingLoss().noise_levels(100_000, g())
+    sigma = BlindDenoisingLoss(1.0, tail_sigma=4.0, tail_share=0.25).noise_levels(100_000, g())
+    tail = sigma > 1.0
+    assert tail.float().mean().item() == pytest.approx(0.25, abs=0.01)
+    assert sigma.max().item() <= 4.0
+    # log-uniform on [1, 4]: median 2, a quarter below sqrt(2)
+    assert sigma[tail].median().item() == pytest.approx(2.0, rel=0.03)
+    assert (sigma[tail] < 2**0.5).float().mean().item() == pytest.approx(0.25, abs=0.01)
+    # the examples outside the tail keep the draws a run without a tail makes
+    torch.testing.assert_close(sigma[~tail], plain[~tail], rtol=0, atol=0)
+    with pytest.raises(NextframeError, match="--tail-sigma 1 must exceed --sigma-max 1"):
+        TrainConfig(tail_share=0.1, tail_sigma=1.0)
+    with pytest.raises(NextframeError, match="--tail-share is a share"):
+        TrainConfig(tail_share=1.5, tail_sigma=4.0)
+
+
+@pytest.mark.parametrize("extra", [{}, {"augment": True, "tail_share": 0.3, "tail_sigma": 3.0}], ids=["plain", "augment-tail"])
+def test_resumed_training_matches_uninterrupted_training(small_data, tmp_path, extra):
+    straight = train(config(small_data, tmp_path / "a", max_steps=7, **extra))  # 4 steps per epoch: stops mid-epoch 2
     assert straight["steps"] == 7
-    first = train(config(small_data, tmp_path / "b", max_steps=3))
+    first = train(config(small_data, tmp_path / "b", max_steps=3, **extra))
     assert first["steps"] == 3
-    second = train(config(small_data, tmp_path / "b", max_steps=7))
+    second = train(config(small_data, tmp_path / "b", max_steps=7, **extra))
     assert second["steps"] == 7
     a = load_model(tmp_path / "a" / "checkpoint.pt").state_dict()
     b = load_model(tmp_path / "b" / "checkpoint.pt").state_dict()
@@ -182,5 +201,11 @@ def test_sigma_max_reaches_the_loss_and_is_checked(small_data, tmp_path, capsys)
     assert main(["train", "--data", str(small_data), "--out", str(tmp_path / "s"), "--tau", "2", "--width", "4", "--batch-size", "4",
                  "--max-steps", "1", "--sigma-max", "4", "--no-progress"]) == 0
     assert json.loads((tmp_path / "s" / "config.json").read_text())["sigma_max"] == 4.0
+    assert main(["train", "--data", str(small_data), "--out", str(tmp_path / "u"), "--tau", "2", "--width", "4", "--batch-size", "4",
+                 "--max-steps", "1", "--tail-share", "0.2", "--augment", "--no-progress"]) == 0
+    saved = json.loads((tmp_path / "u" / "config.json").read_text())
+    assert (saved["tail_share"], saved["tail_sigma"], saved["augment"]) == (0.2, 4.0, True)
+    assert main(["train", "--data", str(small_data), "--out", str(tmp_path / "v"), "--tail-share", "0.2", "--tail-sigma", "0.5"]) == 2
+    assert "--tail-sigma 0.5 must exceed --sigma-max 1" in capsys.readouterr().err
     assert main(["train", "--data", str(small_data), "--out", str(tmp_path / "t"), "--sigma-max", "-1"]) == 2
     assert "--sigma-max -1" in capsys.readouterr().err

@@ -91,6 +91,10 @@ def add_train(sub) -> None:
                    help="share of each batch drawn from windows where two Moving Leaves disks are about to meet (default 0)")
     p.add_argument("--sigma-max", type=float, default=d.sigma_max,
                    help=f"largest training noise std: sigma = sigma_max * u^2, u ~ U[0, 1] (default {d.sigma_max:g}, App. E)")
+    p.add_argument("--tail-share", type=float, default=d.tail_share,
+                   help="share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead (default 0: none)")
+    p.add_argument("--tail-sigma", type=float, default=4.0, help="top of that tail (default 4: input PSNR -12 dB)")
+    p.add_argument("--augment", action="store_true", help="a random flip or quarter turn per window, the same on all its frames")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
     p.add_argument("--init", default=d.init, help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule")
@@ -112,7 +116,8 @@ def run_train(args) -> None:
         data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
         batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
         heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
-        seed=args.seed, init=args.init, focus=args.focus, sigma_max=args.sigma_max, device=args.device, progress=not args.no_progress,
+        seed=args.seed, init=args.init, focus=args.focus, sigma_max=args.sigma_max,
+        tail_sigma=args.tail_sigma if args.tail_share > 0 else 0.0, tail_share=args.tail_share, augment=args.augment, device=args.device, progress=not args.no_progress,
     )
     summary = train(config, fresh=args.fresh)
     if summary["stopped"] == "interrupted":

@@ -24,6 +24,7 @@ from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
+from nextframe.training.augment import augment_windows
 from nextframe.training.checkpoint import load_checkpoint, load_model, model_metadata, save_checkpoint, save_weights
 from nextframe.training.config import TrainConfig
 from nextframe.training.loss import BlindDenoisingLoss
@@ -156,7 +157,7 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
             tmp.write_text(config.to_json())
 
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp.world > 1 else model
-    loss_fn = BlindDenoisingLoss(config.sigma_max)
+    loss_fn = BlindDenoisingLoss(config.sigma_max, config.tail_sigma, config.tail_share)
     heldout = np.random.default_rng([config.seed, 7]).permutation(len(test_windows))[: config.heldout_examples]
     heldout = heldout[ddp.rank :: ddp.world]
     per_epoch = config.examples_per_epoch or len(windows)
@@ -212,7 +213,10 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
             while state["step_in_epoch"] < steps_per_epoch:
                 tick = time.monotonic()
                 start = state["step_in_epoch"] * config.batch_size
-                context, clean = (t.to(ddp.device, memory_format=torch.channels_last) for t in windows.batch(local[start : start + config.batch_size]))
+                context, clean = windows.batch(local[start : start + config.batch_size])
+                if config.augment:  # its own stream, so runs without augmentation keep their exact noise
+                    context, clean = augment_windows(context, clean, batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank, 1))
+                context, clean = (t.to(ddp.device, memory_format=torch.channels_last) for t in (context, clean))
                 g = batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank)
                 loss = loss_fn(net, context, clean, g)
                 if not torch.isfinite(loss):
