@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from nextframe.analysis.natural import aligned_windows, mid_range_slope, static_pattern, translating_probe
+from nextframe.analysis.natural import WienerDenoiser, aligned_windows, mid_range_slope, static_pattern, translating_probe
 from nextframe.cli.main import main
 from nextframe.data.video import VideoCropConfig, write_video_dataset
 from nextframe.networks import ConditionalUNet, UNetConfig
@@ -60,13 +60,31 @@ def test_mid_range_slope():
     assert mid_range_slope(curve) == pytest.approx(0.5)
 
 
+def test_wiener_denoiser_reaches_the_exact_mmse_of_stationary_gaussian_frames():
+    # circular Gaussian frames with power spectrum P: the Wiener filter is the exact MMSE denoiser, with mean squared
+    # error per pixel mean_f P sigma^2 / (P + sigma^2)
+    g = torch.Generator().manual_seed(0)
+    fy, fx = torch.meshgrid(torch.fft.fftfreq(16), torch.fft.fftfreq(16), indexing="ij")
+    power = 0.01 / (fy.square() + fx.square() + 0.01)
+    frames = lambda n: torch.fft.ifft2(power.sqrt() * torch.fft.fft2(torch.randn(n, 1, 16, 16, generator=g, dtype=torch.float64))).real  # noqa: E731
+    train, test = frames(20000), frames(4000)
+    sigma = 0.3
+    wiener = WienerDenoiser(train.numpy(), sigma)
+    noisy = test + sigma * torch.randn(test.shape, generator=g, dtype=torch.float64)
+    mse = (wiener(noisy) - test).square().mean().item()
+    exact = (power * sigma**2 / (power + sigma**2)).mean().item()
+    assert mse == pytest.approx(exact, rel=0.03)
+    assert mse < 0.9 * (0.7 * noisy - test).square().mean().item()  # and beats a plain shrinkage of the input
+
+
 def test_natural_commands_write_figures_and_numbers(setup, capsys):
     root, data, m = setup
     out = root / "out"
     assert main(["experiment", "psnr-curves", "--models", str(m["t0"]), str(m["t1"]), str(m["t2"]), "--prediction", str(m["pred"]),
                  "--data", str(data), "--out", str(out), "--examples", "16", "--psnr", "0", "10", "20", "30"]) == 0
     report = json.loads((out / "psnr_curves.json").read_text())
-    assert set(report["curves"]) == {"tau=0", "tau=1", "tau=2", "prediction only (tau=2)"}
+    assert set(report["curves"]) == {"tau=0", "tau=1", "tau=2", "prediction only (tau=2)", "Wiener (linear, sigma known)"}
+    assert report["curves"]["Wiener (linear, sigma known)"]["reference"] and "wiener_slope_10_to_30dB" in report["summary"]
     assert len(set(report["curves"]["prediction only (tau=2)"]["output_psnr"])) == 1  # it ignores the noisy frame
     assert "tau0_slope_10_to_30dB" in report["summary"] and "gap_to_prediction_only_at_0dB" in report["summary"]
     assert main(["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", str(out), "--scale", "1",

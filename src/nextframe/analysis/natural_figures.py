@@ -87,12 +87,15 @@ def psnr_curve_figure(path: Path, curves: dict, panel: dict, title: str) -> Path
     line = np.array([lo, hi])
     ax.plot(line, line, "k--", lw=0.8, label="identity")
     for name, curve in curves.items():
+        if curve.get("reference"):
+            ax.plot(curve["input_psnr"], curve["output_psnr"], color="grey", lw=1.0, label=name)
+            continue
         if curve["prediction_only"]:
             ax.axhline(np.mean(curve["output_psnr"]), color="black", ls=":", lw=1.2, label=f"{name}: {np.mean(curve['output_psnr']):.1f} dB")
             continue
         (drawn,) = ax.plot(curve["input_psnr"], curve["output_psnr"], marker="o", ms=3, label=name)
         colors[name] = drawn.get_color()
-    tau0 = next((c for c in curves.values() if c["tau"] == 0 and not c["prediction_only"]), None)
+    tau0 = next((c for c in curves.values() if c["tau"] == 0 and not c["prediction_only"] and not c.get("reference")), None)
     if tau0 is not None:  # slope one half through the single-image denoiser's value at 20 dB
         anchor = float(np.interp(20.0, tau0["input_psnr"], tau0["output_psnr"]))
         ax.plot(line, anchor + 0.5 * (line - 20.0), color="grey", ls="-.", lw=0.8, label="slope 1/2")

@@ -113,8 +113,11 @@ def _trained(name: str) -> dict:
             "total_steps": meta.get("total_steps"), "total_examples": meta.get("total_examples")}
 
 
+WIENER = "Wiener (linear, sigma known)"
+
+
 def run_psnr_curves(args, quiet: bool = False) -> dict:
-    from nextframe.analysis.natural import DEFAULT_INPUT_PSNRS, example_panel, mid_range_slope, psnr_curves
+    from nextframe.analysis.natural import DEFAULT_INPUT_PSNRS, aligned_windows, example_panel, mid_range_slope, psnr_curves, wiener_curve
     from nextframe.analysis.natural_figures import psnr_curve_figure
 
     started, out = time.monotonic(), Path(args.out)
@@ -128,21 +131,24 @@ def run_psnr_curves(args, quiet: bool = False) -> dict:
     if len(models) != len(args.models) + int(bool(args.prediction and args.prediction != "none")):
         raise NextframeError("two of the models have the same memory length; compare one model per tau")
     max_tau = max(m.config.tau for m in models.values())
-    _, clips = _test_clips(args.data, max_tau + 1)
+    dataset, clips = _test_clips(args.data, max_tau + 1)
     psnrs = tuple(args.psnr or DEFAULT_INPUT_PSNRS)
     if args.examples < 1 or not 0 <= args.example_index < min(args.examples, len(clips) * (clips.shape[1] - max_tau)):
         raise NextframeError(f"--examples {args.examples} --example-index {args.example_index}: need at least 1 example and an index below it")
     curves = psnr_curves(models, clips, psnrs, args.examples, args.seed)
+    curves[WIENER] = wiener_curve(dataset.clips("train"), aligned_windows(clips, 0, max_tau), psnrs, args.examples, args.seed)
     index = int(np.random.default_rng([args.seed, 11]).permutation(len(clips) * (clips.shape[1] - max_tau))[args.example_index])
     panel = example_panel(models, clips, index, 0.0, args.seed)
     out.mkdir(parents=True, exist_ok=True)
     psnr_curve_figure(out / "psnr_curves.png", curves, panel, f"denoising by memory length (figure 6), {args.examples} held-out windows of {args.data}")
     at = lambda curve, level: float(np.interp(level, curve["input_psnr"], curve["output_psnr"]))  # noqa: E731
-    denoisers = {k: c for k, c in curves.items() if not c["prediction_only"]}
+    denoisers = {k: c for k, c in curves.items() if not c["prediction_only"] and not c.get("reference")}
     summary = {"output_psnr_at_0dB": {k: at(c, 0.0) for k, c in denoisers.items()}}
     tau0 = [k for k, c in denoisers.items() if c["tau"] == 0]
-    if tau0:
-        summary["tau0_slope_10_to_30dB"] = mid_range_slope(denoisers[tau0[0]])
+    if sum(9 <= level <= 31 for level in psnrs) >= 2:  # a slope needs two levels in the middle of the range
+        if tau0:
+            summary["tau0_slope_10_to_30dB"] = mid_range_slope(denoisers[tau0[0]])
+        summary["wiener_slope_10_to_30dB"] = mid_range_slope(curves[WIENER])  # what the data's spectrum gives a linear denoiser
     prediction = [c for c in curves.values() if c["prediction_only"]]
     if prediction:
         lowest = min(psnrs)
