@@ -5,8 +5,9 @@ Run from the repository root after the training stages and `nextframe experiment
 
     python docs/results/davis/make_cards.py
 
-Stage 1 ran in an earlier session (its run folders are gone), so its facts are written here; stage 2 is read from
-runs/davis-<name>-ft/, -ft2/, ... (config.json, log.csv) and the held-out table from docs/results/davis/psnr_curves.json.
+Stages 1 to 3 ran in earlier sessions (their run folders are gone), so their facts are written here; later stages
+are read from runs/davis-<name>-ft3/, -ft4/, ... (config.json, log.csv) and the held-out table from
+docs/results/davis/psnr_curves.json.
 """
 import csv
 import json
@@ -19,12 +20,23 @@ MODELS = {  # name: (tau, prediction only, psnr-curves key)
     "davis-tau3": (3, False, "tau=3"),
     "davis-pred": (2, True, "prediction only (tau=2)"),
 }
-STAGE1 = {  # name: (minutes of training steps, held-out loss per epoch), from the stage-1 cards of commit aa9790f
-    "davis-tau0": (8.8, "0.00614, 0.00573, 0.00638, 0.00550, 0.00502, 0.00500"),
-    "davis-tau1": (8.9, "0.00570, 0.00468, 0.00401, 0.00353, 0.00340, 0.00336"),
-    "davis-tau2": (24.2, "0.00462, 0.00406, 0.00322, 0.00297, 0.00283, 0.00281"),
-    "davis-tau3": (9.0, "0.00528, 0.00536, 0.00400, 0.00323, 0.00303, 0.00305"),
-    "davis-pred": (9.3, "0.00744, 0.00625, 0.00498, 0.00522, 0.00433, 0.00426"),
+EARLIER = {  # name: [(steps, lr, minutes of training steps, held-out loss per epoch)] of the stages whose run folders
+    # are gone (stage 1 from the cards of commit aa9790f, stages 2 and 3 from those of commit 400bbc4)
+    "davis-tau0": [(6000, 1e-3, 8.8, "0.00614, 0.00573, 0.00638, 0.00550, 0.00502, 0.00500"),
+                   (6000, 5e-4, 14.1, "0.00519, 0.00495, 0.00511, 0.00475, 0.00475, 0.00474"),
+                   (3000, 5e-4, 7.8, "0.00512, 0.00474, 0.00469")],
+    "davis-tau1": [(6000, 1e-3, 8.9, "0.00570, 0.00468, 0.00401, 0.00353, 0.00340, 0.00336"),
+                   (6000, 5e-4, 13.6, "0.00335, 0.00327, 0.00356, 0.00272, 0.00273, 0.00271"),
+                   (3000, 5e-4, 9.1, "0.00284, 0.00269, 0.00254")],
+    "davis-tau2": [(6000, 1e-3, 24.2, "0.00462, 0.00406, 0.00322, 0.00297, 0.00283, 0.00281"),
+                   (6000, 5e-4, 26.0, "0.00346, 0.00282, 0.00251, 0.00226, 0.00218, 0.00217"),
+                   (3000, 5e-4, 7.4, "0.00232, 0.00220, 0.00204")],
+    "davis-tau3": [(6000, 1e-3, 9.0, "0.00528, 0.00536, 0.00400, 0.00323, 0.00303, 0.00305"),
+                   (6000, 5e-4, 14.1, "0.00331, 0.00299, 0.00367, 0.00268, 0.00238, 0.00239"),
+                   (3000, 5e-4, 7.4, "0.00271, 0.00240, 0.00219")],
+    "davis-pred": [(6000, 1e-3, 9.3, "0.00744, 0.00625, 0.00498, 0.00522, 0.00433, 0.00426"),
+                   (6000, 5e-4, 18.6, "0.00457, 0.00498, 0.00408, 0.00379, 0.00356, 0.00352"),
+                   (3000, 5e-4, 8.1, "0.00441, 0.00351, 0.00337")],
 }
 NOTES = {  # runs that did not train alone on the machine
     "davis-pred": " (stage 2 beside measurements)",
@@ -35,26 +47,39 @@ HARDWARE = "2 cores of an Intel Xeon CPU (avx512), no GPU, torch 2.13.0 (CPU bui
 
 
 def later_stages(name: str) -> list[tuple[Path, dict, list[dict]]]:
-    """The fine-tuning stages that exist: runs/<name>-ft, runs/<name>-ft2, ... (config, per-epoch log)."""
-    stages, k = [], 1
-    while (run := Path("runs") / (f"{name}-ft" + (str(k) if k > 1 else ""))).is_dir():
+    """The stages after the written ones that exist: runs/<name>-ft3, runs/<name>-ft4, ... (config, per-epoch log)."""
+    stages, k = [], len(EARLIER[name])
+    while (run := Path("runs") / f"{name}-ft{k}").is_dir():
         stages.append((run, json.loads((run / "config.json").read_text()), list(csv.DictReader((run / "log.csv").open()))))
         k += 1
     return stages
 
 
+def train_command(out: str, flags: str, init: str, lr: float, steps: int, extra: str = "") -> str:
+    start = f" --init {init}" if init else ""
+    return (f"nextframe train --data runs/davis32 --out {out} {flags}{start}{extra} \\\n"
+            f"  --width 32 --batch-size 32 --lr {lr:g} --lr-schedule cosine --max-steps {steps} --examples-per-epoch 32000 \\\n"
+            "  --heldout-examples 512 --no-progress")
+
+
 def card(name: str, curves: dict) -> str:
     tau, prediction_only, key = MODELS[name]
     flags = f"--tau {tau}" + (" --prediction-only" if prediction_only else "")
-    stage1_minutes, stage1_losses = STAGE1[name]
-    commands = [f"nextframe train --data runs/davis32 --out runs/{name} {flags} --width 32 --batch-size 32 --lr 0.001 \\\n"
-                "  --lr-schedule cosine --max-steps 6000 --examples-per-epoch 32000 --heldout-examples 512 --no-progress"]
-    steps, minutes, losses, previous = [6000], [stage1_minutes], [f"stage 1: {stage1_losses}"], Path("runs") / name
-    for k, (run, config, log) in enumerate(later_stages(name), start=2):
-        sigma = f" --sigma-max {config['sigma_max']:g}" if config["sigma_max"] != 1 else ""
-        commands.append(f"nextframe train --data runs/davis32 --out {run} {flags} --init {previous}/model.safetensors{sigma} \\\n"
-                        f"  --width 32 --batch-size 32 --lr {config['lr']:g} --lr-schedule cosine --max-steps {config['max_steps']} "
-                        "--examples-per-epoch 32000 \\\n  --heldout-examples 512 --no-progress")
+    commands, steps, minutes, losses, previous = [], [], [], [], ""
+    for k, (n, lr, m, loss) in enumerate(EARLIER[name], start=1):
+        run = f"runs/{name}" + (f"-ft{k - 1 if k > 2 else ''}" if k > 1 else "")
+        commands.append(train_command(run, flags, previous and f"{previous}/model.safetensors", lr, n))
+        steps.append(n)
+        minutes.append(m)
+        losses.append(f"stage {k}: {loss}")
+        previous = run
+    for k, (run, config, log) in enumerate(later_stages(name), start=len(EARLIER[name]) + 1):
+        extra = f" --sigma-max {config['sigma_max']:g}" if config["sigma_max"] != 1 else ""
+        if config.get("tail_share"):
+            extra += f" --tail-share {config['tail_share']:g} --tail-sigma {config['tail_sigma']:g}"
+        if config.get("augment"):
+            extra += " --augment"
+        commands.append(train_command(str(run), flags, f"{previous}/model.safetensors", config["lr"], config["max_steps"], extra))
         steps.append(config["max_steps"])
         minutes.append(float(log[-1]["minutes"]))
         losses.append(f"stage {k}: " + ", ".join(f"{float(r['heldout_loss']):.5f}" for r in log))
