@@ -158,6 +158,13 @@ def test_init_starts_from_given_weights_with_a_fresh_optimiser(small_data, tmp_p
             torch.testing.assert_close(again.state_dict()[name], value, rtol=0, atol=0)
     with pytest.raises(NextframeError, match="match --tau and --width"):
         train(config(small_data, tmp_path / "c", max_steps=1, width=8, init=str(tmp_path / "a")))
+    # --freeze-norm: the statistics stay the init's while the weights move
+    train(config(small_data, tmp_path / "e", max_steps=2, init=str(tmp_path / "a" / "model.safetensors"), freeze_norm=True))
+    frozen = load_model(tmp_path / "e").state_dict()
+    for name, value in first.state_dict().items():
+        assert torch.equal(frozen[name], value) == ("running" in name), name
+    with pytest.raises(NextframeError, match="give --init too"):
+        config(small_data, tmp_path / "f", max_steps=1, freeze_norm=True)
     # the weights count the training they started from, through a chain of --init runs
     train(config(small_data, tmp_path / "d", max_steps=3, init=str(tmp_path / "b" / "model.safetensors")))
     meta = read_metadata(tmp_path / "d" / "model.safetensors")

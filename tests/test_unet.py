@@ -5,6 +5,7 @@ import torch
 
 from nextframe.errors import NextframeError
 from nextframe.networks import BiasFreeBatchNorm, ConditionalUNet, UNetConfig
+from nextframe.networks.unet import freeze_norm
 
 
 def trained_a_little(config: UNetConfig) -> ConditionalUNet:
@@ -54,6 +55,20 @@ def test_bias_free_batch_norm_rescales_without_centering():
     torch.testing.assert_close(bn.running_std.flatten(), 0.9 + 0.1 * std)
     bn.eval()
     torch.testing.assert_close(bn(x), x / bn.running_std)
+
+
+def test_frozen_batch_norm_trains_as_it_evaluates():
+    net = trained_a_little(UNetConfig(tau=2, width=8))
+    x, c = torch.rand(4, 1, 16, 16), torch.rand(4, 2, 16, 16)
+    with torch.no_grad():
+        evaluated = net.eval()(x, c)
+        before = [b.running_std.clone() for b in net.modules() if isinstance(b, BiasFreeBatchNorm)]
+        freeze_norm(net.train())
+        # a batch with one example a hundred times louder: the others' output does not move, and nothing is updated
+        loud = torch.cat([x[:3], 100 * x[3:]])
+        torch.testing.assert_close(net(loud, c)[:3], evaluated[:3])
+    after = [b.running_std for b in net.modules() if isinstance(b, BiasFreeBatchNorm)]
+    assert all(torch.equal(a, b) for a, b in zip(before, after))
 
 
 def test_prediction_only_ignores_the_noisy_frame():

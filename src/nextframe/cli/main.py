@@ -95,6 +95,7 @@ def add_train(sub) -> None:
                    help="share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead (default 0: none)")
     p.add_argument("--tail-sigma", type=float, default=4.0, help="top of that tail (default 4: input PSNR -12 dB)")
     p.add_argument("--augment", action="store_true", help="a random flip or quarter turn per window, the same on all its frames")
+    p.add_argument("--freeze-norm", action="store_true", help="batch norms keep the --init weights' running statistics in training too")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
     p.add_argument("--init", default=d.init, help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule")
@@ -117,7 +118,7 @@ def run_train(args) -> None:
         batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
         heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
         seed=args.seed, init=args.init, focus=args.focus, sigma_max=args.sigma_max,
-        tail_sigma=args.tail_sigma if args.tail_share > 0 else 0.0, tail_share=args.tail_share, augment=args.augment, device=args.device, progress=not args.no_progress,
+        tail_sigma=args.tail_sigma if args.tail_share > 0 else 0.0, tail_share=args.tail_share, augment=args.augment, freeze_norm=args.freeze_norm, device=args.device, progress=not args.no_progress,
     )
     summary = train(config, fresh=args.fresh)
     if summary["stopped"] == "interrupted":

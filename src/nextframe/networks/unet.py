@@ -50,23 +50,38 @@ class BiasFreeBatchNorm(nn.Module):
     """Batch norm that only divides by the channel's standard deviation and multiplies by a learned gain.
 
     No mean subtraction and no additive term: training divides by sqrt(var over (batch, H, W) + eps) and updates a
-    running standard deviation; evaluation divides by the running standard deviation.
+    running standard deviation; evaluation divides by the running standard deviation. A frozen one divides by the
+    running standard deviation in training too and leaves it as it is (`freeze_norm`).
     """
 
     def __init__(self, channels: int, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
         self.momentum, self.eps = momentum, eps
+        self.frozen = False
         self.gain = nn.Parameter(torch.ones(1, channels, 1, 1))
         self.register_buffer("running_std", torch.ones(1, channels, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training:
+        if self.training and not self.frozen:
             std = torch.sqrt(x.var(dim=(0, 2, 3), keepdim=True, unbiased=False) + self.eps)
             with torch.no_grad():
                 self.running_std.lerp_(std, self.momentum)
         else:
             std = self.running_std
         return x * (self.gain / std)
+
+
+def freeze_norm(model: nn.Module) -> nn.Module:
+    """Make every bias-free batch norm of `model` divide by its running standard deviation in training as well.
+
+    Why: in training a batch norm divides each example by its batch's statistics, so one very noisy example in a
+    batch rescales the features of all the others; fine-tuning on a wider noise range with frozen statistics keeps
+    the low-noise examples' scale what it will be in evaluation (docs/design.md, the noise-tail trials).
+    """
+    for module in model.modules():
+        if isinstance(module, BiasFreeBatchNorm):
+            module.frozen = True
+    return model
 
 
 def conv_block(c_in: int, c_out: int) -> nn.Sequential:

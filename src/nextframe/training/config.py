@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from nextframe.errors import NextframeError
 
 # Settings that define the model or its data: a checkpoint cannot be resumed under different values.
-MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "tail_sigma", "tail_share", "augment", "batch_size", "lr_schedule", "init", "focus")
+MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "tail_sigma", "tail_share", "augment", "freeze_norm", "batch_size", "lr_schedule", "init", "focus")
 
 
 @dataclass
@@ -28,6 +28,8 @@ class TrainConfig:
     tail_sigma: float = 0.0  # with tail_share > 0: that share of examples takes sigma log-uniform in
     tail_share: float = 0.0  # [sigma_max, tail_sigma] instead, to cover input PSNRs below 0 dB (loss.py)
     augment: bool = False  # a random flip or quarter turn per window, the same on all its frames (augment.py)
+    freeze_norm: bool = False  # batch norms divide by their running std in training too (networks.unet.freeze_norm);
+    # for fine-tuning --init weights, whose running std is already set
     epochs: int = 1000  # App. E trains 1000 epochs; max_minutes usually stops first on a CPU
     examples_per_epoch: int = 0  # windows per epoch (0: every training window once)
     heldout_examples: int = 1024  # held-out windows from the test split, with fixed noise, scored after each epoch
@@ -51,6 +53,8 @@ class TrainConfig:
             raise NextframeError(f"--tail-share is a share of the examples, 0 <= share < 1; got {self.tail_share}")
         if self.tail_share > 0 and not self.tail_sigma > self.sigma_max:
             raise NextframeError(f"--tail-sigma {self.tail_sigma:g} must exceed --sigma-max {self.sigma_max:g} when --tail-share is set")
+        if self.freeze_norm and not self.init:
+            raise NextframeError("--freeze-norm keeps the batch norms' running statistics, which a fresh network does not have yet; give --init too")
         if not 0.0 <= self.focus < 1.0:
             raise NextframeError(f"--focus is a share of each batch, 0 <= focus < 1; got {self.focus}")
         if self.focus > 0 and self.tau < 1:

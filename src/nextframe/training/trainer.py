@@ -23,7 +23,7 @@ import torch.distributed as dist
 from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
-from nextframe.networks.unet import ConditionalUNet, UNetConfig
+from nextframe.networks.unet import ConditionalUNet, UNetConfig, freeze_norm
 from nextframe.training.augment import augment_windows
 from nextframe.training.checkpoint import load_checkpoint, load_model, model_metadata, save_checkpoint, save_weights
 from nextframe.training.config import TrainConfig
@@ -151,6 +151,8 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
             raise NextframeError(f"--init {config.init} is a network {start.config.to_dict()}, not the {unet.to_dict()} this run trains; match --tau and --width")
         model.load_state_dict(start.state_dict())
         state["prior"] = _prior_training(config.init)
+    if config.freeze_norm:
+        freeze_norm(model)
     if ddp.main:
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "config.json") as tmp:
