@@ -38,10 +38,11 @@ EARLIER = {  # name: [(steps, lr, minutes of training steps, held-out loss per e
                    (6000, 5e-4, 18.6, "0.00457, 0.00498, 0.00408, 0.00379, 0.00356, 0.00352"),
                    (3000, 5e-4, 8.1, "0.00441, 0.00351, 0.00337")],
 }
-NOTES = {  # runs that did not train alone on the machine
+NOTES = {  # runs that did not train alone on the machine, or not under the name the commands give
     "davis-pred": " (stage 2 beside measurements)",
     "davis-tau2": " (stage 1 beside measurements; stage 2 as runs/ft-tau2-s1 with OMP_NUM_THREADS=1 beside a second\n"
-                  "  run, runs/ft-tau2-s4 with --sigma-max 4: see docs/design.md)",
+                  "  run, runs/ft-tau2-s4 with --sigma-max 4: see docs/design.md; stage 4 as the trial\n"
+                  "  runs/trial-tau2-frozen-tail20 with --init davis-tau2, the same weights as runs/davis-tau2-ft2)",
 }
 HARDWARE = "2 cores of an Intel Xeon CPU (avx512), no GPU, torch 2.13.0 (CPU build)"
 
@@ -55,11 +56,31 @@ def later_stages(name: str) -> list[tuple[Path, dict, list[dict]]]:
     return stages
 
 
+def later_departures(name: str) -> list[tuple[int, str]]:
+    """(stage, what it changed from App. E's recipe) for each later stage that changed something new."""
+    found, seen = [], set()
+    for k, (_, config, _) in enumerate(later_stages(name), start=len(EARLIER[name]) + 1):
+        parts = []
+        if config.get("tail_share") and "tail" not in seen:
+            parts.append(f"{config['tail_share']:.0%} of the examples take sigma log-uniform in [{config['sigma_max']:g}, {config['tail_sigma']:g}] "
+                         "(input PSNR down to -12 dB)")
+            seen.add("tail")
+        if config.get("freeze_norm") and "frozen" not in seen:
+            parts.append("the batch norms keep the running statistics of the weights they start from (`--freeze-norm`)")
+            seen.add("frozen")
+        if config.get("augment") and "augment" not in seen:
+            parts.append("windows are flipped or turned at random (`--augment`)")
+            seen.add("augment")
+        if parts:
+            found.append((k, " and ".join(parts)))
+    return found
+
+
 def train_command(out: str, flags: str, init: str, lr: float, steps: int, extra: str = "") -> str:
     start = f" --init {init}" if init else ""
-    return (f"nextframe train --data runs/davis32 --out {out} {flags}{start}{extra} \\\n"
+    return (f"nextframe train --data runs/davis32 --out {out} {flags}{start} \\\n"
             f"  --width 32 --batch-size 32 --lr {lr:g} --lr-schedule cosine --max-steps {steps} --examples-per-epoch 32000 \\\n"
-            "  --heldout-examples 512 --no-progress")
+            f"  --heldout-examples 512{extra} --no-progress")
 
 
 def card(name: str, curves: dict) -> str:
@@ -79,10 +100,13 @@ def card(name: str, curves: dict) -> str:
             extra += f" --tail-share {config['tail_share']:g} --tail-sigma {config['tail_sigma']:g}"
         if config.get("augment"):
             extra += " --augment"
+        if config.get("freeze_norm"):
+            extra += " --freeze-norm"
         commands.append(train_command(str(run), flags, f"{previous}/model.safetensors", config["lr"], config["max_steps"], extra))
         steps.append(config["max_steps"])
         minutes.append(float(log[-1]["minutes"]))
-        losses.append(f"stage {k}: " + ", ".join(f"{float(r['heldout_loss']):.5f}" for r in log))
+        tail = " (its noise draws include the tail: not comparable with the stages before)" if config.get("tail_share") else ""
+        losses.append(f"stage {k}: " + ", ".join(f"{float(r['heldout_loss']):.5f}" for r in log) + tail)
         previous = run
     commands.append(f"cp {previous}/model.safetensors src/nextframe/models/{name}.safetensors")
     if prediction_only:
@@ -97,6 +121,7 @@ def card(name: str, curves: dict) -> str:
     command_lines = "\n".join(commands)
     loss_lines = "\n".join(f"  - {line}" for line in losses)
     note = NOTES.get(name, "")
+    departures = "".join(f"; from stage {k} on, {text}" for k, text in later_departures(name))
     return f"""# {name}
 
 {what}; bias-free U-Net (App. C), width 32 (channels 32/64/128 over 3 scales),
@@ -116,7 +141,7 @@ Clips of 11 frames, 32x32 crops at 21 locations (3 x 7 grid) and 3 scales (anti-
 ## Training
 
 {len(steps)} stages, each a cosine schedule from a fresh optimiser; all five models got the same stages, so the curves
-compare memory lengths and not training. Noise std sigma = u^2, u ~ U[0, 1] (App. E).
+compare memory lengths and not training. Noise std sigma = u^2, u ~ U[0, 1] (App. E){departures}.
 
 ```bash
 {command_lines}
@@ -128,8 +153,9 @@ compare memory lengths and not training. Noise std sigma = u^2, u ~ U[0, 1] (App
 - held-out loss per epoch of 32,000 examples (512 test windows):
 {loss_lines}
 - why this size: all five networks had to train on the 2-core CPU with the same budget; 6,000 steps at width 32 took
-  9 (stage 1) to 14 (stage 2) minutes on this CPU with nothing else running. The paper trains width 64 for 1,000 epochs; these are short runs, and their curves
-  show it (docs/results/davis and the notes in docs/design.md).
+  9 (stage 1) to 14 (stage 2) minutes on this CPU with nothing else running, 5,000 frozen-norm steps about 8. The paper
+  trains width 64 for 1,000 epochs; these are short runs, and their curves show it (docs/results/davis and the notes
+  in docs/design.md).
 
 ## Held-out denoising
 
