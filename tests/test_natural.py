@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from nextframe.analysis.natural import WienerDenoiser, aligned_windows, mid_range_slope, static_pattern, translating_probe
+from nextframe.analysis.natural import WienerDenoiser, aligned_windows, mid_range_slope, power_spectrum, static_pattern, translating_probe
 from nextframe.cli.main import main
 from nextframe.data.video import VideoCropConfig, write_video_dataset
 from nextframe.networks import ConditionalUNet, UNetConfig
@@ -69,7 +69,7 @@ def test_wiener_denoiser_reaches_the_exact_mmse_of_stationary_gaussian_frames():
     frames = lambda n: torch.fft.ifft2(power.sqrt() * torch.fft.fft2(torch.randn(n, 1, 16, 16, generator=g, dtype=torch.float64))).real  # noqa: E731
     train, test = frames(20000), frames(4000)
     sigma = 0.3
-    wiener = WienerDenoiser(train.numpy(), sigma)
+    wiener = WienerDenoiser(power_spectrum(train.numpy()), sigma)
     noisy = test + sigma * torch.randn(test.shape, generator=g, dtype=torch.float64)
     mse = (wiener(noisy) - test).square().mean().item()
     exact = (power * sigma**2 / (power + sigma**2)).mean().item()

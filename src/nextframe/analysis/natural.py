@@ -34,15 +34,18 @@ def psnr_curves(models: dict, clips: np.ndarray, input_psnrs=DEFAULT_INPUT_PSNRS
     return curves
 
 
+def power_spectrum(frames: np.ndarray) -> torch.Tensor:
+    """Mean power per Fourier coefficient (C, H, W) of frames (N, C, H, W), orthonormal scaling, DC included."""
+    return torch.fft.fft2(torch.as_tensor(np.asarray(frames, np.float64)), norm="ortho").abs().square().mean(0)
+
+
 class WienerDenoiser:
     """The best linear shift-invariant (circular) denoiser of a frame alone, given the noise level: per Fourier
-    coefficient, x = S / (S + sigma^2) y, with S the frames' mean power (DC included, so it is bias-free like the
-    network). A reference for what the data's spectrum alone gives a single-image denoiser: its curve's slope."""
+    coefficient, x = S / (S + sigma^2) y, with S the frames' `power_spectrum` (DC included, so it is bias-free like
+    the network). A reference for what the data's spectrum alone gives a single-image denoiser: its curve's slope."""
 
-    def __init__(self, frames: np.ndarray, sigma: float):
-        x = torch.as_tensor(np.asarray(frames, np.float64))
-        self.power = torch.fft.fft2(x, norm="ortho").abs().square().mean(0)  # (C, H, W)
-        self.gain = self.power / (self.power + sigma**2)
+    def __init__(self, power: torch.Tensor, sigma: float):
+        self.gain = power / (power + sigma**2)
 
     def __call__(self, noisy: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         return torch.fft.ifft2(self.gain * torch.fft.fft2(noisy.double(), norm="ortho"), norm="ortho").real
@@ -53,7 +56,8 @@ def wiener_curve(train_clips: np.ndarray, windows: Windows, input_psnrs, example
     on the same windows and noise as the networks."""
     pick = np.random.default_rng([seed, 13]).integers(0, train_clips.shape[0] * train_clips.shape[1], frames)
     sample = np.asarray(train_clips.reshape(-1, *train_clips.shape[2:])[np.sort(pick)], np.float64) / 255.0
-    rows = [denoising_psnr(WienerDenoiser(sample, sigma_for_psnr(level)), windows, [level], examples, seed)[0] for level in input_psnrs]
+    power = power_spectrum(sample)
+    rows = [denoising_psnr(WienerDenoiser(power, sigma_for_psnr(level)), windows, [level], examples, seed)[0] for level in input_psnrs]
     return {"tau": 0, "prediction_only": False, "reference": True,
             "input_psnr": [r["input_psnr"] for r in rows], "output_psnr": [r["output_psnr"] for r in rows]}
 
