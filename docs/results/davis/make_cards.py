@@ -56,24 +56,26 @@ def later_stages(name: str) -> list[tuple[Path, dict, list[dict]]]:
     return stages
 
 
-def later_departures(name: str) -> list[tuple[int, str]]:
-    """(stage, what it changed from App. E's recipe) for each later stage that changed something new."""
-    found, seen = [], set()
-    for k, (_, config, _) in enumerate(later_stages(name), start=len(EARLIER[name]) + 1):
-        parts = []
-        if config.get("tail_share") and "tail" not in seen:
-            parts.append(f"{config['tail_share']:.0%} of the examples take sigma log-uniform in [{config['sigma_max']:g}, {config['tail_sigma']:g}] "
-                         "(input PSNR down to -12 dB)")
-            seen.add("tail")
-        if config.get("freeze_norm") and "frozen" not in seen:
-            parts.append("the batch norms keep the running statistics of the weights they start from (`--freeze-norm`)")
-            seen.add("frozen")
-        if config.get("augment") and "augment" not in seen:
-            parts.append("windows are flipped or turned at random (`--augment`)")
-            seen.add("augment")
-        if parts:
-            found.append((k, " and ".join(parts)))
-    return found
+LATER_FLAGS = (  # (config key, its `nextframe train` flags, what the card says it changed from App. E's recipe)
+    ("tail_share", lambda c: f" --tail-share {c['tail_share']:g} --tail-sigma {c['tail_sigma']:g}",
+     lambda c: f"{c['tail_share']:.0%} of the examples take sigma log-uniform in [{c['sigma_max']:g}, {c['tail_sigma']:g}] "
+               "(input PSNR down to -12 dB)"),
+    ("freeze_norm", lambda c: " --freeze-norm",
+     lambda c: "the batch norms keep the running statistics of the weights they start from (`--freeze-norm`)"),
+    ("augment", lambda c: " --augment", lambda c: "windows are flipped or turned at random (`--augment`)"),
+)
+
+
+def departures(stages: list[tuple[Path, dict, list[dict]]], first: int) -> str:
+    """"; from stage k on, ..." for each later stage (numbered from `first`) that turned on a flag of LATER_FLAGS."""
+    turned_on = {}  # stage: what it turned on
+    seen = set()
+    for k, (_, config, _) in enumerate(stages, start=first):
+        for key, _, says in LATER_FLAGS:
+            if config.get(key) and key not in seen:
+                turned_on.setdefault(k, []).append(says(config))
+                seen.add(key)
+    return "".join(f"; from stage {k} on, {' and '.join(texts)}" for k, texts in turned_on.items())
 
 
 def train_command(out: str, flags: str, init: str, lr: float, steps: int, extra: str = "") -> str:
@@ -94,14 +96,10 @@ def card(name: str, curves: dict) -> str:
         minutes.append(m)
         losses.append(f"stage {k}: {loss}")
         previous = run
-    for k, (run, config, log) in enumerate(later_stages(name), start=len(EARLIER[name]) + 1):
+    stages = later_stages(name)
+    for k, (run, config, log) in enumerate(stages, start=len(EARLIER[name]) + 1):
         extra = f" --sigma-max {config['sigma_max']:g}" if config["sigma_max"] != 1 else ""
-        if config.get("tail_share"):
-            extra += f" --tail-share {config['tail_share']:g} --tail-sigma {config['tail_sigma']:g}"
-        if config.get("augment"):
-            extra += " --augment"
-        if config.get("freeze_norm"):
-            extra += " --freeze-norm"
+        extra += "".join(flags(config) for key, flags, _ in LATER_FLAGS if config.get(key))
         commands.append(train_command(str(run), flags, f"{previous}/model.safetensors", config["lr"], config["max_steps"], extra))
         steps.append(config["max_steps"])
         minutes.append(float(log[-1]["minutes"]))
@@ -121,7 +119,7 @@ def card(name: str, curves: dict) -> str:
     command_lines = "\n".join(commands)
     loss_lines = "\n".join(f"  - {line}" for line in losses)
     note = NOTES.get(name, "")
-    departures = "".join(f"; from stage {k} on, {text}" for k, text in later_departures(name))
+    changed = departures(stages, len(EARLIER[name]) + 1)
     return f"""# {name}
 
 {what}; bias-free U-Net (App. C), width 32 (channels 32/64/128 over 3 scales),
@@ -141,7 +139,7 @@ Clips of 11 frames, 32x32 crops at 21 locations (3 x 7 grid) and 3 scales (anti-
 ## Training
 
 {len(steps)} stages, each a cosine schedule from a fresh optimiser; all five models got the same stages, so the curves
-compare memory lengths and not training. Noise std sigma = u^2, u ~ U[0, 1] (App. E){departures}.
+compare memory lengths and not training. Noise std sigma = u^2, u ~ U[0, 1] (App. E){changed}.
 
 ```bash
 {command_lines}
