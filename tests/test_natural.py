@@ -104,6 +104,19 @@ def test_natural_commands_write_figures_and_numbers(setup, capsys):
         assert (out / f"{name}.png").stat().st_size > 0
 
 
+def test_psnr_curves_tells_apart_two_models_of_one_tau(setup, tmp_path):
+    # two stages of one tau side by side: each curve is labelled with its model's name, and the two differ
+    root, data, m = setup
+    other = tmp_path / "t2b.safetensors"
+    torch.manual_seed(7)
+    save_weights(other, ConditionalUNet(UNetConfig(tau=2, width=4)).eval())
+    assert main(["experiment", "psnr-curves", "--models", str(m["t2"]), str(other), "--prediction", "none",
+                 "--data", str(data), "--out", str(tmp_path), "--examples", "8", "--psnr", "0", "20"]) == 0
+    curves = json.loads((tmp_path / "psnr_curves.json").read_text())["curves"]
+    assert set(curves) == {f"tau=2 {m['t2']}", f"tau=2 {other}", "Wiener (linear, sigma known)"}
+    assert curves[f"tau=2 {m['t2']}"]["output_psnr"] != curves[f"tau=2 {other}"]["output_psnr"]
+
+
 def test_natural_commands_refuse_bad_input_in_one_line(setup, capsys):
     root, data, m = setup
     out = str(root / "bad")
@@ -113,6 +126,7 @@ def test_natural_commands_refuse_bad_input_in_one_line(setup, capsys):
         (["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--velocities", "1"], "ROWS,COLS"),
         (["experiment", "cues", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--probes", "c:99:1:0"], "no test clip"),
         (["experiment", "psnr-curves", "--models", str(m["pred"]), "--data", str(data), "--out", out], "prediction-only"),
+        (["experiment", "psnr-curves", "--models", str(m["t2"]), str(m["t2"]), "--data", str(data), "--out", out], "named twice"),
         (["experiment", "samples", "--data", str(root), "--out", out, "--model", str(m["t2"])], "not a nextframe dataset"),
     ]
     for argv, message in calls:

@@ -42,7 +42,9 @@ NOTES = {  # runs that did not train alone on the machine, or not under the name
     "davis-pred": " (stage 2 beside measurements)",
     "davis-tau2": " (stage 1 beside measurements; stage 2 as runs/ft-tau2-s1 with OMP_NUM_THREADS=1 beside a second\n"
                   "  run, runs/ft-tau2-s4 with --sigma-max 4: see docs/design.md; stage 4 as the trial\n"
-                  "  runs/trial-tau2-frozen-tail20 with --init davis-tau2, the same weights as runs/davis-tau2-ft2)",
+                  "  runs/trial-tau2-frozen-tail20 with --init davis-tau2, the same weights as runs/davis-tau2-ft2;\n"
+                  "  stage 5 as the trial runs/trial5-tau2-tail40 with --init davis-tau2, the same weights as\n"
+                  "  runs/davis-tau2-ft3)",
 }
 HARDWARE = "2 cores of an Intel Xeon CPU (avx512), no GPU, torch 2.13.0 (CPU build)"
 
@@ -67,15 +69,16 @@ LATER_FLAGS = (  # (config key, its `nextframe train` flags, what the card says 
 
 
 def departures(stages: list[tuple[Path, dict, list[dict]]], first: int) -> str:
-    """"; from stage k on, ..." for each later stage (numbered from `first`) that turned on a flag of LATER_FLAGS."""
-    turned_on = {}  # stage: what it turned on
-    seen = set()
+    """"; from stage k on, ..." for each later stage (numbered from `first`) that turned on a flag of LATER_FLAGS or
+    changed what it says (a larger tail share, say)."""
+    changed = {}  # stage: what it turned on or changed
+    said = {}  # flag: what the card last said of it
     for k, (_, config, _) in enumerate(stages, start=first):
         for key, _, says in LATER_FLAGS:
-            if config.get(key) and key not in seen:
-                turned_on.setdefault(k, []).append(says(config))
-                seen.add(key)
-    return "".join(f"; from stage {k} on, {' and '.join(texts)}" for k, texts in turned_on.items())
+            if config.get(key) and said.get(key) != says(config):
+                said[key] = says(config)
+                changed.setdefault(k, []).append(said[key])
+    return "".join(f"; from stage {k} on, {' and '.join(texts)}" for k, texts in changed.items())
 
 
 def train_command(out: str, flags: str, init: str, lr: float, steps: int, extra: str = "") -> str:

@@ -121,15 +121,14 @@ def run_psnr_curves(args, quiet: bool = False) -> dict:
     from nextframe.analysis.natural_figures import psnr_curve_figure
 
     started, out = time.monotonic(), Path(args.out)
-    models = {}
-    for name in args.models:
-        model = _model(name)
-        models[_label(model)] = model
+    named = [(name, _model(name)) for name in args.models]
     if args.prediction and args.prediction != "none":
-        model = _model(args.prediction, noisy_input=False)
-        models[_label(model)] = model
-    if len(models) != len(args.models) + int(bool(args.prediction and args.prediction != "none")):
-        raise NextframeError("two of the models have the same memory length; compare one model per tau")
+        named.append((args.prediction, _model(args.prediction, noisy_input=False)))
+    if len({name for name, _ in named}) < len(named):
+        raise NextframeError("a model is named twice in --models/--prediction; name each once")
+    labels = [_label(model) for _, model in named]
+    # models that share a memory length (two stages of one tau, say) are told apart by their names
+    models = {label + (f" {name}" if labels.count(label) > 1 else ""): model for label, (name, model) in zip(labels, named)}
     max_tau = max(m.config.tau for m in models.values())
     dataset, clips = _test_clips(args.data, max_tau + 1)
     psnrs = tuple(args.psnr or DEFAULT_INPUT_PSNRS)
