@@ -11,7 +11,9 @@ from nextframe.errors import NextframeError
 from nextframe.training.checkpoint import load_model, read_metadata
 from nextframe.training.config import TrainConfig
 from nextframe.training.loss import BlindDenoisingLoss
-from nextframe.training.trainer import train
+from nextframe.data.store import ClipDataset, Windows
+from nextframe.training.evaluate import denoising_psnr
+from nextframe.training.trainer import LOG_PSNRS, train
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +125,22 @@ def test_prediction_only_network_trains(small_data, tmp_path):
     summary = train(config(small_data, tmp_path, max_steps=4, noisy_input=False))
     model = load_model(tmp_path / "model.safetensors")
     assert not model.config.noisy_input and np.isfinite(summary["log"][-1]["heldout_loss"])
+    # it never sees the noisy frame, so its logged output PSNR is one number at every input PSNR
+    psnrs = [summary["log"][-1][f"heldout_psnr_at_{p}dB"] for p in LOG_PSNRS]
+    assert np.isfinite(psnrs).all() and max(psnrs) - min(psnrs) < 1e-4
+
+
+def test_logged_heldout_psnrs_are_those_of_the_saved_weights(small_data, tmp_path):
+    # the log's output PSNR at each input PSNR is what denoising_psnr gives the saved model on the same windows and noise
+    summary = train(config(small_data, tmp_path, max_steps=4))
+    dataset = ClipDataset.open(small_data)
+    windows = Windows(dataset.clips("test"), 2)
+    index = np.random.default_rng([0, 7]).permutation(len(windows))[:16]
+    rows = denoising_psnr(load_model(tmp_path / "model.safetensors").eval(), windows, LOG_PSNRS, index=index)
+    logged = [summary["log"][-1][f"heldout_psnr_at_{p}dB"] for p in LOG_PSNRS]
+    assert logged == pytest.approx([r["output_psnr"] for r in rows], abs=1e-4)
+    header = (tmp_path / "log.csv").read_text().splitlines()[0].split(",")
+    assert [f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS] == [h for h in header if h.startswith("heldout_psnr")]
 
 
 def test_cosine_schedule_anneals_to_zero_and_resumes_exactly(small_data, tmp_path):

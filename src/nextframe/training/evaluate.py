@@ -15,12 +15,15 @@ def sigma_for_psnr(input_psnr_db: float) -> float:
 
 
 @torch.no_grad()
-def denoising_psnr(denoiser, windows: Windows, input_psnrs=(0.0, 10.0, 20.0, 30.0), examples: int = 512, seed: int = 0, batch: int = 256) -> list[dict]:
+def denoising_psnr(denoiser, windows: Windows, input_psnrs=(0.0, 10.0, 20.0, 30.0), examples: int = 512, seed: int = 0, batch: int = 256,
+                   index: np.ndarray | None = None) -> list[dict]:
     """Mean input and output PSNR over fixed held-out windows, one row per input PSNR level.
 
     The same windows and noise (seeded) are used at every level, so rows differ only by the noise amplitude.
+    `index` picks the windows itself (else `examples` of them drawn from `seed`).
     """
-    index = np.random.default_rng([seed, 11]).permutation(len(windows))[:examples]
+    if index is None:
+        index = np.random.default_rng([seed, 11]).permutation(len(windows))[:examples]
     rows = []
     for level in input_psnrs:
         sigma = sigma_for_psnr(level)

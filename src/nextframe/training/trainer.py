@@ -27,9 +27,13 @@ from nextframe.networks.unet import ConditionalUNet, UNetConfig, freeze_norm
 from nextframe.training.augment import augment_windows
 from nextframe.training.checkpoint import load_checkpoint, load_model, model_metadata, save_checkpoint, save_weights
 from nextframe.training.config import TrainConfig
+from nextframe.training.evaluate import denoising_psnr
 from nextframe.training.loss import BlindDenoisingLoss
 
-LOG_FIELDS = ["epoch", "step", "examples", "train_loss", "heldout_loss", "lr", "minutes", "complete"]
+# the held-out loss averages over training's noise levels and hardly sees the ends of the range, which can move by a
+# dB or more while it stays put; the log also follows the output PSNR at these input PSNRs (dB)
+LOG_PSNRS = (-10, 0, 20, 40)
+LOG_FIELDS = ["epoch", "step", "examples", "train_loss", "heldout_loss", *(f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS), "lr", "minutes", "complete"]
 
 
 def batch_generator(seed: int, *keys: int) -> torch.Generator:
@@ -104,6 +108,15 @@ def heldout_loss(model, windows: Windows, indices: np.ndarray, loss: BlindDenois
     return total / max(len(indices), 1)
 
 
+def heldout_psnrs(model, windows: Windows, indices: np.ndarray, seed: int, device) -> list[float]:
+    """Output PSNR on the held-out windows at each of LOG_PSNRS (fixed noise, comparable across epochs)."""
+    model.eval()
+    rows = denoising_psnr(lambda noisy, context: model(noisy.to(device), context.to(device)).cpu(), windows, LOG_PSNRS,
+                          seed=seed, index=indices)
+    model.train()
+    return [r["output_psnr"] for r in rows]
+
+
 def train(config: TrainConfig, fresh: bool = False) -> dict:
     """Train (or resume) according to `config`; returns a summary of the run."""
     dataset = ClipDataset.open(config.data)
@@ -161,6 +174,7 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp.world > 1 else model
     loss_fn = BlindDenoisingLoss(config.sigma_max, config.tail_sigma, config.tail_share)
     heldout = np.random.default_rng([config.seed, 7]).permutation(len(test_windows))[: config.heldout_examples]
+    every_rank_holds_some = len(heldout) >= ddp.world  # else a rank would have no window to measure PSNR on
     heldout = heldout[ddp.rank :: ddp.world]
     per_epoch = config.examples_per_epoch or len(windows)
     steps_per_epoch = math.ceil(math.ceil(per_epoch / ddp.world) / config.batch_size)
@@ -186,16 +200,20 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
     def end_epoch(complete: bool):
         train_loss = ddp.mean(state["epoch_loss"][0] / max(state["epoch_loss"][1], 1))
         held = ddp.mean(heldout_loss(model, test_windows, heldout, loss_fn, config.seed, ddp.device))
+        out_psnrs = [ddp.mean(v) for v in heldout_psnrs(model, test_windows, heldout, config.seed, ddp.device)] if every_rank_holds_some else []
         if complete and config.lr_schedule == "plateau":
             scheduler.step(held)
         row = {"epoch": state["epoch"] + 1, "step": state["step"], "examples": state["examples"], "train_loss": train_loss,
-               "heldout_loss": held, "lr": optimizer.param_groups[0]["lr"], "minutes": state["seconds"] / 60, "complete": int(complete)}
+               "heldout_loss": held, **{f"heldout_psnr_at_{p}dB": v for p, v in zip(LOG_PSNRS, out_psnrs)},
+               "lr": optimizer.param_groups[0]["lr"], "minutes": state["seconds"] / 60, "complete": int(complete)}
         state["log"].append(row)
         if writer is not None:
-            for key in ("train_loss", "heldout_loss", "lr"):
-                writer.add_scalar(key, row[key], state["examples"])
+            for key in ("train_loss", "heldout_loss", "lr", *(f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS)):
+                if key in row:
+                    writer.add_scalar(key, row[key], state["examples"])
         if ddp.main:
-            print(f"epoch {row['epoch']}: train {train_loss:.5f}, held-out {held:.5f}, lr {row['lr']:.2g}, {row['minutes']:.1f} min")
+            psnrs = f" (out {'/'.join(f'{v:.1f}' for v in out_psnrs)} dB at {'/'.join(map(str, LOG_PSNRS))} dB in)" if out_psnrs else ""
+            print(f"epoch {row['epoch']}: train {train_loss:.5f}, held-out {held:.5f}{psnrs}, lr {row['lr']:.2g}, {row['minutes']:.1f} min")
 
     limit = config.max_minutes * 60 if config.max_minutes > 0 else math.inf
 
