@@ -44,7 +44,7 @@ NOTES = {  # runs that did not train alone on the machine, or not under the name
                   "  run, runs/ft-tau2-s4 with --sigma-max 4: see docs/design.md; stage 4 as the trial\n"
                   "  runs/trial-tau2-frozen-tail20 with --init davis-tau2, the same weights as runs/davis-tau2-ft2;\n"
                   "  stage 5 as the trial runs/trial5-tau2-tail40 with --init davis-tau2, the same weights as\n"
-                  "  runs/davis-tau2-ft3)",
+                  "  runs/davis-tau2-ft3; stage 6 partly beside measurements of stage 5 and tests)",
 }
 HARDWARE = "2 cores of an Intel Xeon CPU (avx512), no GPU, torch 2.13.0 (CPU build)"
 

@@ -1,0 +1,28 @@
+"""How much each first-layer filter of a conditional denoiser looks at the noisy frame, against the past frames.
+
+    python docs/results/davis/first_layer.py runs/davis-tau2-ft2/model.safetensors runs/davis-tau2-ft3/model.safetensors ...
+
+For each weight file: the ratio |W_noisy| / |W_past| of every filter of the first convolution (Frobenius norms of its
+3x3 weights on the noisy frame and on all past frames together), the three smallest and the median. A bias-free
+network can only ignore a very noisy observation if some channels carry the past frames without it (docs/design.md).
+"""
+import sys
+
+import numpy as np
+
+from nextframe.training.checkpoint import load_model
+
+
+def ratios(path: str) -> np.ndarray:
+    model = load_model(path)
+    tau = model.config.tau
+    if tau < 1 or not model.config.noisy_input:
+        raise SystemExit(f"{path}: needs a denoiser with tau >= 1")
+    weight = model.down[0][0].weight.detach()  # (filters, past frames + noisy frame, 3, 3), noisy frame last
+    return (weight[:, tau].flatten(1).norm(dim=1) / weight[:, :tau].flatten(1).norm(dim=1)).numpy()
+
+
+if __name__ == "__main__":
+    for path in sys.argv[1:]:
+        r = np.sort(ratios(path))
+        print(f"{path}: smallest {', '.join(f'{v:.3f}' for v in r[:3])}; median {np.median(r):.3f} over {len(r)} filters")
