@@ -44,7 +44,7 @@ NOTES = {  # runs that did not train alone on the machine, or not under the name
                   "  run, runs/ft-tau2-s4 with --sigma-max 4: see docs/design.md; stage 4 as the trial\n"
                   "  runs/trial-tau2-frozen-tail20 with --init davis-tau2, the same weights as runs/davis-tau2-ft2;\n"
                   "  stage 5 as the trial runs/trial5-tau2-tail40 with --init davis-tau2, the same weights as\n"
-                  "  runs/davis-tau2-ft3; stage 6 partly beside measurements of stage 5 and tests)",
+                  "  runs/davis-tau2-ft3; stages 6 and 7 partly beside measurements and the test suite)",
 }
 HARDWARE = "2 cores of an Intel Xeon CPU (avx512), no GPU, torch 2.13.0 (CPU build)"
 
@@ -100,13 +100,20 @@ def card(name: str, curves: dict) -> str:
         losses.append(f"stage {k}: {loss}")
         previous = run
     stages = later_stages(name)
+    previous_draws = (None, None)  # the written stages draw sigma = u^2 alone
     for k, (run, config, log) in enumerate(stages, start=len(EARLIER[name]) + 1):
         extra = f" --sigma-max {config['sigma_max']:g}" if config["sigma_max"] != 1 else ""
         extra += "".join(flags(config) for key, flags, _ in LATER_FLAGS if config.get(key))
         commands.append(train_command(str(run), flags, f"{previous}/model.safetensors", config["lr"], config["max_steps"], extra))
         steps.append(config["max_steps"])
         minutes.append(float(log[-1]["minutes"]))
-        tail = " (its noise draws include the tail: not comparable with the stages before)" if config.get("tail_share") else ""
+        draws = (config.get("tail_share"), config.get("tail_sigma"))
+        tail = f" (its noise draws differ from stage {k - 1}'s: not comparable with it)" if draws != previous_draws else ""
+        previous_draws = draws
+        psnrs = [key for key in log[-1] if key.startswith("heldout_psnr_at_") and log[-1][key]]
+        if psnrs:  # logged by runs since the training log carried them
+            levels = "/".join(key.removeprefix("heldout_psnr_at_").removesuffix("dB") for key in psnrs)
+            tail += f"; last epoch's output PSNR {'/'.join(f'{float(log[-1][key]):.1f}' for key in psnrs)} dB at {levels} dB in"
         losses.append(f"stage {k}: " + ", ".join(f"{float(r['heldout_loss']):.5f}" for r in log) + tail)
         previous = run
     commands.append(f"cp {previous}/model.safetensors src/nextframe/models/{name}.safetensors")
