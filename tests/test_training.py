@@ -13,7 +13,7 @@ from nextframe.training.config import TrainConfig
 from nextframe.training.loss import BlindDenoisingLoss
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.training.evaluate import denoising_psnr
-from nextframe.training.trainer import LOG_PSNRS, train
+from nextframe.training.trainer import LOG_PSNRS, PSNR_COLUMNS, train
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_prediction_only_network_trains(small_data, tmp_path):
     model = load_model(tmp_path / "model.safetensors")
     assert not model.config.noisy_input and np.isfinite(summary["log"][-1]["heldout_loss"])
     # it never sees the noisy frame, so its logged output PSNR is one number at every input PSNR
-    psnrs = [summary["log"][-1][f"heldout_psnr_at_{p}dB"] for p in LOG_PSNRS]
+    psnrs = [summary["log"][-1][key] for key in PSNR_COLUMNS]
     assert np.isfinite(psnrs).all() and max(psnrs) - min(psnrs) < 1e-4
 
 
@@ -137,7 +137,7 @@ def test_logged_heldout_psnrs_are_those_of_the_saved_weights(small_data, tmp_pat
     windows = Windows(dataset.clips("test"), 2)
     index = np.random.default_rng([0, 7]).permutation(len(windows))[:16]
     rows = denoising_psnr(load_model(tmp_path / "model.safetensors").eval(), windows, LOG_PSNRS, index=index)
-    logged = [summary["log"][-1][f"heldout_psnr_at_{p}dB"] for p in LOG_PSNRS]
+    logged = [summary["log"][-1][key] for key in PSNR_COLUMNS]
     assert logged == pytest.approx([r["output_psnr"] for r in rows], abs=1e-4)
     header = (tmp_path / "log.csv").read_text().splitlines()[0].split(",")
     assert [f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS] == [h for h in header if h.startswith("heldout_psnr")]

@@ -13,6 +13,8 @@ import csv
 import json
 from pathlib import Path
 
+from nextframe.training.trainer import LOG_PSNRS, PSNR_COLUMNS
+
 MODELS = {  # name: (tau, prediction only, psnr-curves key)
     "davis-tau0": (0, False, "tau=0"),
     "davis-tau1": (1, False, "tau=1"),
@@ -110,10 +112,10 @@ def card(name: str, curves: dict) -> str:
         draws = (config.get("tail_share"), config.get("tail_sigma"))
         tail = f" (its noise draws differ from stage {k - 1}'s: not comparable with it)" if draws != previous_draws else ""
         previous_draws = draws
-        psnrs = [key for key in log[-1] if key.startswith("heldout_psnr_at_") and log[-1][key]]
-        if psnrs:  # logged by runs since the training log carried them
-            levels = "/".join(key.removeprefix("heldout_psnr_at_").removesuffix("dB") for key in psnrs)
-            tail += f"; last epoch's output PSNR {'/'.join(f'{float(log[-1][key]):.1f}' for key in psnrs)} dB at {levels} dB in"
+        logged = [(level, log[-1][key]) for level, key in zip(LOG_PSNRS, PSNR_COLUMNS) if log[-1].get(key)]
+        if logged:  # by runs since the training log carried them
+            tail += (f"; last epoch's output PSNR {'/'.join(f'{float(v):.1f}' for _, v in logged)} dB at "
+                     f"{'/'.join(str(level) for level, _ in logged)} dB in")
         losses.append(f"stage {k}: " + ", ".join(f"{float(r['heldout_loss']):.5f}" for r in log) + tail)
         previous = run
     commands.append(f"cp {previous}/model.safetensors src/nextframe/models/{name}.safetensors")

@@ -33,7 +33,8 @@ from nextframe.training.loss import BlindDenoisingLoss
 # the held-out loss averages over training's noise levels and hardly sees the ends of the range, which can move by a
 # dB or more while it stays put; the log also follows the output PSNR at these input PSNRs (dB)
 LOG_PSNRS = (-10, 0, 20, 40)
-LOG_FIELDS = ["epoch", "step", "examples", "train_loss", "heldout_loss", *(f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS), "lr", "minutes", "complete"]
+PSNR_COLUMNS = [f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS]
+LOG_FIELDS = ["epoch", "step", "examples", "train_loss", "heldout_loss", *PSNR_COLUMNS, "lr", "minutes", "complete"]
 
 
 def batch_generator(seed: int, *keys: int) -> torch.Generator:
@@ -204,11 +205,11 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         if complete and config.lr_schedule == "plateau":
             scheduler.step(held)
         row = {"epoch": state["epoch"] + 1, "step": state["step"], "examples": state["examples"], "train_loss": train_loss,
-               "heldout_loss": held, **{f"heldout_psnr_at_{p}dB": v for p, v in zip(LOG_PSNRS, out_psnrs)},
+               "heldout_loss": held, **dict(zip(PSNR_COLUMNS, out_psnrs)),
                "lr": optimizer.param_groups[0]["lr"], "minutes": state["seconds"] / 60, "complete": int(complete)}
         state["log"].append(row)
         if writer is not None:
-            for key in ("train_loss", "heldout_loss", "lr", *(f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS)):
+            for key in ("train_loss", "heldout_loss", "lr", *PSNR_COLUMNS):
                 if key in row:
                     writer.add_scalar(key, row[key], state["examples"])
         if ddp.main:
