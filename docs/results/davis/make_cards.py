@@ -41,7 +41,7 @@ EARLIER = {  # name: [(steps, lr, minutes of training steps, held-out loss per e
                    (3000, 5e-4, 8.1, "0.00441, 0.00351, 0.00337")],
 }
 NOTES = {  # runs that did not train alone on the machine, or not under the name the commands give
-    "davis-pred": " (stage 2 beside measurements)",
+    "davis-pred": " (stage 2 beside measurements; stage 8 beside a 1.4-minute diagnostic in its fifth epoch)",
     "davis-tau2": " (stage 1 beside measurements; stage 2 as runs/ft-tau2-s1 with OMP_NUM_THREADS=1 beside a second\n"
                   "  run, runs/ft-tau2-s4 with --sigma-max 4: see docs/design.md; stage 4 as the trial\n"
                   "  runs/trial-tau2-frozen-tail20 with --init davis-tau2, the same weights as runs/davis-tau2-ft2;\n"
@@ -163,7 +163,8 @@ compare memory lengths and not training. Noise std sigma = u^2, u ~ U[0, 1] (App
 - held-out loss per epoch of 32,000 examples (512 test windows):
 {loss_lines}
 - why this size: all five networks had to train on the 2-core CPU with the same budget; 6,000 steps at width 32 took
-  9 (stage 1) to 14 (stage 2) minutes on this CPU with nothing else running, 5,000 frozen-norm steps about 8. The paper
+  9 (stage 1) to 14 (stage 2) minutes on this CPU with nothing else running, 5,000 frozen-norm steps about 8, 12,000
+  about 20. The paper
   trains width 64 for 1,000 epochs; these are short runs, and their curves show it (docs/results/davis and the notes
   in docs/design.md).
 
