@@ -164,9 +164,8 @@ compare memory lengths and not training. Noise std sigma = u^2, u ~ U[0, 1] (App
 {loss_lines}
 - why this size: all five networks had to train on the 2-core CPU with the same budget; 6,000 steps at width 32 took
   9 (stage 1) to 14 (stage 2) minutes on this CPU with nothing else running, 5,000 frozen-norm steps about 8, 12,000
-  about 20. The paper
-  trains width 64 for 1,000 epochs; these are short runs, and their curves show it (docs/results/davis and the notes
-  in docs/design.md).
+  about 20. The paper trains width 64 for 1,000 epochs; these are short runs, and their curves show it
+  (docs/results/davis and the notes in docs/design.md).
 
 ## Held-out denoising
 
