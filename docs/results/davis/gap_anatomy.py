@@ -1,0 +1,69 @@
+"""Where the gap between a conditional denoiser and the prediction-only network at a very low input PSNR comes from.
+
+    python docs/results/davis/gap_anatomy.py --data runs/davis32 --denoiser davis-tau2 --prediction davis-pred
+    python docs/results/davis/gap_anatomy.py --data runs/davis32 --denoiser runs/davis-tau2-ft3/model.safetensors \
+        --prediction runs/davis-pred-ft3/model.safetensors
+
+Same windows and noise as `nextframe experiment psnr-curves` (512 held-out windows, targets from frame 3, noise seeded
+per batch of 256), so the first line repeats that figure's gap. Then:
+- the gap with the error pooled over all windows (PSNR of the mean MSE) instead of averaged per window in dB;
+- the per-window gap by fifths of the windows, sorted by the prediction-only network's own PSNR (easy windows last);
+- the gap of the denoiser's estimate averaged over `--draws` noise draws: what is left is a systematic difference
+  from the prediction (the denoiser predicts worse), the rest of the gap is the estimate moving with the noise.
+"""
+import argparse
+
+import numpy as np
+import torch
+
+from nextframe.analysis.natural import aligned_windows
+from nextframe.data.store import ClipDataset
+from nextframe.training.checkpoint import load_model
+from nextframe.training.evaluate import sigma_for_psnr
+
+
+def per_window_psnr(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    return 10 * torch.log10(1 / ((estimate - clean) ** 2).mean((1, 2, 3)))
+
+
+@torch.no_grad()
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--denoiser", default="davis-tau2")
+    parser.add_argument("--prediction", default="davis-pred")
+    parser.add_argument("--psnr", type=float, default=-10.0, help="input PSNR in dB")
+    parser.add_argument("--draws", type=int, default=8, help="noise draws for the noise-averaged estimate")
+    parser.add_argument("--max-tau", type=int, default=3, help="targets from this frame on, as psnr-curves with tau 0-3")
+    args = parser.parse_args()
+
+    denoiser, prediction = load_model(args.denoiser).eval(), load_model(args.prediction).eval()
+    clips = ClipDataset.open(args.data).clips("test")
+    windows = aligned_windows(clips, denoiser.config.tau, args.max_tau)
+    index = np.random.default_rng([0, 11]).permutation(len(windows))[:512]  # psnr-curves' windows (seed 0)
+    sigma = sigma_for_psnr(args.psnr)
+    rows = []  # (clean, prediction, estimate, noise-averaged estimate) per batch of 256, as psnr-curves batches its noise
+    for b, start in enumerate(range(0, len(index), 256)):
+        context, clean = windows.batch(index[start : start + 256])
+        past = aligned_windows(clips, prediction.config.tau, args.max_tau).batch(index[start : start + 256])[0]
+        predicted = prediction(torch.zeros_like(clean), past)
+        draws = [torch.randn(clean.shape, generator=torch.Generator().manual_seed(b))]  # psnr-curves' noise first
+        draws += [torch.randn(clean.shape, generator=torch.Generator().manual_seed(10_000 + 100 * k + b)) for k in range(1, args.draws)]
+        estimates = torch.stack([denoiser(clean + sigma * z, context) for z in draws])
+        rows.append((clean, predicted, estimates[0], estimates.mean(0)))
+    clean, predicted, estimate, averaged = (torch.cat(parts) for parts in zip(*rows))
+
+    p_pred, p_est, p_avg = per_window_psnr(predicted, clean), per_window_psnr(estimate, clean), per_window_psnr(averaged, clean)
+    pooled = lambda e: float(10 * torch.log10(1 / ((e - clean) ** 2).mean()))  # noqa: E731
+    print(f"{args.denoiser} against {args.prediction} at {args.psnr:g} dB in (sigma {sigma:.2f}), {len(clean)} windows")
+    print(f"  mean of per-window PSNR (psnr-curves): {p_est.mean():.2f} against {p_pred.mean():.2f}, gap {p_pred.mean() - p_est.mean():.2f} dB")
+    print(f"  pooled MSE: {pooled(estimate):.2f} against {pooled(predicted):.2f}, gap {pooled(predicted) - pooled(estimate):.2f} dB")
+    order = torch.argsort(p_pred)
+    for part in np.array_split(order.numpy(), 5):
+        print(f"  windows whose prediction reaches {p_pred[part].min():4.1f}-{p_pred[part].max():4.1f} dB: gap {(p_pred[part] - p_est[part]).mean():5.2f} dB")
+    print(f"  estimate averaged over {args.draws} noise draws: {p_avg.mean():.2f} dB, gap {p_pred.mean() - p_avg.mean():.2f} dB "
+          f"(systematic); the other {p_avg.mean() - p_est.mean():.2f} dB moves with the noise")
+
+
+if __name__ == "__main__":
+    main()
