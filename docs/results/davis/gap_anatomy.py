@@ -42,7 +42,7 @@ def main() -> None:
     windows = aligned_windows(clips, denoiser.config.tau, args.max_tau)
     index = np.random.default_rng([0, 11]).permutation(len(windows))[:512]  # psnr-curves' windows (seed 0)
     sigma = sigma_for_psnr(args.psnr)
-    rows = []  # (clean, prediction, estimate, noise-averaged estimate) per batch of 256, as psnr-curves batches its noise
+    rows = []  # (clean, prediction, estimate, noise-averaged estimate, spread over draws) per batch of 256, as psnr-curves batches its noise
     for b, start in enumerate(range(0, len(index), 256)):
         context, clean = windows.batch(index[start : start + 256])
         past = aligned_windows(clips, prediction.config.tau, args.max_tau).batch(index[start : start + 256])[0]
@@ -50,8 +50,9 @@ def main() -> None:
         draws = [torch.randn(clean.shape, generator=torch.Generator().manual_seed(b))]  # psnr-curves' noise first
         draws += [torch.randn(clean.shape, generator=torch.Generator().manual_seed(10_000 + 100 * k + b)) for k in range(1, args.draws)]
         estimates = torch.stack([denoiser(clean + sigma * z, context) for z in draws])
-        rows.append((clean, predicted, estimates[0], estimates.mean(0)))
-    clean, predicted, estimate, averaged = (torch.cat(parts) for parts in zip(*rows))
+        spread = (estimates - estimates.mean(0)).square().mean((0, 2, 3, 4))  # per window, over draws and pixels
+        rows.append((clean, predicted, estimates[0], estimates.mean(0), spread))
+    clean, predicted, estimate, averaged, spread = (torch.cat(parts) for parts in zip(*rows))
 
     p_pred, p_est, p_avg = per_window_psnr(predicted, clean), per_window_psnr(estimate, clean), per_window_psnr(averaged, clean)
     pooled = lambda e: float(10 * torch.log10(1 / ((e - clean) ** 2).mean()))  # noqa: E731
@@ -60,7 +61,10 @@ def main() -> None:
     print(f"  pooled MSE: {pooled(estimate):.2f} against {pooled(predicted):.2f}, gap {pooled(predicted) - pooled(estimate):.2f} dB")
     order = torch.argsort(p_pred)
     for part in np.array_split(order.numpy(), 5):
-        print(f"  windows whose prediction reaches {p_pred[part].min():4.1f}-{p_pred[part].max():4.1f} dB: gap {(p_pred[part] - p_est[part]).mean():5.2f} dB")
+        differ = (estimate[part] - predicted[part]).square().mean()
+        print(f"  windows whose prediction reaches {p_pred[part].min():4.1f}-{p_pred[part].max():4.1f} dB: gap {(p_pred[part] - p_est[part]).mean():5.2f} dB;"
+              f" estimate - prediction: mean square {differ:.1e}, of which {spread[part].mean():.1e} varies with the noise;"
+              f" prediction's own error {(predicted[part] - clean[part]).square().mean():.1e}")
     print(f"  estimate averaged over {args.draws} noise draws: {p_avg.mean():.2f} dB, gap {p_pred.mean() - p_avg.mean():.2f} dB "
           f"(systematic); the other {p_avg.mean() - p_est.mean():.2f} dB moves with the noise")
 
