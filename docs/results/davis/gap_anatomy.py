@@ -18,12 +18,9 @@ import torch
 
 from nextframe.analysis.natural import aligned_windows
 from nextframe.data.store import ClipDataset
+from nextframe.metrics import psnr
 from nextframe.training.checkpoint import load_model
 from nextframe.training.evaluate import sigma_for_psnr
-
-
-def per_window_psnr(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-    return 10 * torch.log10(1 / ((estimate - clean) ** 2).mean((1, 2, 3)))
 
 
 @torch.no_grad()
@@ -40,12 +37,13 @@ def main() -> None:
     denoiser, prediction = load_model(args.denoiser).eval(), load_model(args.prediction).eval()
     clips = ClipDataset.open(args.data).clips("test")
     windows = aligned_windows(clips, denoiser.config.tau, args.max_tau)
+    past_windows = aligned_windows(clips, prediction.config.tau, args.max_tau)  # same targets, the prediction's memory
     index = np.random.default_rng([0, 11]).permutation(len(windows))[:512]  # psnr-curves' windows (seed 0)
     sigma = sigma_for_psnr(args.psnr)
     rows = []  # (clean, prediction, estimate, noise-averaged estimate, spread over draws) per batch of 256, as psnr-curves batches its noise
     for b, start in enumerate(range(0, len(index), 256)):
         context, clean = windows.batch(index[start : start + 256])
-        past = aligned_windows(clips, prediction.config.tau, args.max_tau).batch(index[start : start + 256])[0]
+        past = past_windows.batch(index[start : start + 256])[0]
         predicted = prediction(torch.zeros_like(clean), past)
         draws = [torch.randn(clean.shape, generator=torch.Generator().manual_seed(b))]  # psnr-curves' noise first
         draws += [torch.randn(clean.shape, generator=torch.Generator().manual_seed(10_000 + 100 * k + b)) for k in range(1, args.draws)]
@@ -54,7 +52,7 @@ def main() -> None:
         rows.append((clean, predicted, estimates[0], estimates.mean(0), spread))
     clean, predicted, estimate, averaged, spread = (torch.cat(parts) for parts in zip(*rows))
 
-    p_pred, p_est, p_avg = per_window_psnr(predicted, clean), per_window_psnr(estimate, clean), per_window_psnr(averaged, clean)
+    p_pred, p_est, p_avg = psnr(predicted, clean), psnr(estimate, clean), psnr(averaged, clean)
     pooled = lambda e: float(10 * torch.log10(1 / ((e - clean) ** 2).mean()))  # noqa: E731
     print(f"{args.denoiser} against {args.prediction} at {args.psnr:g} dB in (sigma {sigma:.2f}), {len(clean)} windows")
     print(f"  mean of per-window PSNR (psnr-curves): {p_est.mean():.2f} against {p_pred.mean():.2f}, gap {p_pred.mean() - p_est.mean():.2f} dB")

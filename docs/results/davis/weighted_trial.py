@@ -24,9 +24,7 @@ EPS = 2e-3  # the median window's difference is 5.7e-3; the 5% most static 5e-5,
 
 class EasyWindowWeightedLoss(BlindDenoisingLoss):
     def __call__(self, net, context, clean, generator):
-        sigma = self.noise_levels(len(clean), generator).view(-1, 1, 1, 1)
-        noise = torch.randn(clean.shape, generator=generator)
-        noisy = clean + (sigma * noise).to(clean.device)
+        noisy = self.noisy_copy(clean, generator)
         weight = 1.0 / (EPS + (context[:, -1] - context[:, -2]).square().mean((1, 2)))
         weight = weight / weight.mean()
         return ((net(noisy, context) - clean).square().mean((1, 2, 3)) * weight).mean()

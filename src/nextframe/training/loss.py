@@ -33,8 +33,11 @@ class BlindDenoisingLoss:
             sigma = torch.where(in_tail, tail, sigma)
         return sigma
 
-    def __call__(self, net, context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def noisy_copy(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """`clean` with Gaussian noise of a level drawn per example (the generator lives on the CPU)."""
         sigma = self.noise_levels(len(clean), generator).view(-1, 1, 1, 1)
         noise = torch.randn(clean.shape, generator=generator)
-        noisy = clean + (sigma * noise).to(clean.device)
-        return (net(noisy, context) - clean).square().mean()
+        return clean + (sigma * noise).to(clean.device)
+
+    def __call__(self, net, context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return (net(self.noisy_copy(clean, generator), context) - clean).square().mean()
