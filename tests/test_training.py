@@ -61,7 +61,36 @@ def test_noise_tail_takes_its_share_log_uniformly_and_leaves_the_rest_as_before(
         TrainConfig(tail_share=1.5, tail_sigma=4.0)
 
 
-@pytest.mark.parametrize("extra", [{}, {"augment": True, "tail_share": 0.3, "tail_sigma": 3.0}], ids=["plain", "augment-tail"])
+def test_noise_power_one_draws_sigma_uniformly_and_two_is_app_e():
+    g = lambda: torch.Generator().manual_seed(5)  # noqa: E731
+    sigma = BlindDenoisingLoss(noise_power=1.0).noise_levels(200_000, g())
+    assert (sigma < 0.25).float().mean().item() == pytest.approx(0.25, abs=0.01)
+    assert sigma.mean().item() == pytest.approx(0.5, abs=0.01)
+    torch.testing.assert_close(BlindDenoisingLoss(noise_power=2.0).noise_levels(1000, g()), BlindDenoisingLoss().noise_levels(1000, g()), rtol=0, atol=0)
+    with pytest.raises(NextframeError, match="--noise-power"):
+        TrainConfig(noise_power=0.0)
+
+
+def test_weight_average_follows_its_halflife_and_is_what_is_saved(small_data, tmp_path):
+    from nextframe.training.trainer import WeightAverage
+
+    live = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(live.weight)
+    average = WeightAverage(live, halflife=64, examples_per_step=8)  # halves every 8 steps
+    with torch.no_grad():
+        live.weight.fill_(1.0)
+    for _ in range(8):
+        average.update(live)
+    assert average.model.weight.item() == pytest.approx(0.5, abs=1e-6)  # a jump is half followed after one halflife
+    run = train(config(small_data, tmp_path / "ema", max_steps=6, ema_halflife=40))
+    saved = load_model(tmp_path / "ema" / "model.safetensors").state_dict()
+    live_weights = load_model(tmp_path / "ema" / "checkpoint.pt").state_dict()
+    assert run["steps"] == 6
+    assert any(not torch.equal(saved[k], live_weights[k]) for k in saved)  # the file holds the average, not the live net
+
+
+@pytest.mark.parametrize("extra", [{}, {"augment": True, "tail_share": 0.3, "tail_sigma": 3.0}, {"ema_halflife": 40, "noise_power": 1.0}],
+                         ids=["plain", "augment-tail", "ema-power"])
 def test_resumed_training_matches_uninterrupted_training(small_data, tmp_path, extra):
     straight = train(config(small_data, tmp_path / "a", max_steps=7, **extra))  # 4 steps per epoch: stops mid-epoch 2
     assert straight["steps"] == 7
@@ -71,6 +100,9 @@ def test_resumed_training_matches_uninterrupted_training(small_data, tmp_path, e
     assert second["steps"] == 7
     a = load_model(tmp_path / "a" / "checkpoint.pt").state_dict()
     b = load_model(tmp_path / "b" / "checkpoint.pt").state_dict()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
+    a, b = (load_model(tmp_path / run / "model.safetensors").state_dict() for run in ("a", "b"))  # the average too
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
     log = (tmp_path / "b" / "log.csv").read_text().splitlines()

@@ -91,11 +91,16 @@ def add_train(sub) -> None:
                    help="share of each batch drawn from windows where two Moving Leaves disks are about to meet (default 0)")
     p.add_argument("--sigma-max", type=float, default=d.sigma_max,
                    help=f"largest training noise std: sigma = sigma_max * u^2, u ~ U[0, 1] (default {d.sigma_max:g}, App. E)")
+    p.add_argument("--noise-power", type=float, default=d.noise_power,
+                   help=f"sigma = sigma_max * u^power (default {d.noise_power:g}, App. E; 1: more examples at high noise)")
     p.add_argument("--tail-share", type=float, default=d.tail_share,
                    help="share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead (default 0: none)")
     p.add_argument("--tail-sigma", type=float, default=4.0, help="top of that tail (default 4: input PSNR -12 dB)")
     p.add_argument("--augment", action="store_true", help="a random flip or quarter turn per window, the same on all its frames")
     p.add_argument("--freeze-norm", action="store_true", help="batch norms keep the --init weights' running statistics in training too")
+    p.add_argument("--ema-halflife", type=int, default=d.ema_halflife,
+                   help="write, evaluate and sample from a moving average of the weights whose memory halves every this "
+                        "many examples (default 0: the live weights)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
     p.add_argument("--init", default=d.init, help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule")
@@ -119,6 +124,7 @@ def run_train(args) -> None:
         heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
         seed=args.seed, init=args.init, focus=args.focus, sigma_max=args.sigma_max,
         tail_sigma=args.tail_sigma if args.tail_share > 0 else 0.0, tail_share=args.tail_share, augment=args.augment, freeze_norm=args.freeze_norm, device=args.device, progress=not args.no_progress,
+        noise_power=args.noise_power, ema_halflife=args.ema_halflife,
     )
     summary = train(config, fresh=args.fresh)
     if summary["stopped"] == "interrupted":
@@ -171,6 +177,7 @@ def run_sample(args) -> None:
         "frames": args.frames, "seeds": [args.seed + i for i in range(args.samples)], **knobs,
         "evaluations_per_frame": [r.evaluations.tolist() for r in results],
         "status": [r.status for r in results],
+        "retries": [r.retries for r in results],  # per frame, per sample: restarts after a divergence
         "png": "row 1: context then one-step estimate; rows 2+: context then a sample per row",
     }
     out = Path(args.out)
@@ -188,7 +195,12 @@ def run_sample(args) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     evals = [e for r in results for e in r.evaluations.tolist()]
-    print(f"wrote {args.samples} samples of {args.frames} frame(s) to {out} (median {np.median(evals):.0f} network evaluations per frame)")
+    retried, failed = sum(sum(1 for n in r.retries if n) for r in results), sum(r.diverged for r in results)
+    print(f"wrote {args.samples} samples of {args.frames} frame(s) to {out} (median {np.median(evals):.0f} network evaluations per frame; "
+          f"{retried} frame(s) restarted after a divergence, {failed} still diverged)")
+    if failed:
+        print(f"warning: {failed} generated frame(s) diverged after {args.retries} retries and are noise, not samples "
+              "(summary.json 'status'); try a smaller --h0 or a larger --retries", file=sys.stderr)
 
 
 def add_evaluate(sub) -> None:

@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, fields
 from nextframe.errors import NextframeError
 
 # Settings that define the model or its data: a checkpoint cannot be resumed under different values.
-MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "tail_sigma", "tail_share", "augment", "freeze_norm", "batch_size", "lr_schedule", "init", "focus")
+MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "noise_power", "tail_sigma", "tail_share", "augment",
+                "freeze_norm", "batch_size", "lr_schedule", "init", "focus", "ema_halflife")
 
 
 @dataclass
@@ -24,7 +25,9 @@ class TrainConfig:
     lr_schedule: str = "plateau"  # "plateau": halve when the held-out loss stalls (App. E); "cosine": anneal to 0 over
     # max_steps, for short budgeted runs where a plateau never comes
     plateau_patience: int = 2  # epochs without held-out improvement before the learning rate is halved
-    sigma_max: float = 1.0  # noise std sigma = sigma_max * u^2, u ~ U[0, 1] (App. E)
+    sigma_max: float = 1.0  # noise std sigma = sigma_max * u^noise_power, u ~ U[0, 1] (App. E: power 2)
+    noise_power: float = 2.0  # 2: App. E's sqrt(sigma) uniform; 1: sigma uniform, more examples at the high noise
+    # levels where the sampler's first steps decide what the sample shows
     tail_sigma: float = 0.0  # with tail_share > 0: that share of examples takes sigma log-uniform in
     tail_share: float = 0.0  # [sigma_max, tail_sigma] instead, to cover input PSNRs below 0 dB (loss.py)
     augment: bool = False  # a random flip or quarter turn per window, the same on all its frames (augment.py)
@@ -38,6 +41,8 @@ class TrainConfig:
     checkpoint_minutes: float = 2.0  # save the full training state at least this often
     focus: float = 0.0  # share of each batch drawn from the data's approach windows (Moving Leaves: two disks about
     # to meet, `data.leaves.approach_windows`), where the rare occlusion decisions are learnt; 0: windows uniformly
+    ema_halflife: int = 0  # examples over which an exponential moving average of the weights halves the weight of
+    # the past (EDM's ema_halflife_kimg); the average is what model.safetensors holds and what is evaluated; 0: none
     seed: int = 0
     init: str = ""  # start from these weights (shipped name, .safetensors, run folder) with a fresh optimiser and
     # schedule: to train a model further after its cosine schedule has ended, or to fine-tune it on other data
@@ -57,6 +62,10 @@ class TrainConfig:
             raise NextframeError("--freeze-norm keeps the batch norms' running statistics, which a fresh network does not have yet; give --init too")
         if not 0.0 <= self.focus < 1.0:
             raise NextframeError(f"--focus is a share of each batch, 0 <= focus < 1; got {self.focus}")
+        if not self.noise_power > 0:
+            raise NextframeError(f"--noise-power {self.noise_power:g} must be positive (sigma = sigma_max * u^power)")
+        if self.ema_halflife < 0:
+            raise NextframeError(f"--ema-halflife {self.ema_halflife} must be 0 (no average) or a number of examples")
         if self.focus > 0 and self.tau < 1:
             raise NextframeError("--focus picks windows by their past frames, so it needs --tau 1 or more")
         if self.focus > 0 and round(self.focus * self.batch_size) == 0:

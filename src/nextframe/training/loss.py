@@ -9,7 +9,8 @@ import torch
 
 class BlindDenoisingLoss:
     """MSE between the network's estimate and the clean frame, from a copy with noise std sigma = sigma_max * u^2,
-    u ~ U[0, 1] per example ("the square root of the noise level is sampled uniformly between 0 and 1").
+    u ~ U[0, 1] per example ("the square root of the noise level is sampled uniformly between 0 and 1"); another
+    `noise_power` moves examples along the range (1: sigma itself uniform).
 
     Trained across all levels, the network becomes a blind universal denoiser whose residual is the scaled score
     (Miyasawa/Tweedie). For the prediction-only network the noisy copy is ignored and this is prediction MSE.
@@ -19,13 +20,15 @@ class BlindDenoisingLoss:
     sigma_max itself up thins out the low noise levels that the high-PSNR end of the curves needs.
     """
 
-    def __init__(self, sigma_max: float = 1.0, tail_sigma: float = 0.0, tail_share: float = 0.0):
+    def __init__(self, sigma_max: float = 1.0, tail_sigma: float = 0.0, tail_share: float = 0.0, noise_power: float = 2.0):
         self.sigma_max = sigma_max
+        self.noise_power = noise_power  # sigma = sigma_max * u^power; 2 is App. E, 1 spends more examples at high noise
         self.tail_sigma = tail_sigma  # top of the log-uniform tail (0: no tail)
         self.tail_share = tail_share  # share of examples drawn from the tail
 
     def noise_levels(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        sigma = self.sigma_max * torch.rand(n, generator=generator).square()
+        u = torch.rand(n, generator=generator)
+        sigma = self.sigma_max * (u.square() if self.noise_power == 2 else u.pow(self.noise_power))
         if self.tail_share > 0:  # drawn only here, so runs without a tail keep their exact noise
             in_tail = torch.rand(n, generator=generator) < self.tail_share
             span = math.log(self.tail_sigma / self.sigma_max)

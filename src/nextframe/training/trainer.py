@@ -76,6 +76,28 @@ class Distributed:
             dist.destroy_process_group()
 
 
+class WeightAverage:
+    """An exponential moving average of a network's weights and batch-norm statistics (EDM, k-diffusion, MCVD sample
+    from such an average): after each step, average <- average + (1 - decay) * (live - average), with the decay set
+    so that the past's weight halves every `halflife` examples whatever the batch size."""
+
+    def __init__(self, model: torch.nn.Module, halflife: int, examples_per_step: int):
+        import copy
+
+        self.model = copy.deepcopy(model).eval()
+        self.decay = 0.5 ** (examples_per_step / halflife)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, live: torch.nn.Module) -> None:
+        for mine, theirs in zip(self.model.state_dict().values(), live.state_dict().values()):
+            if mine.dtype.is_floating_point:
+                mine.lerp_(theirs, 1.0 - self.decay)
+            else:  # counters such as num_batches_tracked
+                mine.copy_(theirs)
+
+
 class StopFlag:
     """Turns SIGINT/SIGTERM into a flag checked between steps, so the state saved on the way out is consistent."""
 
@@ -170,13 +192,17 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         state["prior"] = _prior_training(config.init)
     if config.freeze_norm:
         freeze_norm(model)
+    average = WeightAverage(model, config.ema_halflife, config.batch_size * ddp.world) if config.ema_halflife else None
+    if average is not None and checkpoint_path.exists() and not fresh:
+        average.model.load_state_dict(saved["ema"])
+    shipped = average.model if average is not None else model  # the weights written, evaluated and sampled from
     if ddp.main:
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "config.json") as tmp:
             tmp.write_text(config.to_json())
 
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp.world > 1 else model
-    loss_fn = BlindDenoisingLoss(config.sigma_max, config.tail_sigma, config.tail_share)
+    loss_fn = BlindDenoisingLoss(config.sigma_max, config.tail_sigma, config.tail_share, config.noise_power)
     heldout = np.random.default_rng([config.seed, 7]).permutation(len(test_windows))[: config.heldout_examples]
     every_rank_holds_some = len(heldout) >= ddp.world  # else a rank would have no window to measure PSNR on
     heldout = heldout[ddp.rank :: ddp.world]
@@ -194,17 +220,18 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         save_checkpoint(
             checkpoint_path,
             {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "unet": unet.to_dict(), "config": asdict(config), "progress": progress, "rng": rng, "complete": complete},
+             "unet": unet.to_dict(), "config": asdict(config), "progress": progress, "rng": rng, "complete": complete,
+             **({"ema": average.model.state_dict()} if average is not None else {})},
         )
-        save_weights(out / "model.safetensors", model, {"train": asdict(config), "steps": state["step"], "examples": state["examples"],
+        save_weights(out / "model.safetensors", shipped, {"train": asdict(config), "steps": state["step"], "examples": state["examples"],
                                                         "total_steps": state["prior"][0] + state["step"],
                                                         "total_examples": state["prior"][1] + state["examples"]})
         _write_log(out / "log.csv", state["log"])
 
     def end_epoch(complete: bool):
         train_loss = ddp.mean(state["epoch_loss"][0] / max(state["epoch_loss"][1], 1))
-        held = ddp.mean(heldout_loss(model, test_windows, heldout, loss_fn, config.seed, ddp.device))
-        out_psnrs = [ddp.mean(v) for v in heldout_psnrs(model, test_windows, heldout, config.seed, ddp.device)] if every_rank_holds_some else []
+        held = ddp.mean(heldout_loss(shipped, test_windows, heldout, loss_fn, config.seed, ddp.device))
+        out_psnrs = [ddp.mean(v) for v in heldout_psnrs(shipped, test_windows, heldout, config.seed, ddp.device)] if every_rank_holds_some else []
         if complete and config.lr_schedule == "plateau":
             scheduler.step(held)
         row = {"epoch": state["epoch"] + 1, "step": state["step"], "examples": state["examples"], "train_loss": train_loss,
@@ -248,6 +275,8 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                if average is not None:
+                    average.update(model)
                 if config.lr_schedule == "cosine":
                     scheduler.step()
                 state["step_in_epoch"] += 1
