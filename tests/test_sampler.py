@@ -122,3 +122,32 @@ def test_bad_settings_are_refused():
         sample(denoiser, empty_context(1), beta=0.0)
     with pytest.raises(NextframeError, match="seeds"):
         sample(denoiser, empty_context(2), seed=[1])
+
+
+def flaky_denoiser(noisy, context):
+    """Pulls every pixel to 0.5, except that an image whose mean lies above 0.6 is blown up: a divergence that
+    depends on the starting noise alone, so a fresh seed can cure it."""
+    blown = noisy.flatten(1).mean(1) > 0.6
+    return torch.where(blown.view(-1, 1, 1, 1), 10 * noisy, torch.full_like(noisy, 0.5))
+
+
+def test_diverged_samples_are_retried_from_derived_seeds_batch_invariantly():
+    context = torch.zeros(64, 0, 1, 16)
+    once = sample(flaky_denoiser, context, seed=0, retries=0)
+    first = [i for i, s in enumerate(once.status) if s == "diverged"]
+    assert 5 <= len(first) <= 40 and once.retries == [0] * 64  # the guard fires and nothing is retried
+    fixed = sample(flaky_denoiser, context, seed=0, retries=3)
+    assert fixed.diverged < len(first) / 4
+    assert all(fixed.retries[i] >= 1 for i in first) and all(fixed.retries[i] == 0 for i in range(64) if i not in first)
+    for i in range(64):
+        if i in first:  # a retry spends the first try's evaluations too
+            assert fixed.evaluations[i] > once.evaluations[i]
+            if fixed.status[i] == "converged":
+                assert (fixed.frames[i] - 0.5).abs().max() < 0.05
+        else:  # samples that converged on the first try are untouched
+            assert torch.equal(fixed.frames[i], once.frames[i]) and fixed.evaluations[i] == once.evaluations[i]
+    for i in first[:3]:  # alone, with its own seed, a retried sample comes out the same as in the batch
+        alone = sample(flaky_denoiser, context[:1], seed=[i], retries=3)
+        assert torch.equal(alone.frames[0], fixed.frames[i]) and alone.retries == [fixed.retries[i]] and alone.status == [fixed.status[i]]
+    with pytest.raises(NextframeError, match="retries"):
+        sample(flaky_denoiser, context, retries=-1)

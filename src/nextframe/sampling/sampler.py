@@ -25,6 +25,12 @@ class SampleResult:
     evaluations: torch.Tensor  # (B,) network evaluations spent on each sample
     sigmas: list[list[float]] = field(default_factory=list)  # per sample: effective noise level sigma_k per step
     status: list[str] = field(default_factory=list)  # per sample: "converged", "diverged" or "max_steps"
+    retries: list[int] = field(default_factory=list)  # per sample: restarts after a divergence (evaluations count all)
+
+    @property
+    def diverged(self) -> int:
+        """How many samples are still diverged after their retries."""
+        return self.status.count("diverged")
 
 
 def per_sample_seeds(seed: int | Sequence[int], batch: int) -> list[int]:
@@ -59,8 +65,47 @@ def _initial(generators, shape, mean, sigma0, device) -> torch.Tensor:
     return torch.stack([mean + sigma0 * torch.randn(shape, generator=g) for g in generators]).to(device)
 
 
+RETRY_KEY = 7919  # derive_seed(seed, RETRY_KEY, attempt) seeds a retry: apart from rollout's derive_seed(seed, frame)
+
+
 @torch.no_grad()
 def sample(
+    denoiser: Denoiser,
+    context: torch.Tensor,  # (B, tau*C, H, W) past frames; (B, 0, H, W) for an unconditional denoiser
+    *,
+    retries: int = 3,  # restart a diverged sample at most this many times, each from a seed derived from its own
+    seed: int | Sequence[int] = 0,  # int (sample i seeded seed + i) or one seed per sample
+    callback: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None,  # (k, ids, y, x_hat); first try only
+    **knobs,  # the sampler's settings: see `sample_once`
+) -> SampleResult:
+    """Iterative partial denoising (`sample_once`), with each diverged sample restarted from a fresh noise image.
+
+    A divergence (the effective noise level growing past `sigma_diverge`) ends in a frame of noise, not a sample, so
+    it is retried rather than returned as if it were one. Retry r of sample i is seeded
+    derive_seed(seeds[i], RETRY_KEY, r): it depends on that sample's seed alone, so a sample is the same whatever else
+    is in its batch. A sample still diverged after `retries` restarts keeps status "diverged".
+    """
+    if retries < 0:
+        raise NextframeError(f"retries must be 0 or more, got {retries}")
+    seeds = per_sample_seeds(seed, context.shape[0])
+    result = sample_once(denoiser, context, seed=seeds, callback=callback, **knobs)
+    result.retries = [0] * len(seeds)
+    for attempt in range(1, retries + 1):
+        again = [i for i, s in enumerate(result.status) if s == "diverged"]
+        if not again:
+            break
+        redo = sample_once(denoiser, context[again], seed=[derive_seed(seeds[i], RETRY_KEY, attempt) for i in again], **knobs)
+        for j, i in enumerate(again):
+            result.frames[i] = redo.frames[j]
+            result.evaluations[i] += redo.evaluations[j]
+            result.sigmas[i] = redo.sigmas[j]
+            result.status[i] = redo.status[j]
+            result.retries[i] = attempt
+    return result
+
+
+@torch.no_grad()
+def sample_once(
     denoiser: Denoiser,
     context: torch.Tensor,  # (B, tau*C, H, W) past frames; (B, 0, H, W) for an unconditional denoiser
     *,
@@ -78,7 +123,8 @@ def sample(
     seed: int | Sequence[int] = 0,  # int (sample i seeded seed + i) or one seed per sample
     callback: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None,  # (k, ids, y, x_hat)
 ) -> SampleResult:
-    """Iterative partial denoising with injected noise (Kadkhodaie & Simoncelli 2021, Alg. 1; Fiquet & Simoncelli 2024, eq. 4)."""
+    """Iterative partial denoising with injected noise (Kadkhodaie & Simoncelli 2021, Alg. 1; Fiquet & Simoncelli 2024,
+    eq. 4), one try per sample; `sample` retries the diverged ones."""
     if not 0.0 < beta <= 1.0:
         raise NextframeError(f"beta must lie in (0, 1], got {beta}")
     if final not in ("denoise", "noisy"):
