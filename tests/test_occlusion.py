@@ -1,7 +1,6 @@
-"""Section 3.1 machinery: the classification rule on frames with known answers, the logistic fit, the decision sweep
-with an exact (mixture) denoiser whose choice probabilities are known, and the experiment commands' outputs."""
+"""Section 3.1 machinery: the logistic fit, the decision sweep with an exact (mixture) denoiser whose choice
+probabilities are known, and the experiment commands' outputs (the classification rule: test_decisions.py)."""
 
-import json
 
 import numpy as np
 import pytest
@@ -9,46 +8,14 @@ import torch
 
 from nextframe.analysis.mixtures import GaussianMixtureDenoiser
 from nextframe.analysis.occlusion import decision_sweep, fit_logistic, is_unambiguous, logistic, probe_radii
-from nextframe.analysis.probes import classify, decision_region
+from nextframe.analysis.decisions import typical_probe
 from nextframe.cli.main import main
-from nextframe.data.leaves import make_probe
-from nextframe.errors import NextframeError
 from nextframe.networks.unet import UNetConfig
 
 
 def outcomes(left=5.0, right=5.0):
-    probe = make_probe(left, right)
+    probe = typical_probe(left, right)
     return probe, torch.from_numpy(np.stack([probe.left_front, probe.right_front]))
-
-
-@pytest.mark.parametrize("radii", [(5.0, 5.0), (3.5, 6.5), (6.5, 3.5), (4.5, 5.5)])
-def test_classification_rule_on_frames_with_known_answers(radii):
-    probe, both = outcomes(*radii)
-    left, right = both
-    noise = torch.randn(left.shape, generator=torch.Generator().manual_seed(0))
-    frames = {
-        "left": [left, left + 0.05 * noise, torch.roll(left, 1, dims=-1), torch.roll(left, -1, dims=-2)],  # noisy or a pixel off
-        "right": [right, right + 0.05 * noise, torch.roll(right, -1, dims=-1), torch.roll(right, 1, dims=-2)],
-        "neither": [
-            0.5 * (left + right),  # the one-step average of the two outcomes
-            torch.full_like(left, float(probe.truth.luminance[0, 0])),  # background: both disks vanished
-            torch.from_numpy(probe.context[1]),  # the disks did not move on from the last conditioning frame
-            left + 0.3 * noise,  # too noisy to call
-            torch.zeros_like(left),
-        ],
-    }
-    for expected, group in frames.items():
-        assert classify(torch.stack(group), both) == [expected] * len(group), expected
-
-
-def test_decision_region_is_the_core_of_the_overlap():
-    _, both = outcomes(5.0, 5.0)
-    region = decision_region(both)[0]
-    gap = (both[0] - both[1]).abs()[0]
-    assert region.sum() >= 9 and bool((gap[region] > 0.3).all())  # inside the lens, where the outcomes differ by 0.4
-    assert not region[:, :12].any() and not region[:, 20:].any()  # centred between the disks
-    with pytest.raises(NextframeError, match="identical"):
-        classify(both[:1], torch.stack([both[0], both[0]]))
 
 
 def test_logistic_fit_recovers_known_parameters():

@@ -67,9 +67,9 @@ def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -
     return _save(fig, path)
 
 
-def decision_figure(path, rows: list[dict], fit: dict, title: str) -> Path:
+def decision_figure(path, rows: list[dict], fit: dict, title: str, oracle: tuple[list[dict], dict] | None = None) -> Path:
     """Fraction of decided samples with the right disk in front against the radius difference, the logistic fit, and
-    the fraction of samples that matched neither outcome."""
+    the fraction of samples that showed neither order; the oracle sampler's points and fit beside them if given."""
     from nextframe.analysis.occlusion import logistic
 
     plt = _pyplot()
@@ -77,17 +77,49 @@ def decision_figure(path, rows: list[dict], fit: dict, title: str) -> Path:
     p = np.array([r["right_in_front"] for r in rows], np.float64)
     neither = np.array([r["neither"] / r["samples"] for r in rows])
     unambiguous = np.array([r["unambiguous"] for r in rows])
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
     grid = np.linspace(x.min() - 0.25, x.max() + 0.25, 200)
-    ax.plot(grid, logistic(grid, fit), color="tab:orange", label=f"logistic fit (slope {fit['slope']:.2f}/px, midpoint {fit['midpoint']:+.2f} px)")
+    if oracle is not None:
+        o_rows, o_fit = oracle
+        ax.plot(grid, logistic(grid, o_fit), color="tab:blue", ls="--", lw=1, label=f"oracle sampler's fit (slope {o_fit['slope']:.2f}/px)")
+        ax.scatter([r["difference"] for r in o_rows], [r["right_in_front"] for r in o_rows], marker="x", color="tab:blue", zorder=3,
+                   label="oracle sampler")
+    ax.plot(grid, logistic(grid, fit), color="tab:orange", label=f"model's logistic fit (slope {fit['slope']:.2f}/px, midpoint {fit['midpoint']:+.2f} px)")
     ax.scatter(x[~unambiguous], p[~unambiguous], color="black", zorder=3, label="ambiguous probes")
     ax.scatter(x[unambiguous], p[unambiguous], color="tab:red", zorder=3, label="unambiguous (|difference| >= 25% of larger radius)")
-    ax.bar(x, neither, width=0.3, color="tab:gray", alpha=0.5, label="fraction matching neither outcome")
+    ax.bar(x, neither, width=0.3, color="tab:gray", alpha=0.5, label="model samples showing neither order")
     ax.set_xlabel("radius difference, right - left (pixels)")
-    ax.set_ylabel("fraction with right disk in front")
+    ax.set_ylabel("fraction of decided samples, right disk in front")
     ax.set_ylim(-0.03, 1.03)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+DECISION_COLOURS = {"larger": "tab:green", "smaller": "tab:red", "not two clean disks": "tab:gray", "no visible overlap": "tab:blue"}
+
+
+def collision_figure(path, context, truth, frames, labels: list[str], title: str, windows: int = 6, shown: int = 6) -> Path:
+    """Held-out collision windows, one per row: the two context frames, the true next frame, then samples, each framed
+    in the colour of its label (larger in front green, smaller red, not two clean disks grey, no visible overlap blue).
+
+    context (m, 2, 1, H, W), truth (m, 1, H, W), frames (m * S, 1, H, W) with labels in the same order.
+    """
+    plt = _pyplot()
+    m, per = min(windows, len(context)), len(frames) // max(len(context), 1)
+    shown = min(shown, per)
+    fig, axes = plt.subplots(m, 3 + shown, figsize=(1.1 * (3 + shown), 1.2 * m + 0.6), squeeze=False)
+    for i in range(m):
+        _show(axes[i, 0], context[i, 0], "context 1" if i == 0 else "")
+        _show(axes[i, 1], context[i, 1], "context 2" if i == 0 else "")
+        _show(axes[i, 2], truth[i], "true next" if i == 0 else "")
+        for j in range(shown):
+            k = i * per + j
+            _show(axes[i, 3 + j], frames[k], f"sample {j + 1}" if i == 0 else "", DECISION_COLOURS[labels[k]])
+    handles = [plt.Line2D([], [], color=c, lw=4, label=name) for name, c in DECISION_COLOURS.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(bottom=0.5 / (1.2 * m + 0.6), top=1 - 0.45 / (1.2 * m + 0.6))
     return _save(fig, path)
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from nextframe.analysis.probes import probe_experiment
-from nextframe.data.leaves import make_probe
+from nextframe.analysis.decisions import classify_decisions, oracle_frames, probe_window, tally, typical_probe, window_scene
 from nextframe.metrics import palette_fraction
-from nextframe.sampling import one_step_knobs, rollout
+from nextframe.sampling import derive_seed, one_step_knobs, rollout, sample
 
 MEAN_RADIUS = 5.0  # probes keep the mean of the two radii here (a depth of 1.6, mid-range in the training data)
 DEFAULT_DIFFERENCES = tuple(np.round(np.arange(-3.0, 3.01, 0.5), 2).tolist())  # right radius minus left radius
@@ -27,9 +26,10 @@ def is_unambiguous(left: float, right: float) -> bool:
     return abs(right - left) >= UNAMBIGUOUS * max(left, right) - 1e-9
 
 
-def decision_sweep(model, differences=DEFAULT_DIFFERENCES, samples: int = 64, seed: int = 0, mean_radius: float = MEAN_RADIUS,
+def decision_sweep(model, differences=DEFAULT_DIFFERENCES, samples: int = 32, seed: int = 0, mean_radius: float = MEAN_RADIUS,
                    progress: bool = False, **sampler) -> list[dict]:
-    """For each radius difference, `samples` samples of the probe's next frame, classified (see analysis.probes).
+    """Figure 4: for each radius difference, `samples` samples of a probe at the data's speeds
+    (`decisions.typical_probe`), classified by fitting (`decisions.classify_decisions`).
 
     Sample i of every probe uses seed + i, so the sweep is reproducible and a row does not depend on the others.
     """
@@ -37,21 +37,60 @@ def decision_sweep(model, differences=DEFAULT_DIFFERENCES, samples: int = 64, se
 
     rows = []
     for difference in tqdm(differences, desc="decision sweep", unit="probe", disable=not progress):
-        left, right = probe_radii(difference, mean_radius)
-        found = probe_experiment(model, make_probe(left, right), samples, seed, snapshots=(), **sampler)
-        count = found["outcomes_count"]
-        decided = count["left"] + count["right"]
-        row = {"difference": float(difference), "radius_left": left, "radius_right": right,
-               "unambiguous": is_unambiguous(left, right), "samples": samples, **count}
-        rows.append({
-            **row,
-            "right_in_front": count["right"] / decided if decided else float("nan"),  # among samples that decided
-            "larger_in_front": larger_in_front(row) / samples if left != right else None,
-            "sharpness_samples": float(np.mean(found["sharpness_samples"])),
-            "sharpness_one_step": found["sharpness_one_step"],
-            "median_evaluations": float(np.median(found["evaluations"])),
-        })
+        probe = typical_probe(*probe_radii(difference, mean_radius))
+        context = torch.from_numpy(probe.context).reshape(1, -1, *probe.context.shape[-2:]).repeat(samples, 1, 1, 1)
+        result = sample(model, context, seed=seed, **sampler)
+        rows.append(sweep_row(difference, mean_radius, probe, result.frames, result))
     return rows
+
+
+def oracle_sweep(differences=DEFAULT_DIFFERENCES, samples: int = 32, seed: int = 0, mean_radius: float = MEAN_RADIUS) -> list[dict]:
+    """`decision_sweep` for the oracle sampler (`decisions.oracle_frames`): what a perfect model would score."""
+    rows = []
+    for k, difference in enumerate(differences):
+        probe = typical_probe(*probe_radii(difference, mean_radius))
+        window = probe_window(probe)
+        frames = oracle_frames(window["past"], window["radii"], window["luminance"], samples, seed=derive_seed(seed, k))[0]
+        rows.append(sweep_row(difference, mean_radius, probe, frames))
+    return rows
+
+
+def sweep_row(difference: float, mean_radius: float, probe, frames: torch.Tensor, result=None) -> dict:
+    """Counts of one probe's samples: left / right in front, neither (split by reason), and the shares."""
+    left, right = probe_radii(difference, mean_radius)
+    window = probe_window(probe)
+    found = classify_decisions(frames, window_scene(window, len(frames)))
+    front = np.asarray(found.front)
+    count = {"left": int((front == 0).sum()), "right": int((front == 1).sum()), "neither": int((front < 0).sum())}
+    decided = count["left"] + count["right"]
+    row = {"difference": float(difference), "radius_left": left, "radius_right": right, "unambiguous": is_unambiguous(left, right),
+           "samples": len(frames), **count,
+           "not_two_clean_disks": found.reason.count("not two clean disks"), "no_visible_overlap": found.reason.count("no visible overlap"),
+           "right_in_front": count["right"] / decided if decided else float("nan")}  # among samples that decided
+    row["larger_in_front"] = larger_in_front(row) / len(frames) if left != right else None
+    if result is not None:
+        row.update(median_evaluations=float(result.evaluations.double().median()), diverged=result.diverged,
+                   retried=sum(1 for n in result.retries if n))
+    return row
+
+
+def collision_decisions(model, context: torch.Tensor, window: dict, samples: int, seed: int = 0, **sampler) -> dict:
+    """The instrument on held-out collision windows (`decisions.heldout_collisions`): `samples` samples of each
+    window's next frame (sample j of window i seeded seed + i * samples + j), or the oracle's when `model` is None."""
+    m = len(context)
+    if model is None:
+        frames, result = oracle_frames(window["past"], window["radii"], window["luminance"], samples, seed=seed).flatten(0, 1), None
+    else:
+        flat = context.reshape(m, -1, *context.shape[-2:]).repeat_interleave(samples, dim=0)
+        result = sample(model, flat, seed=seed, **sampler)
+        frames = result.frames
+    radii = np.repeat(window["radii"], samples, axis=0)
+    found = classify_decisions(frames, window_scene(window, samples))
+    report = {"windows": m, "samples_per_window": samples, **tally(found, radii)}
+    if result is not None:
+        report.update(diverged=result.diverged, retried=sum(1 for n in result.retries if n),
+                      median_evaluations=float(result.evaluations.double().median()))
+    return {"report": report, "frames": frames, "front": found.front, "reason": found.reason}
 
 
 def larger_in_front(row: dict) -> int:

@@ -1,25 +1,21 @@
 """Occlusion probes: how a trained denoiser's samples and one-step estimate resolve two disks on a collision course.
 
-The classification rule (`classify`) looks where the two possible next frames disagree, the lens where the disks
-overlap, because that is where the decision shows. Whole-frame distances would mix the decision with the disks'
-positions: a sample whose disks sit one pixel off has an RMS distance to the right outcome larger than half the
-distance between the outcomes, although it clearly shows one disk in front.
+Each sample is labelled by fitting both disks wherever they landed (`analysis.decisions.classify_decisions`). Two
+earlier rules compared the sample with the probe's two outcomes at their exact positions (whole-frame RMS, then a
+pixel vote in the outcomes' lens); both measured position error as much as the decision: a perfect sampler, whose
+disks land a pixel or so off any one outcome, scored "neither" a third of the time (docs/design.md).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from nextframe.data.leaves import Probe
-from nextframe.errors import NextframeError
 from nextframe.metrics import palette_fraction
 from nextframe.sampling import one_step, one_step_knobs, sample
 
 LABELS = ("left", "right", "neither")
-MAJORITY = 0.75  # share of the decision region that must vote for an outcome
-TOLERANCE = 0.25  # a pixel votes for an outcome within this fraction of the outcomes' difference from it
 
 
 def outcome_distances(frames: torch.Tensor, outcomes: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -31,44 +27,18 @@ def outcome_distances(frames: torch.Tensor, outcomes: torch.Tensor) -> tuple[tor
     return rms, float((outcomes[0] - outcomes[1]).square().mean().sqrt())
 
 
-def decision_region(outcomes: torch.Tensor) -> torch.Tensor:
-    """(C, H, W) bool: the core of the lens where the outcomes differ by more than half their largest difference,
-    shrunk by one pixel so that a disk placed a pixel off does not change the vote (kept unshrunk if that empties it)."""
-    gap = (outcomes[0] - outcomes[1]).abs()
-    if not gap.max() > 0:
-        raise NextframeError("the two outcomes are identical, so there is no decision to classify; the disks must overlap in the next frame")
-    lens = gap > 0.5 * gap.max()
-    core = -F.max_pool2d(-lens.float()[None], 3, stride=1, padding=1)[0] > 0.5  # erosion by a 3x3 square
-    return core if core.any() else lens
+def fitted_labels(frames: torch.Tensor, probe: Probe) -> tuple[list[str], list[str]]:
+    """"left", "right" or "neither" per frame by fitting both disks wherever they landed
+    (`analysis.decisions.classify_decisions`), and the reason for each."""
+    from nextframe.analysis.decisions import classify_decisions, probe_window, window_scene
 
-
-def lens_votes(frames: torch.Tensor, outcomes: torch.Tensor, tolerance: float = TOLERANCE) -> torch.Tensor:
-    """(S, 2): the fraction of the decision region's pixels where a frame is within `tolerance` times the two
-    outcomes' difference of the left-in-front outcome, and of the right-in-front one."""
-    region = decision_region(outcomes)
-    a, b, x = outcomes[0][region], outcomes[1][region], frames[:, region]
-    slack = tolerance * (a - b).abs()
-    return torch.stack([((x - a).abs() <= slack).double().mean(-1), ((x - b).abs() <= slack).double().mean(-1)], dim=1)
-
-
-def classify(frames: torch.Tensor, outcomes: torch.Tensor, majority: float = MAJORITY, tolerance: float = TOLERANCE) -> list[str]:
-    """Label each frame (S, C, H, W) "left", "right" or "neither" against outcomes (2, C, H, W) = [left disk in
-    front, right disk in front].
-
-    Rule: in the decision region (the core of the lens where the two outcomes differ, `decision_region`), a pixel
-    votes for an outcome when it lies within `tolerance` (a quarter) of the outcomes' difference from that outcome's
-    value; a frame shows an outcome when at least `majority` (three quarters) of the region votes for it, and
-    neither otherwise: a blend of the two, background, disks in the wrong place, or noise.
-    """
-    return _labels(lens_votes(frames, outcomes, tolerance), majority)
-
-
-def _labels(votes: torch.Tensor, majority: float) -> list[str]:
-    return ["left" if a >= majority else "right" if b >= majority else "neither" for a, b in votes.tolist()]
+    found = classify_decisions(frames, window_scene(probe_window(probe), len(frames)))
+    return [LABELS[f] if f >= 0 else "neither" for f in found.front], found.reason
 
 
 def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots=(1, 10, 20, 30, 40), **sampler) -> dict:
-    """Samples and the one-step estimate on one probe; the sharpness of each; the outcome each sample shows (`classify`).
+    """Samples and the one-step estimate on one probe; the sharpness of each; the disk each sample shows in front
+    (`fitted_labels`).
 
     Sharpness is the fraction of the pixels covered by a disk in either possible next frame that lie within 0.05 of
     one of the probe's three luminances (`palette_fraction`): near 1 for a sharp frame with either disk in front,
@@ -86,8 +56,7 @@ def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots
     levels = torch.from_numpy(probe.truth.luminance[0])
     outcomes = torch.from_numpy(np.stack([probe.left_front, probe.right_front]))  # (2, C, H, W)
     disks = ((outcomes - levels[0]).abs() > 0.01).any(dim=0)  # where either disk is in either outcome
-    votes = lens_votes(result.frames, outcomes)
-    labels = _labels(votes, MAJORITY)
+    labels, reasons = fitted_labels(result.frames, probe)
     rms, between = outcome_distances(result.frames, outcomes)
     return {
         "frames": result.frames, "estimate": estimate, "steps": steps, "outcomes": outcomes,
@@ -96,8 +65,9 @@ def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots
         "sharpness_samples": palette_fraction(result.frames, levels, mask=disks).tolist(),
         "sharpness_one_step": float(palette_fraction(estimate, levels, mask=disks)),
         "outcomes_count": {k: labels.count(k) for k in LABELS},
-        "lens_votes": votes.tolist(),  # per sample: fraction of the decision region showing [left, right] in front
-        "one_step_label": classify(estimate[None], outcomes)[0],
+        "reasons": reasons,  # per sample: "decided", "not two clean disks" or "no visible overlap"
+        "one_step_label": fitted_labels(estimate[None], probe)[0][0],
+        "diverged": result.diverged, "retried": sum(1 for n in result.retries if n),
         "rms_to_outcomes": rms.tolist(),  # per sample: RMS distance to [left in front, right in front], whole frame
         "rms_between_outcomes": between,
     }

@@ -25,10 +25,12 @@ def add_sampler_args(p) -> None:
     p.add_argument("--sigma0", type=float, default=1.0, help="noise level of the initial image (default 1)")
     p.add_argument("--sigma-stop", type=float, default=0.01, help="stop when the estimated noise falls below (default 0.01)")
     p.add_argument("--max-steps", type=int, default=1000, help="cap on sampler steps (default 1000)")
+    p.add_argument("--retries", type=int, default=3, help="restarts of a diverged sample from a fresh seed (default 3)")
 
 
 def sampler_knobs(args) -> dict:
-    return dict(beta=args.beta, h0=args.h0, mean=args.mean, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps)
+    return dict(beta=args.beta, h0=args.h0, mean=args.mean, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps,
+                retries=args.retries)
 
 
 def sampler_defaults() -> dict:
@@ -54,10 +56,12 @@ def add_experiment(sub) -> None:
     p = kinds.add_parser("probes", help="figures 3 and 11: an ambiguous and an unambiguous collision, sampler steps, samples")
     common(p, 16, "samples per probe")
     p.set_defaults(run=run_probes)
-    p = kinds.add_parser("decisions", help="figure 4: how often the right disk is in front, against the radius difference")
-    common(p, 64, "samples per radius difference")
+    p = kinds.add_parser("decisions", help="occlusion decisions on held-out collision windows and figure 4's sweep, model beside a perfect (oracle) sampler")
+    common(p, 32, "samples per radius difference")
     p.add_argument("--differences", type=float, nargs="+", default=list(DEFAULT_DIFFERENCES),
                    help="right minus left radius in pixels, mean radius 5 (default -3 to 3 in steps of 0.5)")
+    p.add_argument("--windows", type=int, default=64, help="held-out collision windows (default 64)")
+    p.add_argument("--window-samples", type=int, default=8, help="samples per collision window (default 8)")
     p.set_defaults(run=run_decisions)
     p = kinds.add_parser("recursive", help="figure 5: 9 frames generated recursively by sampling and by one-step estimation")
     common(p, 16, "test sequences")
@@ -98,15 +102,15 @@ def _header(args, started: float) -> dict:
 
 def run_probes(args, quiet: bool = False) -> dict:
     from nextframe.analysis.figures import probe_figure
+    from nextframe.analysis.decisions import typical_probe
     from nextframe.analysis.probes import probe_experiment
-    from nextframe.data.leaves import make_probe
 
     _check(args)
     started, model, out = time.monotonic(), _leaves_model(args.model), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {}
     for name, radii, figure in (("unambiguous", UNAMBIGUOUS, "figure 11"), ("ambiguous", AMBIGUOUS, "figure 3")):
-        probe = make_probe(*radii)
+        probe = typical_probe(*radii)
         found = probe_experiment(model, probe, args.samples, args.seed, **sampler_knobs(args))
         c = found["outcomes_count"]
         probe_figure(out / f"probe_{name}.png", probe, found,
@@ -125,29 +129,63 @@ def run_probes(args, quiet: bool = False) -> dict:
 
 
 def run_decisions(args, quiet: bool = False) -> dict:
-    from nextframe.analysis.figures import decision_figure
-    from nextframe.analysis.occlusion import decision_sweep, fit_logistic, probe_radii
+    """The instrument of `analysis.decisions` on held-out collision windows and on the figure-4 sweep of probes at
+    the data's speeds, for the model and for the oracle sampler side by side."""
+    from nextframe.analysis.decisions import heldout_collisions
+    from nextframe.analysis.figures import collision_figure, decision_figure
+    from nextframe.analysis.occlusion import collision_decisions, decision_sweep, fit_logistic, oracle_sweep, probe_radii
 
     _check(args)
+    if args.windows < 1 or args.window_samples < 1:
+        raise NextframeError("--windows and --window-samples must be at least 1")
     for d in args.differences:
         left, right = probe_radii(d)
         if min(left, right) < 2.0:
             raise NextframeError(f"--differences {d:g} makes a disk of radius {min(left, right):g} px; keep |difference| <= 6")
     started, model, out = time.monotonic(), _leaves_model(args.model), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = decision_sweep(model, args.differences, args.samples, args.seed, progress=not quiet, **sampler_knobs(args))
-    fit = fit_logistic([r["difference"] for r in rows], [r["right"] for r in rows], [r["left"] + r["right"] for r in rows])
-    summary = decision_summary(rows)
-    decision_figure(out / "decisions.png", rows, fit, f"decision frequency (figure 4), {args.samples} samples per probe")
-    report = {**_header(args, started), "samples": args.samples, "rows": rows, "logistic_fit": fit, "summary": summary, "rule": CLASSIFICATION_RULE}
+    context, truth, window = heldout_collisions(args.windows)
+    found = {}
+    for name, sampler in (("model", model), ("oracle", None)):
+        if not quiet:
+            print(f"{name}: {args.windows} held-out collision windows x {args.window_samples} samples ...")
+        found[name] = collision_decisions(sampler, context, window, args.window_samples, args.seed, **sampler_knobs(args))
+    rows = {"model": decision_sweep(model, args.differences, args.samples, args.seed, progress=not quiet, **sampler_knobs(args)),
+            "oracle": oracle_sweep(args.differences, args.samples, args.seed)}
+    fits = {k: fit_logistic([r["difference"] for r in v], [r["right"] for r in v], [r["left"] + r["right"] for r in v]) for k, v in rows.items()}
+    summary = {k: {**decision_summary(rows[k]), **{f"collisions_{n}": v for n, v in found[k]["report"].items()}} for k in rows}
+    larger = np.repeat(np.argmax(window["radii"], axis=1), args.window_samples)
+    for name in ("model", "oracle"):
+        labels = [("larger" if f == big else "smaller") if f >= 0 else r for f, big, r in zip(found[name]["front"], larger, found[name]["reason"])]
+        collision_figure(out / f"collisions_{name}.png", context, truth, found[name]["frames"], labels,
+                         f"{args.model if name == 'model' else 'oracle sampler'} on held-out collision windows: "
+                         f"{_shares(found[name]['report'])}")
+    decision_figure(out / "decisions.png", rows["model"], fits["model"], f"decision frequency (figure 4), {args.samples} samples per probe",
+                    oracle=(rows["oracle"], fits["oracle"]))
+    report = {**_header(args, started), "samples": args.samples, "summary": summary, "logistic_fit": fits["model"],
+              "oracle_logistic_fit": fits["oracle"], "rows": rows["model"], "oracle_rows": rows["oracle"],
+              "collision_windows": {"sequence": window["sequence"].tolist(), "first_frame": window["first_frame"].tolist()},
+              "rule": CLASSIFICATION_RULE, "windows_rule": WINDOWS_RULE}
     write_json(out / "decisions.json", report)
     if not quiet:
-        for r in rows:
-            print(f"difference {r['difference']:+5.2f} px (radii {r['radius_left']:.2f}/{r['radius_right']:.2f}): "
-                  f"left {r['left']:3d}, right {r['right']:3d}, neither {r['neither']:3d}")
-        print(f"logistic fit: slope {fit['slope']:.2f} per px, midpoint {fit['midpoint']:+.2f} px; " + ", ".join(f"{k} {v}" for k, v in summary.items()))
-        print(f"wrote {out / 'decisions.png'} and {out / 'decisions.json'}")
+        for name in ("model", "oracle"):
+            s, fit = summary[name], fits[name]
+            print(f"{name:>6}: collision windows {_shares(found[name]['report'])}; probes: larger in front (unambiguous) "
+                  f"{s['larger_in_front_unambiguous']:.0%}, right in front at equal radii {_share(s['right_in_front_equal_radii'])}, "
+                  f"neither {s['neither_fraction']:.0%}, logistic slope {fit['slope']:.2f}/px midpoint {fit['midpoint']:+.2f} px")
+        m = found["model"]["report"]
+        print(f"model samples: {m['retried']} restarted after a divergence, {m['diverged']} still diverged; median {m['median_evaluations']:.0f} evaluations")
+        print(f"wrote {out / 'decisions.png'}, {out / 'collisions_model.png'}, {out / 'collisions_oracle.png'} and {out / 'decisions.json'}")
     return report
+
+
+def _share(value) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _shares(r: dict) -> str:
+    return (f"larger in front {r['larger_share']:.0%}, smaller {r['smaller_share']:.0%}, not two clean disks "
+            f"{r['not_two_clean_disks_share']:.0%}, no visible overlap {r['no_visible_overlap_share']:.0%}")
 
 
 def decision_summary(rows: list[dict]) -> dict:
@@ -157,12 +195,15 @@ def decision_summary(rows: list[dict]) -> dict:
     unambiguous = [r for r in rows if r["unambiguous"]]
     equal = [r for r in rows if r["difference"] == 0]
     total = sum(r["samples"] for r in rows)
+    decided_equal = sum(r["left"] + r["right"] for r in equal)
     return {
         "larger_in_front_unambiguous": (sum(larger_in_front(r) for r in unambiguous)
                                         / sum(r["samples"] for r in unambiguous)) if unambiguous else None,
-        "right_in_front_equal_radii": (sum(r["right"] for r in equal) / sum(r["samples"] for r in equal)) if equal else None,
+        "smaller_in_front_unambiguous": (sum(r["samples"] - larger_in_front(r) - r["neither"] for r in unambiguous)
+                                         / sum(r["samples"] for r in unambiguous)) if unambiguous else None,
+        "right_in_front_equal_radii": sum(r["right"] for r in equal) / decided_equal if decided_equal else None,  # among decided
         "neither_fraction": sum(r["neither"] for r in rows) / total,
-        "median_evaluations": float(np.median([r["median_evaluations"] for r in rows])),
+        "median_evaluations": float(np.median([r["median_evaluations"] for r in rows])) if "median_evaluations" in rows[0] else None,
     }
 
 
@@ -218,7 +259,13 @@ def _test_sequences(data: str | None, count: int, frames: int):
     return clips, torch.from_numpy(np.asarray(levels, np.float32)), source
 
 
-CLASSIFICATION_RULE = ("in the core of the lens where the two possible next frames differ by more than half their largest "
-                       "difference (shrunk by one pixel), a pixel votes for an outcome when it lies within a quarter of the "
-                       "outcomes' difference from that outcome; a sample shows an outcome when at least 75% of the region "
-                       "votes for it, and neither otherwise")
+CLASSIFICATION_RULE = ("both disks (radii and luminances known) are fitted at free positions under each depth order; a "
+                       "sample whose best fit leaves more RMS error than a tenth of the largest disk-background "
+                       "contrast is 'not two clean disks'; where the two "
+                       "orders rendered at the fitted positions differ by half the contrast (the lens) it shows the "
+                       "better-fitting order if 75% of the lens lies within a quarter of the contrast of it, and is "
+                       "'not two clean disks' otherwise; a lens under 3 pixels is 'no visible overlap' "
+                       "(nextframe.analysis.decisions.classify_decisions)")
+WINDOWS_RULE = ("test-split sequences (index % 10 == 9) of the seed-0 Moving Leaves set; windows whose two context frames "
+                "show the disks apart (edges more than 1 px apart) and whose most probable next positions (the oracle's mean) "
+                "hide at least a quarter of the smaller disk; all three luminances at least 0.15 apart")
