@@ -148,3 +148,12 @@ def test_collision_rule_reads_the_context_only():
     after = collision_windows(moved)
     first = lambda w: {tuple(x) for x in w if x[1] == 0}  # noqa: E731  windows predicting frame 2 from frames 0, 1
     assert first(before) == first(after)
+
+
+def test_reports_take_numpy_numbers(tmp_path):
+    import json
+
+    from nextframe.data.frames_io import write_json
+
+    write_json(tmp_path / "r.json", {"flag": np.bool_(True), "x": np.float32(0.5), "a": np.arange(3)})
+    assert json.loads((tmp_path / "r.json").read_text()) == {"flag": True, "x": 0.5, "a": [0, 1, 2]}

@@ -63,7 +63,7 @@ def sweep_row(difference: float, mean_radius: float, probe, frames: torch.Tensor
     front = np.asarray(found.front)
     count = {"left": int((front == 0).sum()), "right": int((front == 1).sum()), "neither": int((front < 0).sum())}
     decided = count["left"] + count["right"]
-    row = {"difference": float(difference), "radius_left": left, "radius_right": right, "unambiguous": is_unambiguous(left, right),
+    row = {"difference": float(difference), "radius_left": left, "radius_right": right, "unambiguous": bool(is_unambiguous(left, right)),
            "samples": len(frames), **count,
            "not_two_clean_disks": found.reason.count("not two clean disks"), "no_visible_overlap": found.reason.count("no visible overlap"),
            "right_in_front": count["right"] / decided if decided else float("nan")}  # among samples that decided

@@ -155,9 +155,10 @@ def run_decisions(args, quiet: bool = False) -> dict:
     fits = {k: fit_logistic([r["difference"] for r in v], [r["right"] for r in v], [r["left"] + r["right"] for r in v]) for k, v in rows.items()}
     summary = {k: {**decision_summary(rows[k]), **{f"collisions_{n}": v for n, v in found[k]["report"].items()}} for k in rows}
     larger = np.repeat(np.argmax(window["radii"], axis=1), args.window_samples)
+    labels = {}
     for name in ("model", "oracle"):
-        labels = [("larger" if f == big else "smaller") if f >= 0 else r for f, big, r in zip(found[name]["front"], larger, found[name]["reason"])]
-        collision_figure(out / f"collisions_{name}.png", context, truth, found[name]["frames"], labels,
+        labels[name] = [("larger" if f == big else "smaller") if f >= 0 else r for f, big, r in zip(found[name]["front"], larger, found[name]["reason"])]
+        collision_figure(out / f"collisions_{name}.png", context, truth, found[name]["frames"], labels[name],
                          f"{args.model if name == 'model' else 'oracle sampler'} on held-out collision windows: "
                          f"{_shares(found[name]['report'])}")
     decision_figure(out / "decisions.png", rows["model"], fits["model"], f"decision frequency (figure 4), {args.samples} samples per probe",
@@ -165,6 +166,7 @@ def run_decisions(args, quiet: bool = False) -> dict:
     report = {**_header(args, started), "samples": args.samples, "summary": summary, "logistic_fit": fits["model"],
               "oracle_logistic_fit": fits["oracle"], "rows": rows["model"], "oracle_rows": rows["oracle"],
               "collision_windows": {"sequence": window["sequence"].tolist(), "first_frame": window["first_frame"].tolist()},
+              "collision_labels": labels,  # per sample, window by window: larger / smaller / not two clean disks / no visible overlap
               "rule": CLASSIFICATION_RULE, "windows_rule": WINDOWS_RULE}
     write_json(out / "decisions.json", report)
     if not quiet:

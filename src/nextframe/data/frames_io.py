@@ -169,10 +169,17 @@ def write_gif(path: str | Path, frames: np.ndarray, scale: int = 4, fps: float =
 
 
 def write_json(path: str | Path, value) -> Path:
+    """`value` as indented JSON, NumPy scalars and arrays as plain numbers and lists (a report built from NumPy
+    arguments failed on a numpy.bool_ after ten minutes of sampling)."""
     import json
 
+    def plain(o):
+        if isinstance(o, (np.generic, np.ndarray)):
+            return o.tolist()
+        raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(value, indent=2))
+        tmp.write_text(json.dumps(value, indent=2, default=plain))
     return Path(path)
 
 
