@@ -2,7 +2,7 @@
 
 It measures the model's held-out denoising, then runs the three occlusion experiments of `nextframe experiment` at a
 reduced sample count (probes, decision frequency, recursive generation) and writes their figures, `demo.json` and an
-`index.md` that shows each figure with one line of explanation. Under a minute on 2 CPU cores (19 to 40 s measured, depending on the host).
+`index.md` that shows each figure with one line of explanation. Under a minute on 2 CPU cores (32 s measured with nothing else running).
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def _index(report: dict) -> str:
                                   "model stands beside the same number for a perfect sampler (the oracle), so the distance shows; "
                                   "the model card says what is being done about it.", ""]),
         "![collision windows, model](collisions_model.png)", "",
-        f"Held-out collision windows ({m['collisions_windows']} windows x {m['collisions_samples_per_window']} samples): the disks are apart in "
+        f"Held-out collision windows ({m['collisions_windows']} windows x {m['collisions_samples_per_window']} samples, a few percent "
+        "of noise either way; `nextframe experiment decisions` takes 64 x 8): the disks are apart in "
         f"both context frames and due to overlap in the next. Model: {shares(m)}. Oracle sampler (the generator's own law): {shares(o)}. "
         "Each sample is framed in the colour of its label.", "",
         "![collision windows, oracle](collisions_oracle.png)", "",
