@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from nextframe.analysis.decisions import (
-    Decisions,
     classify_decisions,
     collision_windows,
+    decision_labels,
     heldout_collisions,
     increment_law,
     oracle_frames,
@@ -37,11 +37,6 @@ def both_orders(window, shift=(0.0, 0.0)):
     return torch.stack([render_disks(c, r, lum, o, 32) for o in range(2)], dim=1)
 
 
-def labels(found: Decisions, radii) -> list[str]:
-    larger = np.argmax(np.asarray(radii), axis=1)
-    return [("larger" if f == big else "smaller") if f >= 0 else reason for f, big, reason in zip(found.front, larger, found.reason)]
-
-
 def test_collision_windows_are_held_out_rendered_as_stored_and_due_a_decision(windows):
     context, truth, window = windows
     assert len(truth) == 48 and context.shape == (48, 2, 1, 32, 32)
@@ -64,7 +59,7 @@ def test_true_next_frames_are_classified_right(windows):
     _, truth, window = windows
     found = classify_decisions(truth, window_scene(window))
     hidden = hidden_fraction(np.linalg.norm(window["next"][:, 0] - window["next"][:, 1], axis=-1), window["radii"].min(1), window["radii"].max(1))
-    got = labels(found, window["radii"])
+    got = decision_labels(found, window["radii"])
     assert all(g == "larger" for g, h in zip(got, hidden) if h >= 0.1), got  # every visible occlusion is read right
     assert "smaller" not in got and "not two clean disks" not in got
 
@@ -76,7 +71,7 @@ def test_the_answer_does_not_depend_on_where_the_disks_landed(windows):
         frames = both_orders(window, shift)
         for o, expected in ((0, "larger"), (1, "smaller")):
             pick = frames[np.arange(len(frames)), np.where(o == 0, larger, 1 - larger)]
-            got = labels(classify_decisions(pick, window_scene(window)), window["radii"])
+            got = decision_labels(classify_decisions(pick, window_scene(window)), window["radii"])
             assert got.count(expected) >= len(got) - 2, (shift, expected, got)  # a shift can pull a small lens apart
             assert ({"larger", "smaller"} - {expected}).isdisjoint(got)
 
@@ -91,9 +86,9 @@ def test_blends_noise_and_standing_still_show_no_order(windows):
         "background": torch.from_numpy(window["luminance"][:, 0, None, None]).expand(-1, 32, 32).clone(),
     }
     for name, frame in cases.items():
-        got = labels(classify_decisions(frame, window_scene(window)), window["radii"])
+        got = decision_labels(classify_decisions(frame, window_scene(window)), window["radii"])
         assert got.count("not two clean disks") >= 0.9 * len(got) and "smaller" not in got and "larger" not in got, (name, got)
-    still = labels(classify_decisions(context[:, 1], window_scene(window)), window["radii"])  # disks apart, as last seen
+    still = decision_labels(classify_decisions(context[:, 1], window_scene(window)), window["radii"])  # disks apart, as last seen
     assert still == ["no visible overlap"] * len(still)
 
 

@@ -3,7 +3,7 @@ that explains the frame; and an oracle sampler that draws the next frame from th
 
 Why fit: a sampler that draws plausible next frames puts the disks a pixel or so away from any one outcome (the GP
 paths make the next position uncertain by about that much), so a rule that reads the outcome's exact pixels
-(`analysis.probes.classify`) measures position error as much as the decision. Here a frame is explained by two
+(the pixel vote this module replaced) measures position error as much as the decision. Here a frame is explained by two
 disks of known radii and luminances at free positions, once with disk 0 in front and once with disk 1 in front
 (`fit_disks`); the decision is read in the lens where the two orders differ *at the fitted positions*
 (`classify_decisions`), so it does not depend on where the disks landed, only on which one covers the other.
@@ -166,29 +166,33 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     return Decisions(front, reason, match.tolist(), rms.tolist(), chosen)
 
 
+def decision_labels(decisions: Decisions, radii) -> list[str]:
+    """Per frame: "larger" or "smaller" (the disk shown in front), or the reason none is ("not two clean disks", "no
+    visible overlap"). Equal radii count disk 0 as the larger (argmax)."""
+    larger = np.argmax(np.asarray(radii), axis=1)
+    return [("larger" if f == big else "smaller") if f >= 0 else r for f, big, r in zip(decisions.front, larger, decisions.reason)]
+
+
 def tally(decisions: Decisions, radii) -> dict:
-    """Counts and shares of larger in front / smaller in front / neither (split by reason); equal radii count the
-    disk 1 ("right") choice as larger, so pass only unequal radii when the larger/smaller split matters."""
-    radii = np.asarray(radii)
-    larger = np.argmax(radii, axis=1)
-    front = np.asarray(decisions.front)
-    counts = {
-        "larger": int(((front >= 0) & (front == larger)).sum()),
-        "smaller": int(((front >= 0) & (front != larger)).sum()),
-        "not_two_clean_disks": decisions.reason.count("not two clean disks"),
-        "no_visible_overlap": decisions.reason.count("no visible overlap"),
-    }
-    total = max(len(front), 1)
-    return {**counts, "samples": len(front), **{f"{k}_share": v / total for k, v in counts.items()}}
+    """Counts and shares of `decision_labels`; pass only unequal radii when the larger/smaller split matters."""
+    labels = decision_labels(decisions, radii)
+    counts = {k.replace(" ", "_"): labels.count(k) for k in ("larger", "smaller", "not two clean disks", "no visible overlap")}
+    total = max(len(labels), 1)
+    return {**counts, "samples": len(labels), **{f"{k}_share": v / total for k, v in counts.items()}}
 
 
 # --- the generator's conditional law --------------------------------------------------------------------------------
 
+def _kernel(radius, cfg: LeavesConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The GP kernel of a disk's depth (App. D: length scale proportional to depth) at lags 1 and 2 frames."""
+    length = cfg.lengthscale_per_depth * cfg.physical_radius / np.asarray(radius, np.float64)
+    return np.exp(-1 / (2 * length**2)), np.exp(-4 / (2 * length**2))
+
+
 def increment_law(radius, cfg: LeavesConfig = LeavesConfig()) -> tuple[np.ndarray, np.ndarray]:
     """(rho, std) per disk: given the last displacement d (per axis), the next is N(rho d, std^2), from the
-    squared-exponential GP of the disk's depth (App. D: length scale proportional to depth)."""
-    length = cfg.lengthscale_per_depth * cfg.physical_radius / np.asarray(radius, np.float64)
-    k1, k2 = np.exp(-1 / (2 * length**2)), np.exp(-4 / (2 * length**2))
+    squared-exponential GP of the disk's depth."""
+    k1, k2 = _kernel(radius, cfg)
     var_d = 2 * cfg.position_std**2 * (1 - k1)  # variance of one displacement
     rho = (2 * k1 - 1 - k2) / (2 * (1 - k1))  # correlation of two successive displacements
     return rho, np.sqrt(var_d * (1 - rho**2))
@@ -196,8 +200,16 @@ def increment_law(radius, cfg: LeavesConfig = LeavesConfig()) -> tuple[np.ndarra
 
 def typical_speed(radius, cfg: LeavesConfig = LeavesConfig()) -> np.ndarray:
     """RMS distance a disk of this radius moves per frame in the data (both axes together)."""
-    length = cfg.lengthscale_per_depth * cfg.physical_radius / np.asarray(radius, np.float64)
-    return np.sqrt(2 * 2 * cfg.position_std**2 * (1 - np.exp(-1 / (2 * length**2))))
+    k1, _ = _kernel(radius, cfg)
+    return np.sqrt(2 * 2 * cfg.position_std**2 * (1 - k1))
+
+
+def oracle_mean(last: np.ndarray, before: np.ndarray, radii: np.ndarray, cfg: LeavesConfig = LeavesConfig()) -> np.ndarray:
+    """The most probable next centres (..., 2 disks, 2) given the last two (same shape); radii (n, 2) broadcast
+    over any axes between the first and the disk axis."""
+    rho, _ = increment_law(radii, cfg)
+    rho = rho.reshape(rho.shape[:1] + (1,) * (last.ndim - 3) + rho.shape[1:] + (1,))
+    return last + rho * (last - before)
 
 
 def oracle_next_centers(past: np.ndarray, radii: np.ndarray, samples: int, rng: np.random.Generator,
@@ -206,10 +218,9 @@ def oracle_next_centers(past: np.ndarray, radii: np.ndarray, samples: int, rng: 
 
     past (n, >= 2 frames, 2 disks, 2); radii (n, 2). Only the last displacement matters for tau = 2.
     """
-    rho, std = increment_law(radii, cfg)  # (n, 2)
-    last, d = past[:, -1], past[:, -1] - past[:, -2]  # (n, 2, 2)
+    _, std = increment_law(radii, cfg)  # (n, 2)
     noise = rng.standard_normal((len(past), samples, 2, 2))
-    return last[:, None] + rho[:, None, :, None] * d[:, None] + std[:, None, :, None] * noise
+    return oracle_mean(past[:, -1], past[:, -2], radii, cfg)[:, None] + std[:, None, :, None] * noise
 
 
 def oracle_frames(past: np.ndarray, radii: np.ndarray, luminance: np.ndarray, samples: int, seed: int = 0,
@@ -244,9 +255,7 @@ def collision_windows(truth: LeavesTruth, tau: int = 2, min_hidden: float = 0.25
     gap = distance - truth.radii.sum(axis=1)[:, None]
     frames = distance.shape[1]
     apart = np.stack([gap[:, k : frames - tau + k] > 1.0 for k in range(tau)], axis=-1).all(-1)
-    rho, _ = increment_law(truth.radii)  # (n, 2)
-    last, before = centers[:, tau - 1 : frames - 1], centers[:, tau - 2 : frames - 2]  # (n, windows, 2, 2)
-    mean = last + rho[:, None, :, None] * (last - before)
+    mean = oracle_mean(centers[:, tau - 1 : frames - 1], centers[:, tau - 2 : frames - 2], truth.radii)  # (n, windows, 2, 2)
     small, large = truth.radii.min(axis=1)[:, None], truth.radii.max(axis=1)[:, None]
     hidden = hidden_fraction(np.linalg.norm(mean[:, :, 0] - mean[:, :, 1], axis=-1), small, large)
     lum = truth.luminance
@@ -287,10 +296,8 @@ def heldout_collisions(count: int, tau: int = 2, seed: int = 0, cfg: LeavesConfi
 
 def window_scene(window: dict, samples: int = 1) -> Scene:
     """The scene of each window repeated `samples` times, guesses: the oracle's mean and the last context centres."""
-    rho, _ = increment_law(window["radii"])
     past = window["past"].astype(np.float64)
-    mean = past[:, -1] + rho[:, :, None] * (past[:, -1] - past[:, -2])
-    guesses = np.stack([mean, past[:, -1]], axis=1)  # (m, 2, 2, 2)
+    guesses = np.stack([oracle_mean(past[:, -1], past[:, -2], window["radii"]), past[:, -1]], axis=1)  # (m, 2, 2, 2)
     rep = lambda a: np.repeat(np.asarray(a), samples, axis=0)  # noqa: E731
     return Scene.of(rep(window["radii"]), rep(window["luminance"]), rep(guesses))
 

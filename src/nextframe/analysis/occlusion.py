@@ -8,7 +8,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from nextframe.analysis.decisions import classify_decisions, oracle_frames, probe_window, tally, typical_probe, window_scene
+from nextframe.analysis.decisions import (
+    classify_decisions,
+    decision_labels,
+    oracle_frames,
+    probe_window,
+    tally,
+    typical_probe,
+    window_scene,
+)
 from nextframe.metrics import palette_fraction
 from nextframe.sampling import derive_seed, one_step_knobs, rollout, sample
 
@@ -69,8 +77,7 @@ def sweep_row(difference: float, mean_radius: float, probe, frames: torch.Tensor
            "right_in_front": count["right"] / decided if decided else float("nan")}  # among samples that decided
     row["larger_in_front"] = larger_in_front(row) / len(frames) if left != right else None
     if result is not None:
-        row.update(median_evaluations=float(result.evaluations.double().median()), diverged=result.diverged,
-                   retried=sum(1 for n in result.retries if n))
+        row.update(median_evaluations=float(result.evaluations.double().median()), diverged=result.diverged, retried=result.retried)
     return row
 
 
@@ -88,9 +95,9 @@ def collision_decisions(model, context: torch.Tensor, window: dict, samples: int
     found = classify_decisions(frames, window_scene(window, samples))
     report = {"windows": m, "samples_per_window": samples, **tally(found, radii)}
     if result is not None:
-        report.update(diverged=result.diverged, retried=sum(1 for n in result.retries if n),
+        report.update(diverged=result.diverged, retried=result.retried,
                       median_evaluations=float(result.evaluations.double().median()))
-    return {"report": report, "frames": frames, "front": found.front, "reason": found.reason}
+    return {"report": report, "frames": frames, "labels": decision_labels(found, radii)}
 
 
 def larger_in_front(row: dict) -> int:

@@ -67,7 +67,7 @@ def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots
         "outcomes_count": {k: labels.count(k) for k in LABELS},
         "reasons": reasons,  # per sample: "decided", "not two clean disks" or "no visible overlap"
         "one_step_label": fitted_labels(estimate[None], probe)[0][0],
-        "diverged": result.diverged, "retried": sum(1 for n in result.retries if n),
+        "diverged": result.diverged, "retried": result.retried,
         "rms_to_outcomes": rms.tolist(),  # per sample: RMS distance to [left in front, right in front], whole frame
         "rms_between_outcomes": between,
     }

@@ -154,10 +154,8 @@ def run_decisions(args, quiet: bool = False) -> dict:
             "oracle": oracle_sweep(args.differences, args.samples, args.seed)}
     fits = {k: fit_logistic([r["difference"] for r in v], [r["right"] for r in v], [r["left"] + r["right"] for r in v]) for k, v in rows.items()}
     summary = {k: {**decision_summary(rows[k]), **{f"collisions_{n}": v for n, v in found[k]["report"].items()}} for k in rows}
-    larger = np.repeat(np.argmax(window["radii"], axis=1), args.window_samples)
-    labels = {}
+    labels = {name: found[name]["labels"] for name in ("model", "oracle")}
     for name in ("model", "oracle"):
-        labels[name] = [("larger" if f == big else "smaller") if f >= 0 else r for f, big, r in zip(found[name]["front"], larger, found[name]["reason"])]
         collision_figure(out / f"collisions_{name}.png", context, truth, found[name]["frames"], labels[name],
                          f"{args.model if name == 'model' else 'oracle sampler'} on held-out collision windows: "
                          f"{_shares(found[name]['report'])}")

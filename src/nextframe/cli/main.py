@@ -195,7 +195,7 @@ def run_sample(args) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     evals = [e for r in results for e in r.evaluations.tolist()]
-    retried, failed = sum(sum(1 for n in r.retries if n) for r in results), sum(r.diverged for r in results)
+    retried, failed = sum(r.retried for r in results), sum(r.diverged for r in results)
     print(f"wrote {args.samples} samples of {args.frames} frame(s) to {out} (median {np.median(evals):.0f} network evaluations per frame; "
           f"{retried} frame(s) restarted after a divergence, {failed} still diverged)")
     if failed:

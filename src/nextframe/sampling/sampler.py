@@ -32,6 +32,11 @@ class SampleResult:
         """How many samples are still diverged after their retries."""
         return self.status.count("diverged")
 
+    @property
+    def retried(self) -> int:
+        """How many samples were restarted at least once (each diverged on its first try)."""
+        return sum(1 for n in self.retries if n)
+
 
 def per_sample_seeds(seed: int | Sequence[int], batch: int) -> list[int]:
     """An int seeds sample i with seed + i; a sequence gives each sample its own seed."""
