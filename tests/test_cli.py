@@ -37,10 +37,17 @@ def fast(out):
     return ["--out", out, "--samples", "2", "--max-steps", "3"]
 
 
-def test_sample_from_npy_writes_every_output(model_path, clip, tmp_path, capsys):
+def quick(out):
+    """The shipped model, whose samples converge (in about 50 steps): a two-step test network never does, and a run
+    in which no sample converges exits 1."""
+    return ["--model", "leaves-tau2", "--out", out, "--samples", "2"]
+
+
+def test_sample_from_npy_writes_every_output(clip, tmp_path, capsys):
     np.save(tmp_path / "ctx.npy", clip[:2])
-    code, out, err = run(["sample", "--model", model_path, "--context", tmp_path / "ctx.npy", *fast(tmp_path / "o"), "--frames", "2"], capsys)
+    code, out, err = run(["sample", "--context", tmp_path / "ctx.npy", *quick(tmp_path / "o"), "--frames", "2"], capsys)
     assert code == 0, err
+    assert "4 of 4 generated frames converged" in out
     samples = np.load(tmp_path / "o" / "samples.npy")
     assert samples.shape == (2, 2, 1, 32, 32) and samples.dtype == np.float32
     assert np.load(tmp_path / "o" / "one_step.npy").shape == (2, 1, 32, 32)
@@ -49,11 +56,11 @@ def test_sample_from_npy_writes_every_output(model_path, clip, tmp_path, capsys)
     for name in ("samples.png", "samples.gif"):
         assert (tmp_path / "o" / name).stat().st_size > 100
     again = tmp_path / "o2"
-    assert run(["sample", "--model", model_path, "--context", tmp_path / "ctx.npy", *fast(again), "--frames", "2"], capsys)[0] == 0
+    assert run(["sample", "--context", tmp_path / "ctx.npy", *quick(again), "--frames", "2"], capsys)[0] == 0
     np.testing.assert_array_equal(np.load(again / "samples.npy"), samples)  # seeded: the same samples again
 
 
-def test_sample_from_png_gif_and_mp4(model_path, clip, tmp_path, capsys):
+def test_sample_from_png_gif_and_mp4(clip, tmp_path, capsys):
     import imageio.v3 as iio
     from PIL import Image
 
@@ -61,18 +68,18 @@ def test_sample_from_png_gif_and_mp4(model_path, clip, tmp_path, capsys):
     for t in range(2):
         pngs.append(tmp_path / f"f{t}.png")
         Image.fromarray(np.stack([clip[t]] * 3, axis=-1)).save(pngs[-1])  # colour files are read as grayscale
-    assert run(["sample", "--model", model_path, "--context", *pngs, *fast(tmp_path / "png")], capsys)[0] == 0
+    assert run(["sample", "--context", *pngs, *quick(tmp_path / "png")], capsys)[0] == 0
     from_npy = tmp_path / "npy"
     np.save(tmp_path / "c.npy", clip[:2])
-    run(["sample", "--model", model_path, "--context", tmp_path / "c.npy", *fast(from_npy)], capsys)
+    run(["sample", "--context", tmp_path / "c.npy", *quick(from_npy)], capsys)
     np.testing.assert_allclose(np.load(tmp_path / "png" / "samples.npy"), np.load(from_npy / "samples.npy"), atol=1e-5)
 
     iio.imwrite(tmp_path / "clip.gif", np.stack([clip[t] for t in range(4)]), extension=".gif", plugin="pillow")
-    code, _, err = run(["sample", "--model", model_path, "--context", tmp_path / "clip.gif", "--take-last", *fast(tmp_path / "gif")], capsys)
+    code, _, err = run(["sample", "--context", tmp_path / "clip.gif", "--take-last", *quick(tmp_path / "gif")], capsys)
     assert code == 0, err
     video = np.stack([np.stack([clip[t]] * 3, axis=-1) for t in range(6)])
     iio.imwrite(tmp_path / "clip.mp4", video, plugin="pyav", codec="libx264", fps=5)
-    code, _, err = run(["sample", "--model", model_path, "--context", tmp_path / "clip.mp4", "--take-last", *fast(tmp_path / "mp4")], capsys)
+    code, _, err = run(["sample", "--context", tmp_path / "clip.mp4", "--take-last", *quick(tmp_path / "mp4")], capsys)
     assert code == 0, err
     assert np.load(tmp_path / "mp4" / "samples.npy").shape == (2, 1, 1, 32, 32)
 
@@ -85,7 +92,7 @@ def test_sample_from_png_gif_and_mp4(model_path, clip, tmp_path, capsys):
         ("nan", "NaN"),
         ("out_of_range", "outside [0, 1]"),
         ("missing", "does not exist"),
-        ("colour_npy", "3 channels but the model takes 1"),
+        ("colour_npy", "channels last"),
         ("corrupt_npy", "cannot read"),
         ("corrupt_model", "corrupt"),
         ("wrong_format", "cannot read context"),
@@ -103,7 +110,7 @@ def test_bad_input_gets_one_line_and_no_output(case, expected, model_path, clip,
     elif case == "out_of_range":
         frames = frames * 3
     elif case == "colour_npy":
-        frames = np.stack([frames] * 3, axis=1)
+        frames = np.stack([frames] * 3, axis=-1)
     if case == "missing":
         ctx = tmp_path / "nope.npy"
     elif case == "corrupt_npy":

@@ -15,11 +15,13 @@ import numpy as np
 
 from nextframe.cli.experiments import run_decisions, run_probes, run_recursive, sampler_defaults
 from nextframe.data.frames_io import atomic_path, write_json
+from nextframe.errors import NextframeError
 
 DEMO_DIFFERENCES = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]  # radius differences of the reduced decision sweep
 TARGETS = ("on held-out collision windows at least 80% of samples with the larger disk in front and at most 5% with the "
            "smaller; on unambiguous probes at least 90% larger in front")
 DEMO_WINDOWS, DEMO_WINDOW_SAMPLES = 16, 4  # held-out collision windows and samples of each in the demo
+RECURSIVE_SEQUENCES = 4  # test sequences generated recursively; the GIF shows the first 3
 HELDOUT_SEQUENCES = 1000  # generated with seed 0: its test split (100 sequences) is the shipped model's held-out data
 
 
@@ -30,8 +32,11 @@ def run_demo(args) -> None:
     from nextframe.training.evaluate import denoising_psnr
 
     out, started = Path(args.out), time.monotonic()
+    model = load_model(args.model)  # before the folder is made: a bad model leaves nothing behind
+    if model.config.tau != 2 or model.config.channels != 1:
+        raise NextframeError(f"{args.model} has tau={model.config.tau} and {model.config.channels} channel(s); the demo needs a "
+                             "grayscale tau=2 Moving Leaves model such as leaves-tau2")
     out.mkdir(parents=True, exist_ok=True)
-    model = load_model(args.model)
     print(f"model {args.model}: tau={model.config.tau}, width {model.config.width}; held-out denoising ...")
     clips, _ = generate_arrays(HELDOUT_SEQUENCES, seed=0)
     psnr = denoising_psnr(model, Windows(clips[is_test(np.arange(len(clips)))], model.config.tau), examples=512, seed=args.seed)
@@ -47,8 +52,8 @@ def run_demo(args) -> None:
         s = decisions["summary"][name]
         print(f"  {name:>6}: collision windows: larger in front {s['collisions_larger_share']:.0%}, smaller {s['collisions_smaller_share']:.0%}; "
               f"unambiguous probes: larger in front {s['larger_in_front_unambiguous']:.0%}")
-    print("recursive generation (figure 5), 4 test sequences, 9 frames ...")
-    recursive = run_recursive(Namespace(**knobs, samples=4, steps=9, data=None))
+    print(f"recursive generation (figure 5), {RECURSIVE_SEQUENCES} test sequences, 9 frames (the GIF shows the first 3) ...")
+    recursive = run_recursive(Namespace(**knobs, samples=RECURSIVE_SEQUENCES, steps=9, data=None))
 
     report = {"model": args.model, "denoising_psnr": psnr, "probes": probes, "decisions": decisions, "recursive": recursive,
               "seconds": round(time.monotonic() - started, 1)}

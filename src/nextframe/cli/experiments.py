@@ -223,7 +223,10 @@ def run_recursive(args, quiet: bool = False) -> dict:
     shown = min(3, len(clips))  # the GIF: truth | sampling | one-step, for the first examples side by side
     movie = torch.stack([torch.cat([found["context"], found[k].clamp(0, 1)], dim=1)[:shown] for k in ("truth", "sampled", "estimated")],
                         dim=1)  # (shown, 3, T, C, H, W)
-    write_gif(out / "recursive.gif", movie.permute(2, 0, 1, 3, 4, 5).flatten(1, 2).numpy(), scale=4, fps=2)  # (T, shown*3, ...)
+    labels = [f"{name} {i + 1}" for i in range(shown) for name in ("truth", "sampled", "one-step")]
+    titles = [f"frame {t + 1}: " + ("context" if t < 2 else f"generated {t - 1} of {args.steps}") for t in range(movie.shape[2])]
+    write_gif(out / "recursive.gif", movie.permute(2, 0, 1, 3, 4, 5).flatten(1, 2).numpy(), scale=4, fps=2,  # (T, shown*3, ...)
+              col_labels=labels, titles=titles)
     report = {**_header(args, started), "sequences": source, "examples": len(clips), "steps": args.steps,
               **{k: found[k] for k in ("sharpness_sampling", "sharpness_one_step", "sharpness_truth", "median_evaluations")},
               "sharpness_measure": "fraction of the pixels that differ from the background (by 0.02) in the generated or the "

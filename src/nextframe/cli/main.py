@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -11,6 +10,7 @@ import warnings
 from pathlib import Path
 
 from nextframe.cli.experiments import add_experiment, add_sampler_args, sampler_knobs
+from nextframe.data.frames_io import write_json
 from nextframe.errors import NextframeError
 
 
@@ -19,8 +19,8 @@ def add_data(sub) -> None:
     leaves = data.add_parser("leaves", help="generate the Moving Leaves dataset (App. D)")
     leaves.add_argument("--out", required=True, help="dataset folder to create")
     leaves.add_argument("--n", type=int, default=100_000, help="sequences, split 9:1 into train and test (default 100000)")
-    leaves.add_argument("--seed", type=int, default=0)
-    leaves.add_argument("--frames", type=int, default=11)
+    leaves.add_argument("--seed", type=int, default=0, help="generator seed; seed 0 with the default --n is the shipped models' data")
+    leaves.add_argument("--frames", type=int, default=11, help="frames per sequence (App. D: 11)")
     leaves.add_argument("--size", type=int, default=32, help="canvas in pixels; disk sizes and paths scale with it")
     leaves.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     leaves.set_defaults(run=run_data_leaves)
@@ -42,7 +42,7 @@ def add_data(sub) -> None:
     video.add_argument("--test-sequences", nargs="+", help="sequences to hold out for testing (default: every --test-every-th by name)")
     video.add_argument("--test-every", type=int, default=5, help="hold out every Nth sequence in sorted order (default 5)")
     video.add_argument("--overwrite", action="store_true", help="replace an existing folder")
-    video.add_argument("--no-progress", action="store_true")
+    video.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     video.set_defaults(run=run_data_video)
 
 
@@ -51,6 +51,8 @@ def run_data_leaves(args) -> None:
 
     if args.frames < 2 or args.size < 16:
         raise NextframeError(f"--frames {args.frames} --size {args.size}: need at least 2 frames of at least 16 pixels")
+    if args.n > 10_000_000:
+        raise NextframeError(f"--n {args.n}: at most 10,000,000 sequences (11 GB per million of 32x32 frames)")
     out = write_leaves(args.out, n=args.n, seed=args.seed, cfg=LeavesConfig.for_size(args.size, args.frames), overwrite=args.overwrite)
     print(f"wrote {args.n} sequences to {out}")
 
@@ -77,16 +79,16 @@ def add_train(sub) -> None:
     p.add_argument("--tau", type=int, default=d.tau, help=f"past frames (default {d.tau}; 0: single-image denoiser)")
     p.add_argument("--width", type=int, default=d.width, help=f"channels at the first scale (default {d.width})")
     p.add_argument("--prediction-only", action="store_true", help="train the variant that sees only the past frames")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per optimiser step (per process under torchrun; App. E: 4)")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (App. E: 3e-4)")
     p.add_argument("--lr-schedule", choices=["plateau", "cosine"], default=d.lr_schedule,
                    help="plateau: halve on a held-out plateau (paper); cosine: anneal to 0 over --max-steps")
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--epochs", type=int, default=d.epochs, help="epochs to train (App. E: 1000; --max-minutes or --max-steps usually stop first on a CPU)")
     p.add_argument("--examples-per-epoch", type=int, default=d.examples_per_epoch, help="0: every training window")
-    p.add_argument("--heldout-examples", type=int, default=d.heldout_examples)
+    p.add_argument("--heldout-examples", type=int, default=d.heldout_examples, help="held-out windows scored after each epoch (loss and PSNR in log.csv)")
     p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="stop after this much training time (0: none)")
     p.add_argument("--max-steps", type=int, default=d.max_steps, help="stop after this many optimiser steps (0: none)")
-    p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes)
+    p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes, help="save the full training state at least this often (an interrupted run loses at most this much)")
     p.add_argument("--focus", type=float, default=d.focus,
                    help="share of each batch drawn from windows where two Moving Leaves disks are about to meet (default 0)")
     p.add_argument("--sigma-max", type=float, default=d.sigma_max,
@@ -101,11 +103,11 @@ def add_train(sub) -> None:
     p.add_argument("--ema-halflife", type=int, default=d.ema_halflife,
                    help="write, evaluate and sample from a moving average of the weights whose memory halves every this "
                         "many examples (default 0: the live weights)")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=int, default=d.seed, help="seeds the initial weights, the window order and the noise")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
     p.add_argument("--init", default=d.init, help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out and start over")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar; one line per epoch (for logs)")
     p.set_defaults(run=run_train)
 
 
@@ -113,11 +115,6 @@ def run_train(args) -> None:
     from nextframe.training.config import TrainConfig
     from nextframe.training.trainer import train
 
-    for name in ("batch_size", "epochs"):
-        if getattr(args, name) < 1:
-            raise NextframeError(f"--{name.replace('_', '-')} must be at least 1")
-    if not args.sigma_max > 0:
-        raise NextframeError(f"--sigma-max {args.sigma_max:g}: the largest training noise std must be positive")
     config = TrainConfig(
         data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
         batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
@@ -146,61 +143,121 @@ def add_sample(sub) -> None:
     p.set_defaults(run=run_sample)
 
 
-def run_sample(args) -> None:
+MAX_SAMPLES = 100_000  # per run: more would take days on a CPU; runs with other seeds add up
+SAMPLE_CHUNK = 256  # samples drawn at once: per-sample seeds make the result the same whatever the chunk
+
+
+def run_sample(args) -> int:
     import numpy as np
     import torch
 
-    from nextframe.data.frames_io import read_frames, write_gif, write_grid, write_npy
+    from nextframe.data.frames_io import (
+        check_out_dir,
+        read_frames,
+        write_gif,
+        write_grid,
+        write_npy,
+    )
     from nextframe.sampling import one_step_knobs, rollout
+    from nextframe.sampling.sampler import check_knobs, per_sample_seeds
     from nextframe.training.checkpoint import load_model
 
+    # everything that can be refused is refused before the first network evaluation
+    out = check_out_dir(args.out)
     if args.samples < 1 or args.frames < 1:
-        raise NextframeError("--samples and --frames must be at least 1")
+        raise NextframeError(f"--samples {args.samples} --frames {args.frames}: both must be at least 1")
+    if not 1 <= args.scale <= 16:
+        raise NextframeError(f"--scale {args.scale}: the PNG and GIF enlargement must lie between 1 and 16")
+    knobs = sampler_knobs(args)
+    check_knobs(**knobs)
+    per_sample_seeds(args.seed, args.samples)
     model = load_model(args.model)
     cfg = model.config
     if cfg.tau == 0:
         raise NextframeError("this model has tau=0 (no context); it denoises single images and predicts nothing")
     frames = read_frames(args.context, channels=cfg.channels)
-    if len(frames) != cfg.tau:
-        if not (args.take_last and len(frames) > cfg.tau):
-            raise NextframeError(f"got {len(frames)} context frames but the model has tau={cfg.tau}; pass exactly {cfg.tau} frames, or add --take-last")
+    if len(frames) < cfg.tau:
+        raise NextframeError(f"got {len(frames)} context frame(s) but the model has tau={cfg.tau}; pass {cfg.tau} frames")
+    if len(frames) > cfg.tau:
+        if not args.take_last:
+            raise NextframeError(f"got {len(frames)} context frames but the model has tau={cfg.tau}; pass {cfg.tau} frames, "
+                                 f"or add --take-last to use the last {cfg.tau}")
         frames = frames[len(frames) - cfg.tau :]
     cfg.check_size(*frames.shape[-2:])
-    context = torch.from_numpy(frames)[None].repeat(args.samples, 1, 1, 1, 1)
-    knobs = sampler_knobs(args)
-    sampled, results = rollout(model, context, args.frames, tau=cfg.tau, seed=args.seed, **knobs)
-    estimate, _ = rollout(model, context[:1], args.frames, tau=cfg.tau, method="one_step", seed=args.seed, **one_step_knobs(knobs))
-    sampled, estimate = sampled.numpy(), estimate.numpy()
-    rows = np.concatenate([np.repeat(frames[None], args.samples + 1, 0), np.concatenate([estimate, sampled])], axis=1)
+    _check_memory(args.samples, cfg.tau + args.frames, frames[0].size, args.scale)
+
+    context = torch.from_numpy(frames)[None]
+    chunks = [range(i, min(i + SAMPLE_CHUNK, args.samples)) for i in range(0, args.samples, SAMPLE_CHUNK)]
+    parts = [rollout(model, context, args.frames, samples=len(c), seed=[args.seed + i for i in c], **knobs) for c in chunks]
+    sampled = torch.cat([p[0] for p in parts]).numpy()
+    status = [[s for p in parts for s in p[1][j].status] for j in range(args.frames)]  # per frame, per sample
+    retries = [[n for p in parts for n in p[1][j].retries] for j in range(args.frames)]
+    evals = [torch.cat([p[1][j].evaluations for p in parts]).tolist() for j in range(args.frames)]
+    estimate, _ = rollout(model, context, args.frames, method="one_step", seed=args.seed, **one_step_knobs(knobs))
+    estimate = estimate.numpy()
     summary = {
         "model": str(args.model), "context": [str(c) for c in args.context], "tau": cfg.tau, "samples": args.samples,
         "frames": args.frames, "seeds": [args.seed + i for i in range(args.samples)], **knobs,
-        "evaluations_per_frame": [r.evaluations.tolist() for r in results],
-        "status": [r.status for r in results],
-        "retries": [r.retries for r in results],  # per frame, per sample: restarts after a divergence
-        "png": "row 1: context then one-step estimate; rows 2+: context then a sample per row",
+        "evaluations_per_frame": evals,
+        "status": status,  # per frame, per sample: converged, diverged (noise, not a sample) or max_steps (stopped early)
+        "retries": retries,  # per frame, per sample: restarts after a divergence
+        "png": "row 1: context then the one-step estimate; rows 2+: context then one sample per row, labelled with its status",
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    sample_status = [_worst([status[j][i] for j in range(args.frames)]) for i in range(args.samples)]
+    rows = np.concatenate([np.repeat(frames[None], args.samples + 1, 0), np.concatenate([estimate, sampled])], axis=1)
+    row_labels = ["one-step"] + [f"sample {i + 1}" + ("" if st == "converged" else f" ({st})") for i, st in enumerate(sample_status)]
+    col_labels = [f"t-{cfg.tau - 1 - t}" if t < cfg.tau - 1 else "t" for t in range(cfg.tau)] + [f"t+{j + 1}" for j in range(args.frames)]
+    title = f"{args.model}: context (first {cfg.tau} columns), then generated frames"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=_existing_parent(out)))
     try:  # write everything aside, then move it in: a failure leaves no partial output
         write_npy(tmp / "samples.npy", sampled.astype(np.float32))
         write_npy(tmp / "one_step.npy", estimate[0].astype(np.float32))
-        write_grid(tmp / "samples.png", rows, scale=args.scale)
-        write_gif(tmp / "samples.gif", rows.transpose(1, 0, 2, 3, 4), scale=args.scale)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
-        out.mkdir(exist_ok=True)
+        write_grid(tmp / "samples.png", rows, scale=args.scale, row_labels=row_labels, col_labels=col_labels, title=title)
+        gif_titles = [f"{col_labels[t]} ({'context' if t < cfg.tau else 'generated'})" for t in range(rows.shape[1])]
+        write_gif(tmp / "samples.gif", rows.transpose(1, 0, 2, 3, 4), scale=args.scale, col_labels=row_labels, titles=gif_titles)
+        write_json(tmp / "summary.json", summary)
+        out.mkdir(parents=True, exist_ok=True)
         for file in tmp.iterdir():
             file.replace(out / file.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    evals = [e for r in results for e in r.evaluations.tolist()]
-    retried, failed = sum(r.retried for r in results), sum(r.diverged for r in results)
-    print(f"wrote {args.samples} samples of {args.frames} frame(s) to {out} (median {np.median(evals):.0f} network evaluations per frame; "
-          f"{retried} frame(s) restarted after a divergence, {failed} still diverged)")
-    if failed:
-        print(f"warning: {failed} generated frame(s) diverged after {args.retries} retries and are noise, not samples "
-              "(summary.json 'status'); try a smaller --h0 or a larger --retries", file=sys.stderr)
+    flat = [s for per_frame in status for s in per_frame]
+    counts = {k: flat.count(k) for k in ("converged", "diverged", "max_steps")}
+    retried = sum(1 for per_frame in retries for n in per_frame if n)
+    median = float(np.median([e for per_frame in evals for e in per_frame]))
+    print(f"wrote {args.samples} samples of {args.frames} frame(s) to {out}: {counts['converged']} of {len(flat)} generated frames "
+          f"converged, {retried} restarted after a divergence, {counts['diverged']} still diverged, {counts['max_steps']} stopped at "
+          f"--max-steps; median {median:.0f} network evaluations per frame")
+    if counts["converged"] == 0:
+        print(f"nextframe: error: no generated frame converged; the files in {out} are not samples (summary.json 'status'). "
+              "Use the default sampler settings, or a smaller --h0 and a larger --max-steps", file=sys.stderr)
+        return 1
+    if counts["diverged"] or counts["max_steps"]:
+        print(f"nextframe: warning: {counts['diverged'] + counts['max_steps']} generated frame(s) did not converge and are marked in "
+              "samples.png and summary.json 'status'; try a smaller --h0, a larger --max-steps or more --retries", file=sys.stderr)
+    return 0
+
+
+def _worst(statuses: list[str]) -> str:
+    """A sequence's status: its first frame that did not converge decides it."""
+    return next((s for s in statuses if s != "converged"), "converged")
+
+
+def _existing_parent(path: Path) -> Path:
+    """Create the parents of an output folder (checked writable up front) and return the folder's parent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.parent
+
+
+def _check_memory(samples: int, columns: int, pixels: int, scale: int) -> None:
+    """Refuse a sample count whose outputs cannot fit in memory (the samples and the enlarged PNG grid)."""
+    import os
+
+    need = (samples + 1) * columns * pixels * 4 * (2 + scale * scale)
+    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > have / 2:
+        raise NextframeError(f"--samples {samples} x {columns} frames needs about {need / 2**30:.0f} GiB for its outputs "
+                             f"(this machine has {have / 2**30:.0f}); lower --samples, --frames or --scale")
 
 
 def add_evaluate(sub) -> None:
@@ -209,7 +266,7 @@ def add_evaluate(sub) -> None:
     p.add_argument("--data", required=True, help="dataset folder; its test split is used")
     p.add_argument("--psnr", type=float, nargs="+", default=[0.0, 10.0, 20.0, 30.0], help="input PSNRs in dB (default 0 10 20 30)")
     p.add_argument("--examples", type=int, default=512, help="held-out windows (default 512)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seeds the choice of windows and the noise")
     p.set_defaults(run=run_evaluate)
 
 
@@ -233,8 +290,29 @@ def add_demo(sub) -> None:
     p.add_argument("--out", default="nextframe-demo", help="folder for the figures, demo.json and index.md")
     p.add_argument("--model", default="leaves-tau2", help="shipped model name or weights path (default leaves-tau2)")
     p.add_argument("--samples", type=int, default=16, help="samples per probe and per radius difference (default 16)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
     p.set_defaults(run=lambda args: __import__("nextframe.cli.demo", fromlist=["run_demo"]).run_demo(args))
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help that shows every option's default, unless its text already says it or there is none to show."""
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        shown = action.default not in (None, False, argparse.SUPPRESS) and action.option_strings and not action.required
+        if shown and "default" not in text:
+            default = " ".join(map(str, action.default)) if isinstance(action.default, (list, tuple)) else action.default
+            text += f" (default {default})"
+        return text
+
+
+def subcommands(parser: argparse.ArgumentParser):
+    """Every parser below `parser`, depth first (for the formatter and the test that every option is explained)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield child
+                yield from subcommands(child)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_data, add_train, add_sample, add_evaluate, add_experiment, add_demo):
         add(sub)
+    for child in subcommands(parser):
+        child.formatter_class = DefaultsFormatter
     return parser
 
 
@@ -249,18 +329,35 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     return f"nextframe: warning: {message}\n"
 
 
+def check_common(args) -> None:
+    """Checks shared by every command, before any work: the output folder, the seed, the sample count and the
+    sampler's settings (each command checks its own options too)."""
+    from nextframe.data.frames_io import check_out_dir
+    from nextframe.sampling.sampler import check_knobs
+
+    if getattr(args, "out", None) is not None:
+        check_out_dir(args.out)
+    if getattr(args, "seed", 0) < 0:
+        raise NextframeError(f"--seed {args.seed}: seeds are whole numbers from 0")
+    if not 1 <= getattr(args, "samples", 1) <= MAX_SAMPLES:
+        raise NextframeError(f"--samples {args.samples}: must lie between 1 and {MAX_SAMPLES:,} (for more, run again with another --seed)")
+    if hasattr(args, "beta"):
+        check_knobs(**sampler_knobs(args))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.formatwarning = _one_line_warning
     try:
-        args.run(args)
+        check_common(args)
+        code = args.run(args)
     except NextframeError as err:
         print(f"nextframe: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nextframe: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

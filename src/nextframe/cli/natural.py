@@ -34,7 +34,7 @@ def add_natural_experiments(kinds) -> None:
             p.add_argument("--model", default=model, help=f"shipped model name or weights path (default {model})")
         p.add_argument("--data", required=True, help="dataset folder from `nextframe data video`; its test split is used")
         p.add_argument("--out", required=True, help="folder for the PNG figure and the JSON of numbers")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=int, default=0, help="seeds the windows, the noise and the samples")
 
     p = kinds.add_parser("psnr-curves", help="figure 6: held-out denoising PSNR against input PSNR for each memory length")
     common(p, model=None)
@@ -185,7 +185,7 @@ def _source_frame(args, dataset) -> tuple[np.ndarray, str]:
     if name not in found:
         raise NextframeError(f"sequence {name} is not in {', '.join(map(str, sources))}")
     paths = found[name].paths
-    frames = read_frames([paths[args.frame]] if len(paths) > 1 and args.frame < len(paths) else list(paths), channels=1)
+    frames = read_frames([paths[args.frame]] if len(paths) > 1 and args.frame < len(paths) else list(paths), channels=1, warn_colour=False)
     if len(paths) == 1:
         if args.frame >= len(frames):
             raise NextframeError(f"--frame {args.frame}: {name} has {len(frames)} frames")
@@ -293,7 +293,9 @@ def run_samples(args, quiet: bool = False) -> dict:
     truth = frames[:, tau]
     grid = torch.cat([frames[:, :tau], truth[:, None], estimate[:, None], samples], dim=1).clamp(0, 1)
     out.mkdir(parents=True, exist_ok=True)
-    write_grid(out / "samples.png", grid.numpy(), scale=4)
+    cols = [f"t-{tau - 1 - t}" if t < tau - 1 else "t" for t in range(tau)] + ["truth t+1", "one-step"] + [f"sample {i + 1}" for i in range(args.samples)]
+    write_grid(out / "samples.png", grid.numpy(), scale=4, col_labels=cols, row_labels=[f"clip {int(c)}" for c in chosen],
+               title=f"{args.model}: past frames, the true next frame, the one-step estimate and samples")
     sample_psnr = psnr(samples.flatten(0, 1), truth.repeat_interleave(args.samples, dim=0)).view(n, args.samples)
     spread = samples.std(dim=1).mean(dim=(1, 2, 3)) if args.samples > 1 else torch.zeros(n)
     report = {"arguments": {k: v for k, v in vars(args).items() if k != "run"}, "model": _trained(args.model), "sampler": knobs,

@@ -272,10 +272,17 @@ def is_test(index: np.ndarray) -> np.ndarray:
 
 def write_leaves(out, n: int = 100_000, seed: int = 0, cfg: LeavesConfig = LeavesConfig(), overwrite: bool = False, progress: bool = True):
     """Generate n sequences and save them, with their ground truth, as a clip dataset folder (see data.store)."""
+    from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import write_dataset
 
     if n < 10:
         raise NextframeError(f"--n {n} is too small for a 9:1 train/test split; use at least 10 sequences")
+    if seed < 0:
+        raise NextframeError(f"--seed {seed}: seeds are whole numbers from 0")
+    if cfg.frames < 2 or cfg.size < 16 or cfg.size % 4:
+        raise NextframeError(f"--frames {cfg.frames} --size {cfg.size}: need at least 2 frames of at least 16 pixels, a multiple "
+                             "of 4 (the U-Net halves the image twice)")
+    check_out_dir(out)
 
     def chunks():
         for first, frames, truth in generate(n, seed, cfg, progress=progress):

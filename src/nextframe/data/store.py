@@ -17,6 +17,7 @@ from typing import Iterable
 import numpy as np
 import torch
 
+from nextframe.data.frames_io import readable_mode
 from nextframe.errors import NextframeError
 
 SPLITS = ("train", "test")
@@ -57,6 +58,7 @@ def write_dataset(
         del arrays
         meta = dict(meta, format=FORMAT, clips={s: counts[s] for s in SPLITS}, clip_shape=list(shape))
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        readable_mode(tmp, folder=True)  # mkdtemp made it 0700
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)

@@ -156,9 +156,11 @@ def write_video_dataset(
     """
     from tqdm.auto import tqdm
 
+    from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import ClipDataset, write_dataset
 
     cfg.check()
+    check_out_dir(out)
     sequences = find_sequences(sources)
     if Path(out).exists() and not overwrite:
         raise NextframeError(f"{out} already exists; choose another --out or pass --overwrite")
@@ -166,7 +168,7 @@ def write_video_dataset(
     skipped: dict[str, str] = {}
     for seq in tqdm(sequences, unit="seq", desc="video clips", disable=not progress):
         try:
-            frames = read_frames(list(seq.paths), channels=1)[:, 0]
+            frames = read_frames(list(seq.paths), channels=1, warn_colour=False)[:, 0]  # App. D: grayscale
         except NextframeError as err:
             skipped[seq.name] = str(err)
             continue

@@ -41,11 +41,57 @@ class SampleResult:
 def per_sample_seeds(seed: int | Sequence[int], batch: int) -> list[int]:
     """An int seeds sample i with seed + i; a sequence gives each sample its own seed."""
     if isinstance(seed, (int, np.integer)):
-        return [int(seed) + i for i in range(batch)]
-    seeds = [int(s) for s in seed]
-    if len(seeds) != batch:
-        raise NextframeError(f"got {len(seeds)} seeds for a batch of {batch}; pass one int or one seed per sample")
+        seeds = [int(seed) + i for i in range(batch)]
+    else:
+        seeds = [int(s) for s in seed]
+        if len(seeds) != batch:
+            raise NextframeError(f"got {len(seeds)} seeds for a batch of {batch}; pass one int or one seed per sample")
+    if seeds and not (0 <= min(seeds) and max(seeds) < 2**63):
+        raise NextframeError(f"seeds must lie in [0, 2^63), got {min(seeds)}..{max(seeds)}; pass a non-negative seed")
     return seeds
+
+
+def check_knobs(*, beta: float = 0.5, h0: float = 0.01, mean: float = 0.5, sigma0: float = 1.0, sigma_stop: float = 0.01,
+                sigma_diverge: float | None = None, max_steps: int = 1000, final: str = "denoise", retries: int = 3, **_) -> None:
+    """Refuse sampler settings that cannot give a sample, before any work: the one check behind `sample`, `sample_once`
+    and the command line (whose flags carry the same names)."""
+    finite = all(math.isfinite(v) for v in (beta, h0, mean, sigma0, sigma_stop))
+    if not finite:
+        raise NextframeError(f"sampler settings must be finite numbers, got beta={beta} h0={h0} mean={mean} sigma0={sigma0} sigma_stop={sigma_stop}")
+    if not 0.0 < beta <= 1.0:
+        raise NextframeError(f"beta must lie in (0, 1], got {beta:g}")
+    if not 0.0 < h0 <= 1.0:
+        raise NextframeError(f"h0 (the first step size) must lie in (0, 1], got {h0:g}")
+    if not sigma0 > 0:
+        raise NextframeError(f"sigma0 (the initial noise level) must be positive, got {sigma0:g}")
+    if not 0 < sigma_stop < sigma0:
+        raise NextframeError(f"sigma_stop must lie between 0 and sigma0={sigma0:g} (the sampler stops there), got {sigma_stop:g}")
+    if sigma_diverge is not None and not sigma_diverge > sigma0:
+        raise NextframeError(f"sigma_diverge must exceed sigma0={sigma0:g}, got {sigma_diverge:g}")
+    if int(max_steps) != max_steps or max_steps < 1:
+        raise NextframeError(f"max_steps must be a whole number of at least 1, got {max_steps}")
+    if final not in ("denoise", "noisy"):
+        raise NextframeError(f"final must be 'denoise' or 'noisy', got {final!r}")
+    if int(retries) != retries or retries < 0:
+        raise NextframeError(f"retries must be 0 or more, got {retries}")
+
+
+def check_context(context, what: str = "context") -> torch.Tensor:
+    """A tensor of past frames as the sampler needs it, or an error that says what is wrong: NumPy arrays are taken,
+    integer images and 0-255 floats are refused (frames are floats in [0, 1]), as are NaN and infinite pixels."""
+    if isinstance(context, np.ndarray):
+        context = torch.from_numpy(context)
+    if not isinstance(context, torch.Tensor):
+        raise NextframeError(f"{what} must be a torch tensor or NumPy array, got {type(context).__name__}")
+    if not context.is_floating_point():
+        raise NextframeError(f"{what} has dtype {context.dtype}; frames are floats in [0, 1] (for 8-bit images: x.float() / 255)")
+    if context.numel():
+        if not torch.isfinite(context).all():
+            raise NextframeError(f"{what} contains NaN or infinite pixels")
+        lo, hi = context.min().item(), context.max().item()
+        if lo < -1.0 or hi > 2.0:  # a margin for unclamped rollouts; 0-255 images land far outside it
+            raise NextframeError(f"{what} has values in [{lo:.3g}, {hi:.3g}]; frames are floats in [0, 1] (for 8-bit images: x.float() / 255)")
+    return context
 
 
 def derive_seed(seed: int, *keys: int) -> int:
@@ -54,10 +100,11 @@ def derive_seed(seed: int, *keys: int) -> int:
 
 
 def _target_shape(context: torch.Tensor, channels: int, shape) -> tuple[int, ...]:
+    if context.ndim != 4:
+        raise NextframeError(f"context must be a batch of stacked past frames (batch, tau*channels, H, W), got shape "
+                             f"{tuple(context.shape)}; for frames (batch, time, channels, H, W) use rollout or flatten(1, 2)")
     if shape is not None:
         return tuple(shape)
-    if context.ndim != 4:
-        raise NextframeError(f"context must be (batch, tau*channels, H, W), got {tuple(context.shape)}")
     return (channels,) + tuple(context.shape[-2:])
 
 
@@ -76,22 +123,37 @@ RETRY_KEY = 7919  # derive_seed(seed, RETRY_KEY, attempt) seeds a retry: apart f
 @torch.no_grad()
 def sample(
     denoiser: Denoiser,
-    context: torch.Tensor,  # (B, tau*C, H, W) past frames; (B, 0, H, W) for an unconditional denoiser
+    context: torch.Tensor,  # (B, tau*C, H, W) past frames in [0, 1]; (B, 0, H, W) for an unconditional denoiser
     *,
+    samples: int = 1,  # samples of each context: sample j of context i is row i * samples + j of the result
     retries: int = 3,  # restart a diverged sample at most this many times, each from a seed derived from its own
-    seed: int | Sequence[int] = 0,  # int (sample i seeded seed + i) or one seed per sample
+    seed: int | Sequence[int] = 0,  # int (row r seeded seed + r) or one seed per row of the result
     callback: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None,  # (k, ids, y, x_hat); first try only
-    **knobs,  # the sampler's settings: see `sample_once`
+    **knobs,  # the sampler's settings (beta, h0, mean, sigma0, sigma_stop, max_steps, ...): see `sample_once`
 ) -> SampleResult:
-    """Iterative partial denoising (`sample_once`), with each diverged sample restarted from a fresh noise image.
+    """Draw probable next frames given past frames, by iterative partial denoising (`sample_once`).
+
+    `denoiser` is any callable (noisy (N, C, H, W), context (N, tau*C, H, W)) -> clean estimate, such as a network
+    from `nextframe.load`. Returns a `SampleResult` with `frames` (B * samples, C, H, W), `evaluations` (network calls
+    per sample), `sigmas` (the effective noise level of each step), `status` ("converged", "diverged" or "max_steps")
+    and `retries` per sample. Example: `nextframe.sample(model, context, samples=8).frames`.
 
     A divergence (the effective noise level growing past `sigma_diverge`) ends in a frame of noise, not a sample, so
     it is retried rather than returned as if it were one. Retry r of sample i is seeded
     derive_seed(seeds[i], RETRY_KEY, r): it depends on that sample's seed alone, so a sample is the same whatever else
     is in its batch. A sample still diverged after `retries` restarts keeps status "diverged".
+    Raises NextframeError for settings or a context that cannot give a sample (uint8 or 0-255 frames, NaN, bad shape).
     """
-    if retries < 0:
-        raise NextframeError(f"retries must be 0 or more, got {retries}")
+    check_knobs(retries=retries, **knobs)
+    context = check_context(context)
+    if int(samples) != samples or samples < 1:
+        raise NextframeError(f"samples must be a whole number of at least 1, got {samples}")
+    if samples > 1:
+        context = context.repeat_interleave(int(samples), dim=0)
+    return _sample_with_retries(denoiser, context, retries=retries, seed=seed, callback=callback, **knobs)
+
+
+def _sample_with_retries(denoiser, context, *, retries, seed, callback=None, **knobs) -> SampleResult:
     seeds = per_sample_seeds(seed, context.shape[0])
     result = sample_once(denoiser, context, seed=seeds, callback=callback, **knobs)
     result.retries = [0] * len(seeds)
@@ -129,11 +191,9 @@ def sample_once(
     callback: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None,  # (k, ids, y, x_hat)
 ) -> SampleResult:
     """Iterative partial denoising with injected noise (Kadkhodaie & Simoncelli 2021, Alg. 1; Fiquet & Simoncelli 2024,
-    eq. 4), one try per sample; `sample` retries the diverged ones."""
-    if not 0.0 < beta <= 1.0:
-        raise NextframeError(f"beta must lie in (0, 1], got {beta}")
-    if final not in ("denoise", "noisy"):
-        raise NextframeError(f"final must be 'denoise' or 'noisy', got {final!r}")
+    eq. 4), one try per sample; `sample` retries the diverged ones. Returns a `SampleResult` (see `sample`)."""
+    check_knobs(beta=beta, h0=h0, mean=mean, sigma0=sigma0, sigma_stop=sigma_stop, sigma_diverge=sigma_diverge,
+                max_steps=max_steps, final=final)
     batch, device = context.shape[0], context.device
     shape = _target_shape(context, channels, shape)
     sigma_diverge = 2.0 * sigma0 if sigma_diverge is None else sigma_diverge
@@ -194,7 +254,10 @@ def one_step(
     sigma0: float = 1.0,
     seed: int | Sequence[int] = 0,
 ) -> torch.Tensor:
-    """The one-step estimate: denoise the sampler's initial noise once, an estimate of the posterior mean E[x | c]."""
+    """The one-step estimate: denoise the sampler's initial noise once, an estimate of the posterior mean E[x | c]
+    (the blurry average of the probable next frames). `context` (B, tau*C, H, W) in [0, 1]; returns (B, C, H, W)."""
+    check_knobs(mean=mean, sigma0=sigma0)
+    context = check_context(context)
     shape = _target_shape(context, channels, shape)
     return denoiser(_initial(_generators(seed, context.shape[0]), shape, mean, sigma0, context.device), context)
 
@@ -206,20 +269,38 @@ def one_step_knobs(sampler: dict) -> dict:
 
 def rollout(
     denoiser: Denoiser,
-    frames: torch.Tensor,  # (B, T0, C, H, W) conditioning frames, oldest first; T0 >= tau
+    frames: torch.Tensor,  # (B, T0, C, H, W) conditioning frames in [0, 1], oldest first; T0 >= tau
     steps: int,  # number of future frames to generate
     *,
-    tau: int,  # past frames the denoiser takes
+    tau: int | None = None,  # past frames the denoiser takes; default: the network's own (`denoiser.config.tau`)
+    samples: int = 1,  # sequences to generate from each of the B contexts: row i * samples + j is sample j of context i
     method: str = "sample",  # "sample": iterative partial denoising; "one_step": the one-step estimate
-    seed: int | Sequence[int] = 0,  # per-sample seeds; frame j of sample i uses derive_seed(seeds[i], j)
+    seed: int | Sequence[int] = 0,  # per-row seeds; frame j of row r uses derive_seed(seeds[r], j)
     clamp: bool = True,  # clip each generated frame to [0, 1] before it becomes context, as the training data was
     **kwargs,  # passed to `sample` or `one_step`
 ) -> tuple[torch.Tensor, list[SampleResult]]:
-    """Generate `steps` frames recursively, each conditioned on the last tau frames; returns (B, steps, C, H, W)."""
+    """Generate `steps` future frames recursively, each conditioned on the last tau frames (generated ones included).
+
+    Returns (future, results): future is (B * samples, steps, C, H, W); results holds one `SampleResult` per generated
+    frame (empty for method="one_step"), with each sample's status, retries and network evaluations.
+    Example: `future, results = nextframe.rollout(model, past, 9, samples=4)`.
+    """
     if method not in ("sample", "one_step"):
         raise NextframeError(f"method must be 'sample' or 'one_step', got {method!r}")
+    if tau is None:
+        tau = getattr(getattr(denoiser, "config", None), "tau", None)
+        if tau is None:
+            raise NextframeError("this denoiser does not say how many past frames it takes; pass tau=")
+    frames = check_context(frames, "frames")
+    if int(steps) != steps or steps < 1:
+        raise NextframeError(f"steps (future frames) must be a whole number of at least 1, got {steps}")
     if frames.ndim != 5 or frames.shape[1] < tau:
         raise NextframeError(f"rollout needs frames (batch, time >= tau={tau}, C, H, W), got {tuple(frames.shape)}")
+    if int(samples) != samples or samples < 1:
+        raise NextframeError(f"samples must be a whole number of at least 1, got {samples}")
+    if samples > 1:
+        frames = frames.repeat_interleave(int(samples), dim=0)
+    check_knobs(**kwargs)
     batch, _, c, h, w = frames.shape
     seeds = per_sample_seeds(seed, batch)
     history, results = list(frames.unbind(1)), []
@@ -227,7 +308,7 @@ def rollout(
         context = torch.cat(history[len(history) - tau :], dim=1) if tau else frames.new_zeros(batch, 0, h, w)
         frame_seeds = [derive_seed(s, j) for s in seeds]
         if method == "sample":
-            result = sample(denoiser, context, shape=(c, h, w), seed=frame_seeds, **kwargs)
+            result = _sample_with_retries(denoiser, context, shape=(c, h, w), seed=frame_seeds, **{"retries": 3, **kwargs})
             frame = result.frames
             results.append(result)
         else:

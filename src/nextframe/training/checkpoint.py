@@ -22,16 +22,19 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
-def load_checkpoint(path: str | Path) -> dict:
+def load_checkpoint(path: str | Path, fix: str = "pass weights (.safetensors) or a checkpoint written by `nextframe train`") -> dict:
+    """A training checkpoint, read with torch's weights-only unpickler: tensors, numbers, strings and containers, never
+    code, so a foreign `.pt` cannot run anything. `fix` ends the message when the file is not one (the trainer's
+    resume says "pass --fresh")."""
     path = Path(path)
     if not path.is_file():
         raise NextframeError(f"checkpoint {path} does not exist; check the path")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # torch raises several types for a truncated or foreign file
-        raise NextframeError(f"checkpoint {path} is corrupt or not a nextframe checkpoint ({err.__class__.__name__}); delete it or pass --fresh") from None
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for a truncated, foreign or unsafe file
+        raise NextframeError(f"{path} is corrupt or not a nextframe checkpoint ({err.__class__.__name__}); {fix}") from None
     if not isinstance(state, dict) or "model" not in state or "unet" not in state:
-        raise NextframeError(f"{path} is not a nextframe training checkpoint; pass a file written by `nextframe train`")
+        raise NextframeError(f"{path} is not a nextframe training checkpoint; {fix}")
     return state
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 
 from nextframe.errors import NextframeError
@@ -50,6 +51,24 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self):
+        """Every setting checked before any work, for the command line and the API alike (the flag is the field's
+        name with dashes)."""
+        at_least = {"tau": 0, "width": 1, "scales": 1, "batch_size": 1, "epochs": 1, "examples_per_epoch": 0, "heldout_examples": 1,
+                    "max_steps": 0, "plateau_patience": 0, "seed": 0, "ema_halflife": 0}
+        for name, low in at_least.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise NextframeError(f"--{name.replace('_', '-')} {value!r}: must be a whole number of at least {low}")
+        positive = ("lr", "sigma_max", "checkpoint_minutes")
+        for name in positive + ("max_minutes", "noise_power", "focus", "tail_share", "tail_sigma"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (name in positive and value == 0):
+                need = "a positive number" if name in positive else "a number of at least 0"
+                raise NextframeError(f"--{name.replace('_', '-')} {value!r}: must be {need}")
+        if not str(self.out).strip():
+            raise NextframeError("--out is empty; name the run folder")
+        if self.scales > 6:
+            raise NextframeError(f"--scales {self.scales}: at most 6 (each halves the image)")
         if self.lr_schedule not in ("plateau", "cosine"):
             raise NextframeError(f"lr_schedule must be 'plateau' or 'cosine', got {self.lr_schedule!r}")
         if self.lr_schedule == "cosine" and self.max_steps <= 0:

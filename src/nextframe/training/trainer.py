@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from nextframe.data.frames_io import atomic_path
+from nextframe.data.frames_io import atomic_path, check_out_dir
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
 from nextframe.networks.unet import ConditionalUNet, UNetConfig, freeze_norm
@@ -145,6 +145,7 @@ def heldout_psnrs(model, windows: Windows, indices: np.ndarray, seed: int, devic
 
 def train(config: TrainConfig, fresh: bool = False) -> dict:
     """Train (or resume) according to `config`; returns a summary of the run."""
+    check_out_dir(config.out)
     dataset = ClipDataset.open(config.data)
     clips = dataset.clips("train")
     windows = Windows(clips, config.tau)
@@ -171,7 +172,7 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
              "prior": [0, 0]}  # prior: (steps, examples) already in the --init weights
 
     if checkpoint_path.exists() and not fresh:
-        saved = load_checkpoint(checkpoint_path)
+        saved = load_checkpoint(checkpoint_path, fix="delete it or pass --fresh to start over")
         config.check_resumable(TrainConfig.from_dict(saved["config"]), str(checkpoint_path))
         if saved["unet"] != unet.to_dict():
             raise NextframeError(f"{checkpoint_path} holds a network for different data ({saved['unet']}); use another --out or --fresh")
@@ -180,7 +181,8 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         scheduler.load_state_dict(saved["scheduler"])
         state.update(saved["progress"])
         torch.set_rng_state(saved["rng"]["torch"])
-        np.random.set_state(saved["rng"]["numpy"])
+        name, key, *rest = saved["rng"]["numpy"]
+        np.random.set_state((name, key.numpy().astype(np.uint32), *rest))
         random.setstate(saved["rng"]["python"])
         if ddp.main:
             print(f"resuming from {checkpoint_path}: epoch {state['epoch']}, step {state['step']}, {state['seconds'] / 60:.1f} min trained")
@@ -216,7 +218,8 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         if not ddp.main:
             return
         progress = {k: state[k] for k in ("epoch", "step_in_epoch", "step", "examples", "seconds", "log", "epoch_loss", "prior")}
-        rng = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+        name, key, *rest = np.random.get_state()  # the key as a tensor: the checkpoint loads weights-only, without NumPy pickles
+        rng = {"torch": torch.get_rng_state(), "numpy": [name, torch.from_numpy(key.astype(np.int64)), *rest], "python": random.getstate()}
         save_checkpoint(
             checkpoint_path,
             {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
