@@ -201,8 +201,8 @@ def test_data_of_a_size_the_unet_cannot_take_is_refused(tmp_path):
 def test_init_starts_from_given_weights_with_a_fresh_optimiser(small_data, tmp_path):
     train(config(small_data, tmp_path / "a", max_steps=2))
     first = load_model(tmp_path / "a")
-    train(config(small_data, tmp_path / "b", max_steps=1, lr=0.0, init=str(tmp_path / "a" / "model.safetensors")))
-    again = load_model(tmp_path / "b")  # lr 0: the step changes nothing the optimiser drives
+    train(config(small_data, tmp_path / "b", max_steps=1, lr=1e-30, init=str(tmp_path / "a" / "model.safetensors")))
+    again = load_model(tmp_path / "b")  # lr 1e-30 (0 is refused): the step changes nothing the optimiser drives
     for name, value in first.state_dict().items():
         if "running" not in name:  # batch-norm statistics still follow the data
             torch.testing.assert_close(again.state_dict()[name], value, rtol=0, atol=0)

@@ -4,6 +4,7 @@ figure and a JSON of its numbers into --out. The default model is the shipped `l
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -139,6 +140,8 @@ def run_decisions(args, quiet: bool = False) -> dict:
     if args.windows < 1 or args.window_samples < 1:
         raise NextframeError("--windows and --window-samples must be at least 1")
     for d in args.differences:
+        if not math.isfinite(d):
+            raise NextframeError(f"--differences {d}: radius differences are numbers of pixels")
         left, right = probe_radii(d)
         if min(left, right) < 2.0:
             raise NextframeError(f"--differences {d:g} makes a disk of radius {min(left, right):g} px; keep |difference| <= 6")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
 import tempfile
@@ -115,6 +116,8 @@ def run_train(args) -> None:
     from nextframe.training.config import TrainConfig
     from nextframe.training.trainer import train
 
+    if not (math.isfinite(args.tail_sigma) and args.tail_sigma > 0):
+        raise NextframeError(f"--tail-sigma {args.tail_sigma}: must be a positive number")
     config = TrainConfig(
         data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
         batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
@@ -294,6 +297,16 @@ def add_demo(sub) -> None:
     p.set_defaults(run=lambda args: __import__("nextframe.cli.demo", fromlist=["run_demo"]).run_demo(args))
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's usage errors as one line naming the problem and where the help is, exit code 2, like every other
+    refusal (argparse prints the usage block first)."""
+
+    def error(self, message):
+        command = self.prog.removeprefix("nextframe").strip()
+        print(f"nextframe: error: {command + ': ' if command else ''}{message}; see `{self.prog} --help`", file=sys.stderr)
+        sys.exit(2)
+
+
 class DefaultsFormatter(argparse.HelpFormatter):
     """Help that shows every option's default, unless its text already says it or there is none to show."""
 
@@ -316,7 +329,7 @@ def subcommands(parser: argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation.")
+    parser = OneLineParser(prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation.")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_data, add_train, add_sample, add_evaluate, add_experiment, add_demo):
         add(sub)
@@ -346,7 +359,10 @@ def check_common(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # a usage error (2, its one line printed) or --help (0): a code for callers in process too
+        return done.code if isinstance(done.code, int) else 2
     warnings.formatwarning = _one_line_warning
     try:
         check_common(args)

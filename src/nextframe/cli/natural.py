@@ -320,6 +320,8 @@ def run_bimodal(args, quiet: bool = False) -> dict:
 
     if args.steps < 1 or not 0 < args.alpha <= 1:
         raise NextframeError(f"--steps {args.steps} --alpha {args.alpha}: need at least 1 step and 0 < alpha <= 1")
+    if not all(-10 <= s <= 10 for s in args.starts):
+        raise NextframeError(f"--starts {' '.join(map(str, args.starts))}: initial points must be numbers in [-10, 10] (the masses sit at -0.5 and 0.5)")
     started, out = time.monotonic(), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     found = bimodal_experiment(starts=tuple(args.starts), steps=args.steps, alpha=args.alpha)

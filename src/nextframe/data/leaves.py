@@ -279,9 +279,8 @@ def write_leaves(out, n: int = 100_000, seed: int = 0, cfg: LeavesConfig = Leave
         raise NextframeError(f"--n {n} is too small for a 9:1 train/test split; use at least 10 sequences")
     if seed < 0:
         raise NextframeError(f"--seed {seed}: seeds are whole numbers from 0")
-    if cfg.frames < 2 or cfg.size < 16 or cfg.size % 4:
-        raise NextframeError(f"--frames {cfg.frames} --size {cfg.size}: need at least 2 frames of at least 16 pixels, a multiple "
-                             "of 4 (the U-Net halves the image twice)")
+    if cfg.frames < 2 or cfg.size < 16:
+        raise NextframeError(f"--frames {cfg.frames} --size {cfg.size}: need at least 2 frames of at least 16 pixels")
     check_out_dir(out)
 
     def chunks():

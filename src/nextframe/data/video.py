@@ -161,6 +161,8 @@ def write_video_dataset(
 
     cfg.check()
     check_out_dir(out)
+    if test_sequences is None and test_every < 2:
+        raise NextframeError(f"--test-every {test_every}: use 2 or more so that some sequences remain for training")
     sequences = find_sequences(sources)
     if Path(out).exists() and not overwrite:
         raise NextframeError(f"{out} already exists; choose another --out or pass --overwrite")

@@ -62,8 +62,10 @@ def check_knobs(*, beta: float = 0.5, h0: float = 0.01, mean: float = 0.5, sigma
         raise NextframeError(f"beta must lie in (0, 1], got {beta:g}")
     if not 0.0 < h0 <= 1.0:
         raise NextframeError(f"h0 (the first step size) must lie in (0, 1], got {h0:g}")
-    if not sigma0 > 0:
-        raise NextframeError(f"sigma0 (the initial noise level) must be positive, got {sigma0:g}")
+    if not 0 < sigma0 <= 100:
+        raise NextframeError(f"sigma0 (the initial noise level) must lie in (0, 100] for frames in [0, 1], got {sigma0:g}")
+    if not -1 <= mean <= 2:
+        raise NextframeError(f"mean (of the initial image) must lie in [-1, 2] for frames in [0, 1], got {mean:g}")
     if not 0 < sigma_stop < sigma0:
         raise NextframeError(f"sigma_stop must lie between 0 and sigma0={sigma0:g} (the sampler stops there), got {sigma_stop:g}")
     if sigma_diverge is not None and not sigma_diverge > sigma0:

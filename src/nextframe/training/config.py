@@ -65,6 +65,9 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (name in positive and value == 0):
                 need = "a positive number" if name in positive else "a number of at least 0"
                 raise NextframeError(f"--{name.replace('_', '-')} {value!r}: must be {need}")
+        for name, high in (("lr", 1.0), ("sigma_max", 100.0), ("noise_power", 10.0), ("tail_sigma", 1000.0)):
+            if getattr(self, name) > high:
+                raise NextframeError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: at most {high:g}")
         if not str(self.out).strip():
             raise NextframeError("--out is empty; name the run folder")
         if self.scales > 6:
