@@ -159,6 +159,8 @@ CASES = [
     (T[:-3] + ["--out", "r", "--lr-schedule", "cosine"], "set --max-steps too"),
     (T + ["--out", "r", "--init", "no-such-model"], "neither a file nor a shipped model"),
     (["train", "--data", "{root}/nowhere", "--out", "r"], "not a nextframe dataset"),
+    (["train", "--data", "{ctx.npy}", "--out", "r"], "is a file; pass a dataset folder"),
+    (T + ["--out", "r", "--device", "foo"], "--device 'foo'"),
     # evaluation
     (E + ["--examples", "0"], "--examples 0"),
     (E + ["--examples", "-3"], "--examples -3"),

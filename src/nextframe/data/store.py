@@ -79,6 +79,8 @@ class ClipDataset:
     def open(path: str | Path) -> "ClipDataset":
         path = Path(path)
         meta_file = path / "meta.json"
+        if path.is_file():
+            raise NextframeError(f"{path} is a file; pass a dataset folder made by `nextframe data leaves` or `nextframe data video`")
         if not meta_file.is_file():
             raise NextframeError(f"{path} is not a nextframe dataset (no meta.json); make one with `nextframe data leaves --out {path}`")
         try:

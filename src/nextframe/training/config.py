@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 
 from nextframe.errors import NextframeError
@@ -72,6 +73,8 @@ class TrainConfig:
             raise NextframeError("--out is empty; name the run folder")
         if self.scales > 6:
             raise NextframeError(f"--scales {self.scales}: at most 6 (each halves the image)")
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(self.device)):
+            raise NextframeError(f"--device {self.device!r}: use auto, cpu, cuda or cuda:N")
         if self.lr_schedule not in ("plateau", "cosine"):
             raise NextframeError(f"lr_schedule must be 'plateau' or 'cosine', got {self.lr_schedule!r}")
         if self.lr_schedule == "cosine" and self.max_steps <= 0:
