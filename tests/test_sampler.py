@@ -151,3 +151,37 @@ def test_diverged_samples_are_retried_from_derived_seeds_batch_invariantly():
         assert torch.equal(alone.frames[0], fixed.frames[i]) and alone.retries == [fixed.retries[i]] and alone.status == [fixed.status[i]]
     with pytest.raises(NextframeError, match="retries"):
         sample(flaky_denoiser, context, retries=-1)
+
+
+def test_constant_steps_shrink_the_noise_level_geometrically():
+    denoiser = GaussianMixtureDenoiser(torch.full((1, 1, 1, 1024), 0.3), sigma_max=100.0)  # one point mass: exact
+    result = sample(denoiser, torch.zeros(4, 0, 1, 1024), schedule="constant", h0=0.5, beta=0.5, sigma0=8.0)
+    for sigmas in result.sigmas:
+        ratios = [b / a for a, b in zip(sigmas, sigmas[1:])]
+        assert all(abs(r - 0.75) < 0.06 for r in ratios), ratios  # sigma_{k+1} = (1 - beta h) sigma_k, up to the
+        assert abs(sorted(ratios)[len(ratios) // 2] - 0.75) < 0.02, ratios  # estimate's own noise
+        assert len(sigmas) == math.ceil(math.log(0.01 / sigmas[0]) / math.log(0.75)) + 1  # no step wasted at high noise
+    assert all(s == "converged" for s in result.status)
+
+
+def test_heun_costs_one_evaluation_per_step_and_is_exact_where_euler_is():
+    """For one point mass x_hat is constant, so the trapezoidal step equals Euler's: y + h (m - y)."""
+    denoiser = GaussianMixtureDenoiser(torch.full((1, 1, 1, 256), 0.3), sigma_max=100.0)
+    runs = {heun: sample(denoiser, torch.zeros(3, 0, 1, 256), schedule="constant", h0=0.5, beta=1.0, sigma0=4.0, max_steps=3,
+                         heun=heun, final="noisy") for heun in (False, True)}
+    torch.testing.assert_close(runs[True].frames, runs[False].frames)
+    assert (runs[False].evaluations == 3).all() and (runs[True].evaluations == 6).all()
+
+
+def test_one_step_start_centres_the_initial_image_on_the_estimate():
+    denoiser = GaussianMixtureDenoiser(torch.full((1, 1, 1, 1024), 0.2), sigma_max=100.0)  # x_hat = 0.2 exactly
+    first = {}
+    for start in ("mean", "one_step"):
+        first[start] = []
+        result = sample(denoiser, torch.zeros(2, 0, 1, 1024), start=start, schedule="constant", h0=0.5, sigma0=2.0,
+                        callback=lambda k, ids, y, x, seen=first[start]: seen.append(y.clone()) if k == 1 else None)
+        first[start].append(result.evaluations)
+    torch.testing.assert_close(first["one_step"][0] - first["mean"][0], torch.full((2, 1, 1, 1024), 0.2 - 0.5))  # same noise, new centre
+    assert (first["one_step"][1] == first["mean"][1] + 1).all()  # the estimate costs one evaluation
+    with pytest.raises(NextframeError, match="schedule"):
+        sample(denoiser, torch.zeros(1, 0, 1, 1024), schedule="fast")

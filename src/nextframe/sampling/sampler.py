@@ -52,7 +52,8 @@ def per_sample_seeds(seed: int | Sequence[int], batch: int) -> list[int]:
 
 
 def check_knobs(*, beta: float = 0.5, h0: float = 0.01, mean: float = 0.5, sigma0: float = 1.0, sigma_stop: float = 0.01,
-                sigma_diverge: float | None = None, max_steps: int = 1000, final: str = "denoise", retries: int = 3, **_) -> None:
+                sigma_diverge: float | None = None, max_steps: int = 1000, final: str = "denoise", retries: int = 3,
+                schedule: str = "ramp", start: str = "mean", **_) -> None:
     """Refuse sampler settings that cannot give a sample, before any work: the one check behind `sample`, `sample_once`
     and the command line (whose flags carry the same names)."""
     finite = all(math.isfinite(v) for v in (beta, h0, mean, sigma0, sigma_stop))
@@ -76,6 +77,10 @@ def check_knobs(*, beta: float = 0.5, h0: float = 0.01, mean: float = 0.5, sigma
         raise NextframeError(f"final must be 'denoise' or 'noisy', got {final!r}")
     if int(retries) != retries or retries < 0:
         raise NextframeError(f"retries must be 0 or more, got {retries}")
+    if schedule not in ("ramp", "constant"):
+        raise NextframeError(f"schedule must be 'ramp' (the paper's) or 'constant', got {schedule!r}")
+    if start not in ("mean", "one_step"):
+        raise NextframeError(f"start must be 'mean' or 'one_step', got {start!r}")
 
 
 def check_context(context, what: str = "context") -> torch.Tensor:
@@ -181,7 +186,12 @@ def sample_once(
     channels: int = 1,  # channels of the frame to generate
     shape: Sequence[int] | None = None,  # (C, H, W) of the frame to generate; default: channels x context's H, W
     beta: float = 0.5,  # fraction of the noise removed per step that is not injected back (1: no injected noise)
-    h0: float = 0.01,  # first step size; h_k = h0 k / (1 + h0 (k - 1)) grows towards 1
+    h0: float = 0.01,  # first step size; h_k = h0 k / (1 + h0 (k - 1)) grows towards 1 (schedule "ramp")
+    schedule: str = "ramp",  # "ramp": the paper's h_k above; "constant": h_k = h0, so that sigma_k shrinks by the same
+    # factor (1 - beta h0) at every step: steps set by the noise level, none wasted while it is large
+    heun: bool = False,  # a second evaluation per step corrects the step's deterministic part (EDM's Heun step)
+    start: str = "mean",  # "mean": y_0 = mean + sigma0 z; "one_step": centred on the one-step estimate from that
+    # image instead (one more evaluation), so the start matches the noisy data's mean rather than a constant
     mean: float = 0.5,  # mean of the initial image y_0
     sigma0: float = 1.0,  # standard deviation of the initial noise
     sigma_stop: float = 0.01,  # stop a sample once its effective noise level sigma_k falls below this
@@ -195,14 +205,17 @@ def sample_once(
     """Iterative partial denoising with injected noise (Kadkhodaie & Simoncelli 2021, Alg. 1; Fiquet & Simoncelli 2024,
     eq. 4), one try per sample; `sample` retries the diverged ones. Returns a `SampleResult` (see `sample`)."""
     check_knobs(beta=beta, h0=h0, mean=mean, sigma0=sigma0, sigma_stop=sigma_stop, sigma_diverge=sigma_diverge,
-                max_steps=max_steps, final=final)
+                max_steps=max_steps, final=final, schedule=schedule, start=start)
     batch, device = context.shape[0], context.device
     shape = _target_shape(context, channels, shape)
     sigma_diverge = 2.0 * sigma0 if sigma_diverge is None else sigma_diverge
     generators = _generators(seed, batch)
     y = _initial(generators, shape, mean, sigma0, device)
-    out = torch.empty_like(y)
     evaluations = torch.zeros(batch, dtype=torch.long)
+    if start == "one_step":  # the same noise again, around the estimate of E[x | c] instead of a constant
+        y = denoiser(y, context) + (y - mean)
+        evaluations += 1
+    out = torch.empty_like(y)
     sigmas: list[list[float]] = [[] for _ in range(batch)]
     status = ["max_steps"] * batch
     active = torch.arange(batch)
@@ -210,7 +223,7 @@ def sample_once(
     for k in range(1, max_steps + 1):
         if len(active) == 0:
             break
-        h = h0 * k / (1 + h0 * (k - 1))
+        h = h0 if schedule == "constant" else h0 * k / (1 + h0 * (k - 1))
         y_k = y[active]
         estimate = denoiser(y_k, context[active])
         residual = estimate - y_k
@@ -234,7 +247,12 @@ def sample_once(
         gamma = sigma[keep] * math.sqrt(max((1 - beta * h) ** 2 - (1 - h) ** 2, 0.0))
         noise = torch.stack([torch.randn(shape, generator=generators[i]) for i in active[keep].tolist()]).to(device)
         gamma = gamma.to(device=device, dtype=y.dtype).view(-1, *[1] * len(shape))
-        y[active[keep]] = y_k[keep] + h * residual[keep] + gamma * noise
+        step = h * residual[keep]
+        if heun and h < 1:  # the probability-flow ODE from sigma to (1 - h) sigma, trapezoidal: dy/dsigma = -f / sigma
+            ahead = y_k[keep] + step
+            step = 0.5 * h * (residual[keep] + (denoiser(ahead, context[active[keep]]) - ahead) / (1 - h))
+            evaluations[active[keep]] += 1
+        y[active[keep]] = y_k[keep] + step + gamma * noise
         active = active[keep]
     if len(active):  # the cap was reached: finish with one full denoising step if asked
         if final == "denoise":
