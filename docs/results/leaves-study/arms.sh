@@ -14,6 +14,13 @@ for arm in "$@"; do
     power1)   extra=(--focus 0.5 --noise-power 1) ;;                   # sigma uniform: more examples at high noise
     focus75)  extra=(--focus 0.75) ;;                                  # three quarters of each batch from approach windows
     tail)     extra=(--focus 0.5 --tail-share 0.2 --tail-sigma 3 --freeze-norm) ;;  # noise up to sigma 3, for a sampler start at sigma0 2
+    # Width arms start from scratch (a wider network cannot start from width-32 weights) and stop at equal training
+    # minutes, not steps: the question is what a CPU-minute buys. App. E's plateau schedule, since a cosine schedule
+    # needs a step count fixed in advance. Run the two together, one thread each.
+    width32|width48)
+      OMP_NUM_THREADS=1 nextframe train --data "$data" --tau 2 --width "${arm#width}" --batch-size 32 --lr 1e-3 --max-minutes 38 \
+        --examples-per-epoch 32000 --heldout-examples 512 --focus 0.5 --no-progress --out "$out/$arm" > "$out/$arm.log" 2>&1
+      continue ;;
     *) echo "unknown arm $arm" >&2; exit 2 ;;
   esac
   OMP_NUM_THREADS=1 nextframe train "${common[@]}" "${extra[@]}" --out "$out/$arm" > "$out/$arm.log" 2>&1
