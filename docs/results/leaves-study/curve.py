@@ -61,8 +61,8 @@ def main():
         ax.plot(grid, a + b * np.log10(grid), ":", color=color, lw=1)
         if name in targets:
             ax.axhline(targets[name], color=color, ls="--", lw=0.8)
-    for r, xi in zip(rows, x):
-        ax.annotate(r["arm"], (xi, 0.02), fontsize=7, ha="center")
+    for i, (r, xi) in enumerate(zip(rows, x)):
+        ax.annotate(r["arm"], (xi, 0.02 + 0.04 * (i % 2)), fontsize=7, ha="center")  # alternate heights: close stages
     ax.set_xscale("log")
     ax.set_ylim(0, 1)
     ax.set_xlabel("training examples seen (all stages)")
