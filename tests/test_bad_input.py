@@ -111,6 +111,7 @@ CASES = [
     (S + ["--out", "o", "--beta", "0"], "beta"),
     (S + ["--out", "o", "--beta", "1.5"], "beta"),
     (S + ["--out", "o", "--retries", "-1"], "retries"),
+    (S + ["--out", "o", "--schedule", "fast"], "argument --schedule: invalid choice: 'fast'"),
     # context files
     (["sample", "--model", "{model}", "--out", "o", "--context", "{folder}"], "is a folder"),
     (["sample", "--model", "{model}", "--out", "o", "--context", "{root}/missing.npy"], "does not exist"),

@@ -27,11 +27,17 @@ def add_sampler_args(p) -> None:
     p.add_argument("--sigma-stop", type=float, default=0.01, help="stop when the estimated noise falls below (default 0.01)")
     p.add_argument("--max-steps", type=int, default=1000, help="cap on sampler steps (default 1000)")
     p.add_argument("--retries", type=int, default=3, help="restarts of a diverged sample from a fresh seed (default 3)")
+    p.add_argument("--schedule", choices=["ramp", "constant"], default="ramp",
+                   help="step sizes: ramp, the paper's h_k = h0 k / (1 + h0 (k-1)); constant, h_k = h0, the noise level shrinking "
+                        "by 1 - beta h0 each step (docs/results/sampler-frontier)")
+    p.add_argument("--heun", action="store_true", help="correct each step with a second evaluation (Heun)")
+    p.add_argument("--start", choices=["mean", "one_step"], default="mean",
+                   help="initial image: mean + sigma0 z, or centred on the one-step estimate (one more evaluation)")
 
 
 def sampler_knobs(args) -> dict:
     return dict(beta=args.beta, h0=args.h0, mean=args.mean, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps,
-                retries=args.retries)
+                retries=args.retries, schedule=args.schedule, heun=args.heun, start=args.start)
 
 
 def sampler_defaults() -> dict:
