@@ -89,16 +89,21 @@ def _images(folder: Path) -> tuple[Path, ...]:
     return tuple(sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
 
 
+def check_test_every(test_sequences: list[str] | None, test_every: int) -> None:
+    """`test_every` matters, and must leave training sequences, only when no sequences are named."""
+    if not test_sequences and test_every < 2:
+        raise NextframeError(f"--test-every {test_every}: use 2 or more so that some sequences remain for training")
+
+
 def choose_test(names: list[str], test_sequences: list[str] | None = None, test_every: int = 5) -> list[str]:
     """Held-out sequences: those named, else every `test_every`-th name in sorted order (the 5th, 10th, ...)."""
+    check_test_every(test_sequences, test_every)
     if test_sequences:
         unknown = sorted(set(test_sequences) - set(names))
         if unknown:
             raise NextframeError(f"--test-sequences names {unknown}, which are not among the sequences found ({', '.join(sorted(names))})")
         chosen = sorted(set(test_sequences))
     else:
-        if test_every < 2:
-            raise NextframeError(f"--test-every {test_every}: use 2 or more so that some sequences remain for training")
         chosen = [n for i, n in enumerate(sorted(names)) if i % test_every == test_every - 1]
     if not chosen or len(chosen) == len(names):
         raise NextframeError(f"the split holds out {len(chosen)} of {len(names)} sequences; both train and test need at least one (set --test-sequences)")
@@ -161,8 +166,7 @@ def write_video_dataset(
 
     cfg.check()
     check_out_dir(out)
-    if test_sequences is None and test_every < 2:
-        raise NextframeError(f"--test-every {test_every}: use 2 or more so that some sequences remain for training")
+    check_test_every(test_sequences, test_every)  # before any decoding, not after it
     sequences = find_sequences(sources)
     if Path(out).exists() and not overwrite:
         raise NextframeError(f"{out} already exists; choose another --out or pass --overwrite")
