@@ -18,7 +18,7 @@ from nextframe.analysis.decisions import (
     window_scene,
 )
 from nextframe.metrics import palette_fraction
-from nextframe.sampling import derive_seed, one_step_knobs, rollout, sample
+from nextframe.sampling import derive_seed, rollout, sample
 
 MEAN_RADIUS = 5.0  # probes keep the mean of the two radii here (a depth of 1.6, mid-range in the training data)
 DEFAULT_DIFFERENCES = tuple(np.round(np.arange(-3.0, 3.01, 0.5), 2).tolist())  # right radius minus left radius
@@ -152,7 +152,7 @@ def recursive_generation(model, clips: torch.Tensor, levels: torch.Tensor, steps
     tau = model.config.tau
     context, truth = clips[:, :tau], clips[:, tau : tau + steps]
     sampled, results = rollout(model, context, steps, tau=tau, seed=seed, **sampler)
-    estimated, _ = rollout(model, context, steps, tau=tau, method="one_step", seed=seed, **one_step_knobs(sampler))
+    estimated, _ = rollout(model, context, steps, tau=tau, method="one_step", seed=seed, **sampler)
     evaluations = torch.stack([r.evaluations for r in results], dim=1)  # (B, steps)
     return {
         "context": context, "truth": truth, "sampled": sampled, "estimated": estimated,

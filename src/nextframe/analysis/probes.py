@@ -13,7 +13,7 @@ import torch
 
 from nextframe.data.leaves import Probe
 from nextframe.metrics import palette_fraction
-from nextframe.sampling import one_step, one_step_knobs, sample
+from nextframe.sampling import one_step, sample
 
 LABELS = ("left", "right", "neither")
 
@@ -52,7 +52,7 @@ def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots
             steps[k] = y[ids.tolist().index(0)].clone()
 
     result = sample(model, context, seed=seed, callback=keep, **sampler)
-    estimate = one_step(model, context[:1], seed=seed, **one_step_knobs(sampler))[0]
+    estimate = one_step(model, context[:1], seed=seed, **sampler)[0]
     levels = torch.from_numpy(probe.truth.luminance[0])
     outcomes = torch.from_numpy(np.stack([probe.left_front, probe.right_front]))  # (2, C, H, W)
     disks = ((outcomes - levels[0]).abs() > 0.01).any(dim=0)  # where either disk is in either outcome

@@ -3,7 +3,6 @@ figure and a JSON of its numbers into --out. The default model is the shipped `l
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 from pathlib import Path
@@ -19,32 +18,37 @@ UNAMBIGUOUS = (3.5, 6.5)  # figure 11: the larger, lighter disk on the right sho
 
 
 def add_sampler_args(p) -> None:
-    """The sampler's knobs (Kadkhodaie & Simoncelli 2021, Algorithm 1), shared by every command that samples."""
-    p.add_argument("--beta", type=float, default=0.5, help="fraction of the noise left uninjected per step (default 0.5)")
-    p.add_argument("--h0", type=float, default=0.01, help="first step size (default 0.01)")
-    p.add_argument("--mean", type=float, default=0.5, help="mean of the initial image (default 0.5)")
-    p.add_argument("--sigma0", type=float, default=1.0, help="noise level of the initial image (default 1)")
-    p.add_argument("--sigma-stop", type=float, default=0.01, help="stop when the estimated noise falls below (default 0.01)")
-    p.add_argument("--max-steps", type=int, default=1000, help="cap on sampler steps (default 1000)")
-    p.add_argument("--retries", type=int, default=3, help="restarts of a diverged sample from a fresh seed (default 3)")
-    p.add_argument("--schedule", choices=["ramp", "constant"], default="ramp",
-                   help="step sizes: ramp, the paper's h_k = h0 k / (1 + h0 (k-1)); constant, h_k = h0, the noise level shrinking "
-                        "by 1 - beta h0 each step (docs/results/sampler-frontier)")
-    p.add_argument("--heun", action="store_true", help="correct each step with a second evaluation (Heun)")
-    p.add_argument("--start", choices=["mean", "one_step"], default="mean",
-                   help="initial image: mean + sigma0 z, or centred on the one-step estimate (one more evaluation)")
+    """The sampler's settings (`SamplerSettings`), shared by every command that samples, and the paper's preset."""
+    from nextframe.cli.options import add_dataclass_args
+    from nextframe.sampling.settings import SamplerSettings
+
+    add_dataclass_args(p, SamplerSettings)
+    p.add_argument("--paper-sampler", action="store_true",
+                   help="start from the paper's sampler (ramp from h0 0.01, sigma0 1, beta 0.5) instead of the library's "
+                        "defaults; flags given beside it still apply (docs/results/sampler-networks)")
+
+
+def sampler_settings(args):
+    """The sampler settings a command was given: the defaults, or the paper's with --paper-sampler, under the flags
+    the user typed. Raises NextframeError for settings that cannot give a sample."""
+    from dataclasses import replace
+
+    from nextframe.cli.options import given
+    from nextframe.sampling.settings import PAPER, SamplerSettings
+
+    return replace(PAPER if getattr(args, "paper_sampler", False) else SamplerSettings(), **given(args, SamplerSettings))
 
 
 def sampler_knobs(args) -> dict:
-    return dict(beta=args.beta, h0=args.h0, mean=args.mean, sigma0=args.sigma0, sigma_stop=args.sigma_stop, max_steps=args.max_steps,
-                retries=args.retries, schedule=args.schedule, heun=args.heun, start=args.start)
+    """`sampler_settings` as keywords of `sample`, `rollout` and `one_step`."""
+    return sampler_settings(args).knobs()
 
 
 def sampler_defaults() -> dict:
-    """The sampler knobs at their command-line defaults (for callers that build the arguments themselves)."""
-    parser = argparse.ArgumentParser()
-    add_sampler_args(parser)
-    return sampler_knobs(parser.parse_args([]))
+    """The sampler's default settings as keywords (for callers that build the arguments themselves)."""
+    from nextframe.sampling.settings import SamplerSettings
+
+    return SamplerSettings().knobs()
 
 
 def add_experiment(sub) -> None:
@@ -108,8 +112,8 @@ def _header(args, started: float) -> dict:
 
 
 def run_probes(args, quiet: bool = False) -> dict:
-    from nextframe.analysis.figures import probe_figure
     from nextframe.analysis.decisions import typical_probe
+    from nextframe.analysis.figures import probe_figure
     from nextframe.analysis.probes import probe_experiment
 
     _check(args)
@@ -140,7 +144,13 @@ def run_decisions(args, quiet: bool = False) -> dict:
     the data's speeds, for the model and for the oracle sampler side by side."""
     from nextframe.analysis.decisions import heldout_collisions
     from nextframe.analysis.figures import collision_figure, decision_figure
-    from nextframe.analysis.occlusion import collision_decisions, decision_sweep, fit_logistic, oracle_sweep, probe_radii
+    from nextframe.analysis.occlusion import (
+        collision_decisions,
+        decision_sweep,
+        fit_logistic,
+        oracle_sweep,
+        probe_radii,
+    )
 
     _check(args)
     if args.windows < 1 or args.window_samples < 1:

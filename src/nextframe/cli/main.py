@@ -161,8 +161,8 @@ def run_sample(args) -> int:
         write_grid,
         write_npy,
     )
-    from nextframe.sampling import one_step_knobs, rollout
-    from nextframe.sampling.sampler import check_knobs, per_sample_seeds
+    from nextframe.sampling import rollout
+    from nextframe.sampling.sampler import per_sample_seeds
     from nextframe.training.checkpoint import load_model
 
     # everything that can be refused is refused before the first network evaluation
@@ -172,7 +172,6 @@ def run_sample(args) -> int:
     if not 1 <= args.scale <= 16:
         raise NextframeError(f"--scale {args.scale}: the PNG and GIF enlargement must lie between 1 and 16")
     knobs = sampler_knobs(args)
-    check_knobs(**knobs)
     per_sample_seeds(args.seed, args.samples)
     model = load_model(args.model)
     cfg = model.config
@@ -196,7 +195,7 @@ def run_sample(args) -> int:
     status = [[s for p in parts for s in p[1][j].status] for j in range(args.frames)]  # per frame, per sample
     retries = [[n for p in parts for n in p[1][j].retries] for j in range(args.frames)]
     evals = [torch.cat([p[1][j].evaluations for p in parts]).tolist() for j in range(args.frames)]
-    estimate, _ = rollout(model, context, args.frames, method="one_step", seed=args.seed, **one_step_knobs(knobs))
+    estimate, _ = rollout(model, context, args.frames, method="one_step", seed=args.seed, **knobs)
     estimate = estimate.numpy()
     summary = {
         "model": str(args.model), "context": [str(c) for c in args.context], "tau": cfg.tau, "samples": args.samples,
@@ -346,7 +345,6 @@ def check_common(args) -> None:
     """Checks shared by every command, before any work: the output folder, the seed, the sample count and the
     sampler's settings (each command checks its own options too)."""
     from nextframe.data.frames_io import check_out_dir
-    from nextframe.sampling.sampler import check_knobs
 
     if getattr(args, "out", None) is not None:
         check_out_dir(args.out)
@@ -354,8 +352,8 @@ def check_common(args) -> None:
         raise NextframeError(f"--seed {args.seed}: seeds are whole numbers from 0")
     if not 1 <= getattr(args, "samples", 1) <= MAX_SAMPLES:
         raise NextframeError(f"--samples {args.samples}: must lie between 1 and {MAX_SAMPLES:,} (for more, run again with another --seed)")
-    if hasattr(args, "beta"):
-        check_knobs(**sampler_knobs(args))
+    if hasattr(args, "paper_sampler"):
+        sampler_knobs(args)
 
 
 def main(argv: list[str] | None = None) -> int:

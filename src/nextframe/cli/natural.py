@@ -273,7 +273,6 @@ def run_samples(args, quiet: bool = False) -> dict:
     from nextframe.data.frames_io import write_grid
     from nextframe.metrics import psnr
     from nextframe.sampling import one_step, sample
-    from nextframe.sampling.sampler import one_step_knobs
 
     if args.clips < 1 or args.samples < 1:
         raise NextframeError("--clips and --samples must be at least 1")
@@ -288,7 +287,7 @@ def run_samples(args, quiet: bool = False) -> dict:
     seeds = [args.seed + i for _ in range(n) for i in range(args.samples)]
     knobs = sampler_knobs(args)
     result = sample(model, context, shape=shape, seed=seeds, **knobs)
-    estimate = one_step(model, context[:: args.samples], shape=shape, seed=seeds[:: args.samples], **one_step_knobs(knobs))
+    estimate = one_step(model, context[:: args.samples], shape=shape, seed=seeds[:: args.samples], **knobs)
     samples = result.frames.view(n, args.samples, *shape)
     truth = frames[:, tau]
     grid = torch.cat([frames[:, :tau], truth[:, None], estimate[:, None], samples], dim=1).clamp(0, 1)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from nextframe.errors import NextframeError
+from nextframe.sampling.settings import SamplerSettings
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -49,38 +50,6 @@ def per_sample_seeds(seed: int | Sequence[int], batch: int) -> list[int]:
     if seeds and not (0 <= min(seeds) and max(seeds) < 2**63):
         raise NextframeError(f"seeds must lie in [0, 2^63), got {min(seeds)}..{max(seeds)}; pass a non-negative seed")
     return seeds
-
-
-def check_knobs(*, beta: float = 0.5, h0: float = 0.01, mean: float = 0.5, sigma0: float = 1.0, sigma_stop: float = 0.01,
-                sigma_diverge: float | None = None, max_steps: int = 1000, final: str = "denoise", retries: int = 3,
-                schedule: str = "ramp", start: str = "mean", **_) -> None:
-    """Refuse sampler settings that cannot give a sample, before any work: the one check behind `sample`, `sample_once`
-    and the command line (whose flags carry the same names)."""
-    finite = all(math.isfinite(v) for v in (beta, h0, mean, sigma0, sigma_stop))
-    if not finite:
-        raise NextframeError(f"sampler settings must be finite numbers, got beta={beta} h0={h0} mean={mean} sigma0={sigma0} sigma_stop={sigma_stop}")
-    if not 0.0 < beta <= 1.0:
-        raise NextframeError(f"beta must lie in (0, 1], got {beta:g}")
-    if not 0.0 < h0 <= 1.0:
-        raise NextframeError(f"h0 (the first step size) must lie in (0, 1], got {h0:g}")
-    if not 0 < sigma0 <= 100:
-        raise NextframeError(f"sigma0 (the initial noise level) must lie in (0, 100] for frames in [0, 1], got {sigma0:g}")
-    if not -1 <= mean <= 2:
-        raise NextframeError(f"mean (of the initial image) must lie in [-1, 2] for frames in [0, 1], got {mean:g}")
-    if not 0 < sigma_stop < sigma0:
-        raise NextframeError(f"sigma_stop must lie between 0 and sigma0={sigma0:g} (the sampler stops there), got {sigma_stop:g}")
-    if sigma_diverge is not None and not sigma_diverge > sigma0:
-        raise NextframeError(f"sigma_diverge must exceed sigma0={sigma0:g}, got {sigma_diverge:g}")
-    if int(max_steps) != max_steps or max_steps < 1:
-        raise NextframeError(f"max_steps must be a whole number of at least 1, got {max_steps}")
-    if final not in ("denoise", "noisy"):
-        raise NextframeError(f"final must be 'denoise' or 'noisy', got {final!r}")
-    if int(retries) != retries or retries < 0:
-        raise NextframeError(f"retries must be 0 or more, got {retries}")
-    if schedule not in ("ramp", "constant"):
-        raise NextframeError(f"schedule must be 'ramp' (the paper's) or 'constant', got {schedule!r}")
-    if start not in ("mean", "one_step"):
-        raise NextframeError(f"start must be 'mean' or 'one_step', got {start!r}")
 
 
 def check_context(context, what: str = "context") -> torch.Tensor:
@@ -133,10 +102,11 @@ def sample(
     context: torch.Tensor,  # (B, tau*C, H, W) past frames in [0, 1]; (B, 0, H, W) for an unconditional denoiser
     *,
     samples: int = 1,  # samples of each context: sample j of context i is row i * samples + j of the result
-    retries: int = 3,  # restart a diverged sample at most this many times, each from a seed derived from its own
+    channels: int = 1,  # channels of the frame to generate
+    shape: Sequence[int] | None = None,  # (C, H, W) of the frame to generate; default: channels x context's H, W
     seed: int | Sequence[int] = 0,  # int (row r seeded seed + r) or one seed per row of the result
     callback: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None,  # (k, ids, y, x_hat); first try only
-    **knobs,  # the sampler's settings (beta, h0, mean, sigma0, sigma_stop, max_steps, ...): see `sample_once`
+    **knobs,  # the sampler's settings, `SamplerSettings` (schedule, h0, beta, sigma0, sigma_stop, retries, ...)
 ) -> SampleResult:
     """Draw probable next frames given past frames, by iterative partial denoising (`sample_once`).
 
@@ -151,24 +121,25 @@ def sample(
     is in its batch. A sample still diverged after `retries` restarts keeps status "diverged".
     Raises NextframeError for settings or a context that cannot give a sample (uint8 or 0-255 frames, NaN, bad shape).
     """
-    check_knobs(retries=retries, **knobs)
+    SamplerSettings(**knobs)  # refuse bad settings before any work
     context = check_context(context)
     if int(samples) != samples or samples < 1:
         raise NextframeError(f"samples must be a whole number of at least 1, got {samples}")
     if samples > 1:
         context = context.repeat_interleave(int(samples), dim=0)
-    return _sample_with_retries(denoiser, context, retries=retries, seed=seed, callback=callback, **knobs)
+    return _sample_with_retries(denoiser, context, channels=channels, shape=shape, seed=seed, callback=callback, **knobs)
 
 
-def _sample_with_retries(denoiser, context, *, retries, seed, callback=None, **knobs) -> SampleResult:
+def _sample_with_retries(denoiser, context, *, seed, callback=None, channels=1, shape=None, **knobs) -> SampleResult:
+    retries = SamplerSettings(**knobs).retries
     seeds = per_sample_seeds(seed, context.shape[0])
-    result = sample_once(denoiser, context, seed=seeds, callback=callback, **knobs)
+    result = sample_once(denoiser, context, channels=channels, shape=shape, seed=seeds, callback=callback, **knobs)
     result.retries = [0] * len(seeds)
     for attempt in range(1, retries + 1):
         again = [i for i, s in enumerate(result.status) if s == "diverged"]
         if not again:
             break
-        redo = sample_once(denoiser, context[again], seed=[derive_seed(seeds[i], RETRY_KEY, attempt) for i in again], **knobs)
+        redo = sample_once(denoiser, context[again], channels=channels, shape=shape, seed=[derive_seed(seeds[i], RETRY_KEY, attempt) for i in again], **knobs)
         for j, i in enumerate(again):
             result.frames[i] = redo.frames[j]
             result.evaluations[i] += redo.evaluations[j]
@@ -185,34 +156,25 @@ def sample_once(
     *,
     channels: int = 1,  # channels of the frame to generate
     shape: Sequence[int] | None = None,  # (C, H, W) of the frame to generate; default: channels x context's H, W
-    beta: float = 0.5,  # fraction of the noise removed per step that is not injected back (1: no injected noise)
-    h0: float = 0.01,  # first step size; h_k = h0 k / (1 + h0 (k - 1)) grows towards 1 (schedule "ramp")
-    schedule: str = "ramp",  # "ramp": the paper's h_k above; "constant": h_k = h0, so that sigma_k shrinks by the same
-    # factor (1 - beta h0) at every step: steps set by the noise level, none wasted while it is large
-    heun: bool = False,  # a second evaluation per step corrects the step's deterministic part (EDM's Heun step)
-    start: str = "mean",  # "mean": y_0 = mean + sigma0 z; "one_step": centred on the one-step estimate from that
-    # image instead (one more evaluation), so the start matches the noisy data's mean rather than a constant
-    mean: float = 0.5,  # mean of the initial image y_0
-    sigma0: float = 1.0,  # standard deviation of the initial noise
-    sigma_stop: float = 0.01,  # stop a sample once its effective noise level sigma_k falls below this
-    sigma_diverge: float | None = None,  # give up on a sample whose sigma_k exceeds this; default 2 * sigma0 (the lab's
-    # guard of 2 for its sigma0 = 1)
-    max_steps: int = 1000,  # cap on iterations
-    final: str = "denoise",  # "denoise": return x_hat(y) at the last step (free: it was just computed); "noisy": y
     seed: int | Sequence[int] = 0,  # int (sample i seeded seed + i) or one seed per sample
     callback: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None,  # (k, ids, y, x_hat)
+    **knobs,  # the sampler's settings, `SamplerSettings` (schedule, h0, beta, sigma0, mean, sigma_stop, ...)
 ) -> SampleResult:
     """Iterative partial denoising with injected noise (Kadkhodaie & Simoncelli 2021, Alg. 1; Fiquet & Simoncelli 2024,
-    eq. 4), one try per sample; `sample` retries the diverged ones. Returns a `SampleResult` (see `sample`)."""
-    check_knobs(beta=beta, h0=h0, mean=mean, sigma0=sigma0, sigma_stop=sigma_stop, sigma_diverge=sigma_diverge,
-                max_steps=max_steps, final=final, schedule=schedule, start=start)
+    eq. 4), one try per sample; `sample` retries the diverged ones. Returns a `SampleResult` (see `sample`).
+
+    Step k: x_hat = denoiser(y), sigma_k = |x_hat - y| / sqrt(N), y <- y + h_k (x_hat - y) + gamma_k z with
+    gamma_k^2 = ((1 - beta h_k)^2 - (1 - h_k)^2) sigma_k^2, so that the noise level shrinks by 1 - beta h_k.
+    """
+    cfg = SamplerSettings(**knobs)
+    schedule, h0, beta, mean, sigma0, final, heun = cfg.schedule, cfg.h0, cfg.beta, cfg.mean, cfg.sigma0, cfg.final, cfg.heun
     batch, device = context.shape[0], context.device
     shape = _target_shape(context, channels, shape)
-    sigma_diverge = 2.0 * sigma0 if sigma_diverge is None else sigma_diverge
+    sigma_diverge = 2.0 * sigma0 if cfg.sigma_diverge is None else cfg.sigma_diverge
     generators = _generators(seed, batch)
     y = _initial(generators, shape, mean, sigma0, device)
     evaluations = torch.zeros(batch, dtype=torch.long)
-    if start == "one_step":  # the same noise again, around the estimate of E[x | c] instead of a constant
+    if cfg.start == "one_step":  # the same noise again, around the estimate of E[x | c] instead of a constant
         y = denoiser(y, context) + (y - mean)
         evaluations += 1
     out = torch.empty_like(y)
@@ -220,7 +182,7 @@ def sample_once(
     status = ["max_steps"] * batch
     active = torch.arange(batch)
     dims = math.prod(shape)
-    for k in range(1, max_steps + 1):
+    for k in range(1, cfg.max_steps + 1):
         if len(active) == 0:
             break
         h = h0 if schedule == "constant" else h0 * k / (1 + h0 * (k - 1))
@@ -233,7 +195,7 @@ def sample_once(
             sigmas[i].append(s)
         if callback is not None:
             callback(k, active, y_k, estimate)
-        converged = sigma <= sigma_stop
+        converged = sigma <= cfg.sigma_stop
         diverged = ~torch.isfinite(sigma) | (sigma > sigma_diverge)
         finished = converged | diverged
         for j in torch.nonzero(finished).flatten().tolist():
@@ -270,21 +232,15 @@ def one_step(
     *,
     channels: int = 1,
     shape: Sequence[int] | None = None,
-    mean: float = 0.5,  # the same initial image as `sample` draws
-    sigma0: float = 1.0,
     seed: int | Sequence[int] = 0,
+    **knobs,  # the sampler's settings: the estimate starts from the initial image `sample` draws (mean, sigma0)
 ) -> torch.Tensor:
     """The one-step estimate: denoise the sampler's initial noise once, an estimate of the posterior mean E[x | c]
     (the blurry average of the probable next frames). `context` (B, tau*C, H, W) in [0, 1]; returns (B, C, H, W)."""
-    check_knobs(mean=mean, sigma0=sigma0)
+    cfg = SamplerSettings(**knobs)
     context = check_context(context)
     shape = _target_shape(context, channels, shape)
-    return denoiser(_initial(_generators(seed, context.shape[0]), shape, mean, sigma0, context.device), context)
-
-
-def one_step_knobs(sampler: dict) -> dict:
-    """The `sample` keywords that `one_step` takes too (its initial image), so both start from the same noise."""
-    return {k: sampler[k] for k in ("mean", "sigma0") if k in sampler}
+    return denoiser(_initial(_generators(seed, context.shape[0]), shape, cfg.mean, cfg.sigma0, context.device), context)
 
 
 def rollout(
@@ -297,7 +253,7 @@ def rollout(
     method: str = "sample",  # "sample": iterative partial denoising; "one_step": the one-step estimate
     seed: int | Sequence[int] = 0,  # per-row seeds; frame j of row r uses derive_seed(seeds[r], j)
     clamp: bool = True,  # clip each generated frame to [0, 1] before it becomes context, as the training data was
-    **kwargs,  # passed to `sample` or `one_step`
+    **kwargs,  # the sampler's settings (`SamplerSettings`), for `sample` or `one_step`
 ) -> tuple[torch.Tensor, list[SampleResult]]:
     """Generate `steps` future frames recursively, each conditioned on the last tau frames (generated ones included).
 
@@ -320,7 +276,7 @@ def rollout(
         raise NextframeError(f"samples must be a whole number of at least 1, got {samples}")
     if samples > 1:
         frames = frames.repeat_interleave(int(samples), dim=0)
-    check_knobs(**kwargs)
+    SamplerSettings(**kwargs)  # refuse bad settings before the first frame
     batch, _, c, h, w = frames.shape
     seeds = per_sample_seeds(seed, batch)
     history, results = list(frames.unbind(1)), []
@@ -328,7 +284,7 @@ def rollout(
         context = torch.cat(history[len(history) - tau :], dim=1) if tau else frames.new_zeros(batch, 0, h, w)
         frame_seeds = [derive_seed(s, j) for s in seeds]
         if method == "sample":
-            result = _sample_with_retries(denoiser, context, shape=(c, h, w), seed=frame_seeds, **{"retries": 3, **kwargs})
+            result = _sample_with_retries(denoiser, context, shape=(c, h, w), seed=frame_seeds, **kwargs)
             frame = result.frames
             results.append(result)
         else:

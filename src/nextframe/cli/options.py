@@ -1,0 +1,41 @@
+"""Command-line flags generated from a settings dataclass: each field becomes `--field-name` with the field's type,
+choices and help (its `metadata`), so the defaults and the checks stay in the dataclass alone.
+
+A flag's default is left unset (`argparse.SUPPRESS`), so that `given(args, cls)` returns only what the user typed and
+a preset (such as the paper's sampler) can sit under it: `replace(preset, **given(args, cls))`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import typing
+from dataclasses import MISSING, fields
+
+
+def _parse_type(hint):
+    """The argparse type of a field's annotation: int, float, str; `X | None` as X."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+def add_dataclass_args(parser, cls, defaults=None, skip=()) -> None:
+    """One flag per field of dataclass `cls`; the help shows the default of `defaults` (an instance; default `cls()`)."""
+    hints = typing.get_type_hints(cls)
+    defaults = defaults if defaults is not None else cls()
+    for f in fields(cls):
+        if f.name in skip or f.default is MISSING and f.default_factory is MISSING:
+            continue
+        flag, default = "--" + f.name.replace("_", "-"), getattr(defaults, f.name)
+        text = f.metadata.get("help", "")
+        kind = _parse_type(hints[f.name])
+        if kind is bool:
+            parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
+            continue
+        shown = "none" if default is None else default
+        parser.add_argument(flag, type=kind, choices=f.metadata.get("choices"), default=argparse.SUPPRESS,
+                            help=f"{text} (default {shown})" if "default" not in text else text)
+
+
+def given(args, cls) -> dict:
+    """The fields of `cls` that were set on the command line."""
+    return {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
