@@ -1,6 +1,6 @@
 """Moving Leaves generation rate: sequences per second, rendering alone and written to disk.
 
-    python benchmarks/generation.py [--n 100000] [--repeats 3]
+python benchmarks/generation.py [--n 100000] [--repeats 3]
 """
 
 import argparse
@@ -28,7 +28,9 @@ def main():
             written.append(time.perf_counter() - start)
     for name, times in (("generate", render), ("generate + write uint8 .npy", written)):
         median = statistics.median(times)
-        print(f"{name:28s} {args.n} sequences: median {median:.1f} s over {args.repeats} runs ({args.n / median:,.0f} sequences/s)")
+        print(
+            f"{name:28s} {args.n} sequences: median {median:.1f} s over {args.repeats} runs ({args.n / median:,.0f} sequences/s)"
+        )
 
 
 if __name__ == "__main__":

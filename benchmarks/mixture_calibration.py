@@ -27,7 +27,9 @@ def main():
     means = torch.stack([torch.full((1, 1, args.dims), v) for v in (0.2, 0.5, 0.8)])
     denoiser = GaussianMixtureDenoiser(means, weights)
     context = torch.zeros(args.samples, 0, 1, args.dims)
-    print(f"weights {weights.tolist()}; modes 0.2/0.5/0.8 (RMS spacing 0.3); {args.dims} pixels; {args.samples} samples each")
+    print(
+        f"weights {weights.tolist()}; modes 0.2/0.5/0.8 (RMS spacing 0.3); {args.dims} pixels; {args.samples} samples each"
+    )
     print(f"{'sigma0':>7} {'beta':>5} {'freq(0.6/0.3/0.1)':>20} {'TV':>7} {'evals':>6} {'off-mode':>8} status")
     for sigma0 in args.sigma0:
         for beta in args.beta:
@@ -38,7 +40,10 @@ def main():
             off = int((rms > 0.01).sum())
             evals = result.evaluations.float().median().item()
             status = dict(collections.Counter(result.status))
-            print(f"{sigma0:7.2f} {beta:5.2f} {'/'.join(f'{f:.3f}' for f in freq.tolist()):>20} {tv:7.3f} {evals:6.0f} {off:8d} {status}", flush=True)
+            print(
+                f"{sigma0:7.2f} {beta:5.2f} {'/'.join(f'{f:.3f}' for f in freq.tolist()):>20} {tv:7.3f} {evals:6.0f} {off:8d} {status}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ from nextframe.training.checkpoint import load_model
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="leaves-tau2", help="shipped model name, weights path, or 'untrained' (default leaves-tau2)")
+    parser.add_argument(
+        "--model", default="leaves-tau2", help="shipped model name, weights path, or 'untrained' (default leaves-tau2)"
+    )
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--beta", type=float, default=0.5)
@@ -37,8 +39,10 @@ def main():
             times.append(time.perf_counter() - start)
             evals += result.evaluations.tolist()
         median = statistics.median(times)
-        print(f"batch {batch:3d}: median {statistics.median(evals):.0f} network evaluations per sample, "
-              f"{batch / median:.2f} frames/s ({median / batch:.3f} s per sample), {args.repeats} runs")
+        print(
+            f"batch {batch:3d}: median {statistics.median(evals):.0f} network evaluations per sample, "
+            f"{batch / median:.2f} frames/s ({median / batch:.3f} s per sample), {args.repeats} runs"
+        )
 
 
 if __name__ == "__main__":

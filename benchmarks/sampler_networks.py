@@ -50,12 +50,21 @@ COLLISION_LABELS = ("larger", "smaller", "not two clean disks")
 def settings() -> dict[str, dict]:
     """The reference, the paper's sampler, and constant-step settings of 10-40 evaluations around the mixtures'
     frontier, with starts inside the networks' training range (sigma up to 3-4) and beyond it."""
-    out = {"reference": REFERENCE, "reference, h 0.25": {**REFERENCE, "h0": 0.25}, "reference, sigma0 3": {**REFERENCE, "sigma0": 3.0},
-           "paper": PAPER}
+    out = {
+        "reference": REFERENCE,
+        "reference, h 0.25": {**REFERENCE, "h0": 0.25},
+        "reference, sigma0 3": {**REFERENCE, "sigma0": 3.0},
+        "paper": PAPER,
+    }
     for sigma0 in (1.0, 2.0, 4.0, 16.0):
         for beta, h, stop in ((0.5, 0.5, 0.01), (0.75, 0.5, 0.05), (0.25, 0.5, 0.01), (1.0, 0.3, 0.01)):
             out[f"constant h{h:g} sigma0 {sigma0:g} beta {beta:g}" + (f" stop {stop:g}" if stop != 0.01 else "")] = {
-                "schedule": "constant", "h0": h, "sigma0": sigma0, "beta": beta, "sigma_stop": stop}
+                "schedule": "constant",
+                "h0": h,
+                "sigma0": sigma0,
+                "beta": beta,
+                "sigma_stop": stop,
+            }
     return out
 
 
@@ -64,9 +73,14 @@ def leaves(model, knobs: dict, windows: int, window_samples: int, probe_samples:
     found = collision_decisions(model, context, window, window_samples, seed, **knobs)
     rows = decision_sweep(model, DEFAULT_DIFFERENCES, probe_samples, seed, **knobs)
     report = found["report"]
-    return {"collision_labels": found["labels"], "probe_rows": rows, "probes": decision_summary(rows),
-            "diverged_first_try": report["retried"] + sum(r.get("retried", 0) for r in rows), "diverged": report["diverged"] + sum(r.get("diverged", 0) for r in rows),
-            "median_evaluations": report["median_evaluations"]}
+    return {
+        "collision_labels": found["labels"],
+        "probe_rows": rows,
+        "probes": decision_summary(rows),
+        "diverged_first_try": report["retried"] + sum(r.get("retried", 0) for r in rows),
+        "diverged": report["diverged"] + sum(r.get("diverged", 0) for r in rows),
+        "median_evaluations": report["median_evaluations"],
+    }
 
 
 def davis_clips(data: str, clips: int, tau: int) -> torch.Tensor:
@@ -83,9 +97,13 @@ def davis(model, knobs: dict, frames: torch.Tensor, samples: int, seed: int) -> 
     draws = result.frames.view(n, samples, *frames.shape[2:])
     truth = frames[:, tau]
     scores = crps(draws.transpose(0, 1), truth)  # per clip, over its K samples
-    return {"crps": scores.tolist(), "spread": draws.std(dim=1).mean(dim=(1, 2, 3)).tolist(),
-            "diverged_first_try": result.retried, "diverged": result.diverged,
-            "median_evaluations": float(result.evaluations.double().median())}
+    return {
+        "crps": scores.tolist(),
+        "spread": draws.std(dim=1).mean(dim=(1, 2, 3)).tolist(),
+        "diverged_first_try": result.retried,
+        "diverged": result.diverged,
+        "median_evaluations": float(result.evaluations.double().median()),
+    }
 
 
 def collision_shares(labels: list[str], windows: int) -> np.ndarray:
@@ -96,22 +114,32 @@ def collision_shares(labels: list[str], windows: int) -> np.ndarray:
 
 def compare(run: dict, ref: dict, windows: int) -> dict:
     """Distances to the reference: collision shares (paired over windows), probe shares, DAVIS CRPS (paired over clips)."""
-    mine, theirs = collision_shares(run["leaves"]["collision_labels"], windows), collision_shares(ref["leaves"]["collision_labels"], windows)
+    mine, theirs = (
+        collision_shares(run["leaves"]["collision_labels"], windows),
+        collision_shares(ref["leaves"]["collision_labels"], windows),
+    )
     diff = mine - theirs
     se = diff.std(0, ddof=1) / np.sqrt(windows)
     probe_keys = ("larger_in_front_unambiguous", "smaller_in_front_unambiguous", "neither_fraction")
     probe_diff = {k: run["leaves"]["probes"][k] - ref["leaves"]["probes"][k] for k in probe_keys}
     c, c_ref = np.array(run["davis"]["crps"]), np.array(ref["davis"]["crps"])
     rel = (c - c_ref) / c_ref.mean()
-    return {"collisions": dict(zip(COLLISION_LABELS, mine.mean(0).tolist())),
-            "collisions_diff": dict(zip(COLLISION_LABELS, diff.mean(0).tolist())), "collisions_diff_se": dict(zip(COLLISION_LABELS, se.tolist())),
-            "probes": {k: run["leaves"]["probes"][k] for k in probe_keys}, "probes_diff": probe_diff,
-            "max_decision_diff": float(max(np.abs(diff.mean(0)).max(), max(abs(v) for v in probe_diff.values()))),
-            "crps": float(c.mean()), "crps_rel_diff": float(rel.mean()), "crps_rel_diff_se": float(rel.std(ddof=1) / np.sqrt(len(c))),
-            "spread": float(np.mean(run["davis"]["spread"])),
-            "evaluations_leaves": run["leaves"]["median_evaluations"], "evaluations_davis": run["davis"]["median_evaluations"],
-            "diverged_first_try": run["leaves"]["diverged_first_try"] + run["davis"]["diverged_first_try"],
-            "diverged": run["leaves"]["diverged"] + run["davis"]["diverged"]}
+    return {
+        "collisions": dict(zip(COLLISION_LABELS, mine.mean(0).tolist())),
+        "collisions_diff": dict(zip(COLLISION_LABELS, diff.mean(0).tolist())),
+        "collisions_diff_se": dict(zip(COLLISION_LABELS, se.tolist())),
+        "probes": {k: run["leaves"]["probes"][k] for k in probe_keys},
+        "probes_diff": probe_diff,
+        "max_decision_diff": float(max(np.abs(diff.mean(0)).max(), max(abs(v) for v in probe_diff.values()))),
+        "crps": float(c.mean()),
+        "crps_rel_diff": float(rel.mean()),
+        "crps_rel_diff_se": float(rel.std(ddof=1) / np.sqrt(len(c))),
+        "spread": float(np.mean(run["davis"]["spread"])),
+        "evaluations_leaves": run["leaves"]["median_evaluations"],
+        "evaluations_davis": run["davis"]["median_evaluations"],
+        "diverged_first_try": run["leaves"]["diverged_first_try"] + run["davis"]["diverged_first_try"],
+        "diverged": run["leaves"]["diverged"] + run["davis"]["diverged"],
+    }
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -124,16 +152,28 @@ def plot(rows: list[dict], path: Path) -> None:
     for r in rows:
         colour = "k" if r["name"].startswith("reference") else ("tab:red" if r["name"] == "paper" else "tab:blue")
         axes[0].scatter(r["evaluations_leaves"], r["max_decision_diff"], c=colour, s=18)
-        axes[1].errorbar(r["evaluations_davis"], 100 * r["crps_rel_diff"], yerr=100 * r["crps_rel_diff_se"], fmt="o", c=colour, ms=4)
+        axes[1].errorbar(
+            r["evaluations_davis"], 100 * r["crps_rel_diff"], yerr=100 * r["crps_rel_diff_se"], fmt="o", c=colour, ms=4
+        )
     axes[0].axhline(0.05, ls="--", c="gray", lw=1)
-    axes[0].set(xscale="log", xlabel="median network evaluations per sample (leaves-tau2)",
-                ylabel="largest |frequency - reference's|", title="Moving Leaves: decision frequencies")
+    axes[0].set(
+        xscale="log",
+        xlabel="median network evaluations per sample (leaves-tau2)",
+        ylabel="largest |frequency - reference's|",
+        title="Moving Leaves: decision frequencies",
+    )
     axes[1].axhline(0, c="gray", lw=1)
-    axes[1].set(xscale="log", xlabel="median network evaluations per sample (davis-tau2)",
-                ylabel="CRPS - reference's (% of reference)", title="DAVIS32: CRPS of the samples")
+    axes[1].set(
+        xscale="log",
+        xlabel="median network evaluations per sample (davis-tau2)",
+        ylabel="CRPS - reference's (% of reference)",
+        title="DAVIS32: CRPS of the samples",
+    )
     for ax in axes:
         ax.axvline(100 / 3, ls=":", c="gray", lw=1)
-    fig.suptitle("sampler settings against a slow reference (black); paper's defaults red; dotted: a third of MCVD's 100")
+    fig.suptitle(
+        "sampler settings against a slow reference (black); paper's defaults red; dotted: a third of MCVD's 100"
+    )
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=110)
@@ -142,20 +182,30 @@ def plot(rows: list[dict], path: Path) -> None:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| setting | evals leaves / DAVIS | collisions larger / smaller / not clean (Δ vs ref) | probes larger / smaller / neither (Δ) "
-             "| largest Δ | DAVIS CRPS (Δ %) | spread | diverged first try / after retries |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| setting | evals leaves / DAVIS | collisions larger / smaller / not clean (Δ vs ref) | probes larger / smaller / neither (Δ) "
+        "| largest Δ | DAVIS CRPS (Δ %) | spread | diverged first try / after retries |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        col = " / ".join(f"{100 * r['collisions'][k]:.0f}% ({100 * r['collisions_diff'][k]:+.0f})" for k in COLLISION_LABELS)
+        col = " / ".join(
+            f"{100 * r['collisions'][k]:.0f}% ({100 * r['collisions_diff'][k]:+.0f})" for k in COLLISION_LABELS
+        )
         pro = " / ".join(f"{100 * r['probes'][k]:.0f}% ({100 * r['probes_diff'][k]:+.0f})" for k in r["probes"])
-        lines.append(f"| {r['name']} | {r['evaluations_leaves']:.0f} / {r['evaluations_davis']:.0f} | {col} | {pro} | {r['max_decision_diff']:.3f} | "
-                     f"{r['crps']:.4f} ({100 * r['crps_rel_diff']:+.1f} ± {100 * r['crps_rel_diff_se']:.1f}) | {r['spread']:.4f} | "
-                     f"{r['diverged_first_try']} / {r['diverged']} |")
+        lines.append(
+            f"| {r['name']} | {r['evaluations_leaves']:.0f} / {r['evaluations_davis']:.0f} | {col} | {pro} | "
+            f"{r['max_decision_diff']:.3f} | "
+            f"{r['crps']:.4f} ({100 * r['crps_rel_diff']:+.1f} ± {100 * r['crps_rel_diff_se']:.1f}) | {r['spread']:.4f} | "
+            f"{r['diverged_first_try']} / {r['diverged']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--davis", required=True, help="a clip dataset from `nextframe data video` (DAVIS32); its test split is used")
+    p.add_argument(
+        "--davis", required=True, help="a clip dataset from `nextframe data video` (DAVIS32); its test split is used"
+    )
     p.add_argument("--out", default="docs/results/sampler-networks")
     p.add_argument("--only", nargs="*", default=None, help="compute only these settings (names as in the table)")
     p.add_argument("--windows", type=int, default=64, help="held-out collision windows")
@@ -179,17 +229,30 @@ def main():
         if path.exists() or (args.only is not None and name not in args.only):
             continue
         started = time.monotonic()
-        run = {"name": name, "knobs": knobs, "leaves": leaves(leaves_model, knobs, args.windows, args.window_samples, args.probe_samples, args.seed),
-               "davis": davis(davis_model, knobs, frames, args.clip_samples, args.seed)}
+        run = {
+            "name": name,
+            "knobs": knobs,
+            "leaves": leaves(leaves_model, knobs, args.windows, args.window_samples, args.probe_samples, args.seed),
+            "davis": davis(davis_model, knobs, frames, args.clip_samples, args.seed),
+        }
         run["seconds"] = round(time.monotonic() - started, 1)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(run) + "\n")
         tmp.replace(path)
-        print(f"{name}: {run['seconds']} s, {run['leaves']['median_evaluations']:.0f} / {run['davis']['median_evaluations']:.0f} evaluations", flush=True)
-    runs = {json.loads(f.read_text())["name"]: json.loads(f.read_text()) for f in sorted((out / "settings").glob("*.json"))}
+        print(
+            f"{name}: {run['seconds']} s, {run['leaves']['median_evaluations']:.0f} / {run['davis']['median_evaluations']:.0f} evaluations",
+            flush=True,
+        )
+    runs = {
+        json.loads(f.read_text())["name"]: json.loads(f.read_text()) for f in sorted((out / "settings").glob("*.json"))
+    }
     if "reference" not in runs:
         return
-    rows = [{"name": n, "knobs": runs[n]["knobs"], **compare(runs[n], runs["reference"], args.windows)} for n in all_settings if n in runs]
+    rows = [
+        {"name": n, "knobs": runs[n]["knobs"], **compare(runs[n], runs["reference"], args.windows)}
+        for n in all_settings
+        if n in runs
+    ]
     (out / "table.json").write_text(json.dumps(rows, indent=2) + "\n")
     (out / "table.md").write_text(table(rows))
     plot(rows, out / "networks.png")

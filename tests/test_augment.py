@@ -27,7 +27,11 @@ def test_a_translation_stays_a_translation_with_its_velocity_turned():
     for i in range(len(out)):
         frames = [ctx[i, 0], ctx[i, 1], out[i, 0]]
         # the one velocity that carries each frame to the next, the same at both steps
-        moves = [v for v in [(0, 1), (0, -1), (1, 0), (-1, 0)] if all(torch.equal(torch.roll(a, v, dims=(0, 1)), b) for a, b in zip(frames, frames[1:]))]
+        moves = [
+            v
+            for v in [(0, 1), (0, -1), (1, 0), (-1, 0)]
+            if all(torch.equal(torch.roll(a, v, dims=(0, 1)), b) for a, b in zip(frames, frames[1:]))
+        ]
         assert len(moves) == 1, i
         seen.add(moves[0])
     assert seen == {(0, 1), (0, -1), (1, 0), (-1, 0)}  # 64 windows: every direction turns up
@@ -43,5 +47,7 @@ def test_draws_follow_the_generator_and_non_square_frames_only_flip():
     assert not torch.equal(a[1], c[1])
     assert a[0].shape == context.shape and a[1].shape == clean.shape
     for i in range(len(clean)):
-        assert any(torch.equal(a[1][i], dihedral(clean[i], k)) and torch.equal(a[0][i], dihedral(context[i], k)) for k in range(4))
-
+        assert any(
+            torch.equal(a[1][i], dihedral(clean[i], k)) and torch.equal(a[0][i], dihedral(context[i], k))
+            for k in range(4)
+        )

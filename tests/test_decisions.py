@@ -49,7 +49,11 @@ def test_collision_windows_are_held_out_rendered_as_stored_and_due_a_decision(wi
     past = window["past"]
     apart = np.linalg.norm(past[:, :, 0] - past[:, :, 1], axis=-1) - window["radii"].sum(1)[:, None]
     assert (apart > 1.0).all()  # the context shows no occlusion
-    hidden = hidden_fraction(np.linalg.norm(window["next"][:, 0] - window["next"][:, 1], axis=-1), window["radii"].min(1), window["radii"].max(1))
+    hidden = hidden_fraction(
+        np.linalg.norm(window["next"][:, 0] - window["next"][:, 1], axis=-1),
+        window["radii"].min(1),
+        window["radii"].max(1),
+    )
     assert np.median(hidden) > 0.25  # and the next frame mostly does
     with pytest.raises(NextframeError, match="tau = 2"):
         heldout_collisions(4, tau=3)
@@ -58,7 +62,11 @@ def test_collision_windows_are_held_out_rendered_as_stored_and_due_a_decision(wi
 def test_true_next_frames_are_classified_right(windows):
     _, truth, window = windows
     found = classify_decisions(truth, window_scene(window))
-    hidden = hidden_fraction(np.linalg.norm(window["next"][:, 0] - window["next"][:, 1], axis=-1), window["radii"].min(1), window["radii"].max(1))
+    hidden = hidden_fraction(
+        np.linalg.norm(window["next"][:, 0] - window["next"][:, 1], axis=-1),
+        window["radii"].min(1),
+        window["radii"].max(1),
+    )
     got = decision_labels(found, window["radii"])
     assert all(g == "larger" for g, h in zip(got, hidden) if h >= 0.1), got  # every visible occlusion is read right
     assert "smaller" not in got and "not two clean disks" not in got
@@ -87,25 +95,36 @@ def test_blends_noise_and_standing_still_show_no_order(windows):
     }
     for name, frame in cases.items():
         got = decision_labels(classify_decisions(frame, window_scene(window)), window["radii"])
-        assert got.count("not two clean disks") >= 0.9 * len(got) and "smaller" not in got and "larger" not in got, (name, got)
-    still = decision_labels(classify_decisions(context[:, 1], window_scene(window)), window["radii"])  # disks apart, as last seen
+        assert got.count("not two clean disks") >= 0.9 * len(got) and "smaller" not in got and "larger" not in got, (
+            name,
+            got,
+        )
+    still = decision_labels(
+        classify_decisions(context[:, 1], window_scene(window)), window["radii"]
+    )  # disks apart, as last seen
     assert still == ["no visible overlap"] * len(still)
 
 
 def test_oracle_sampler_scores_near_perfect_on_collision_windows(windows):
     _, _, window = windows
     frames = oracle_frames(window["past"], window["radii"], window["luminance"], 6, seed=3)
-    found = tally(classify_decisions(frames.flatten(0, 1), window_scene(window, 6)), np.repeat(window["radii"], 6, axis=0))
+    found = tally(
+        classify_decisions(frames.flatten(0, 1), window_scene(window, 6)), np.repeat(window["radii"], 6, axis=0)
+    )
     assert found["larger_share"] >= 0.90 and found["smaller_share"] <= 0.02, found
     again = oracle_frames(window["past"][:3], window["radii"][:3], window["luminance"][:3], 6, seed=3)
-    assert not torch.equal(again, oracle_frames(window["past"][:3], window["radii"][:3], window["luminance"][:3], 6, seed=4))
+    assert not torch.equal(
+        again, oracle_frames(window["past"][:3], window["radii"][:3], window["luminance"][:3], 6, seed=4)
+    )
 
 
 def test_oracle_sampler_scores_near_perfect_on_probes_at_the_datas_speeds():
     rows = oracle_sweep([-3.0, -2.0, 0.0, 2.0, 3.0], samples=24, seed=0)
     unambiguous = [r for r in rows if r["unambiguous"]]
     right = sum(r["larger_in_front"] * r["samples"] for r in unambiguous) / sum(r["samples"] for r in unambiguous)
-    wrong = sum((r["left"] if r["difference"] > 0 else r["right"]) for r in unambiguous) / sum(r["samples"] for r in unambiguous)
+    wrong = sum((r["left"] if r["difference"] > 0 else r["right"]) for r in unambiguous) / sum(
+        r["samples"] for r in unambiguous
+    )
     assert right >= 0.90 and wrong <= 0.02, rows
     equal = rows[2]
     assert 0.3 <= equal["right"] / (equal["left"] + equal["right"]) <= 0.7, equal  # a fair coin for equal disks
@@ -131,7 +150,9 @@ def test_typical_probes_start_apart_and_meet_in_the_next_frame():
         assert (gap > 1.0).all()
         steps = np.abs(np.diff(probe.truth.centers[0, :2, :, 0], axis=0))[0]
         np.testing.assert_allclose(steps, typical_speed([left, right]), rtol=1e-5)
-        assert hidden_fraction(np.linalg.norm(w["next"][0, 0] - w["next"][0, 1]), min(left, right), max(left, right)) > 0.1
+        assert (
+            hidden_fraction(np.linalg.norm(w["next"][0, 0] - w["next"][0, 1]), min(left, right), max(left, right)) > 0.1
+        )
         assert (np.abs(probe.left_front - probe.right_front) > 0.2).sum() >= 8  # a lens where the orders differ
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nextframe.analysis.jacobian import centre_of_mass, crossover, cue_combination, decompose, filter_displacements, filter_row
+from nextframe.analysis.jacobian import (
+    centre_of_mass,
+    crossover,
+    cue_combination,
+    decompose,
+    filter_displacements,
+    filter_row,
+)
 from nextframe.networks import ConditionalUNet, UNetConfig
 
 H = W = 16
@@ -40,10 +47,12 @@ def test_decomposition_and_filter_rows_of_a_linear_network():
 
 def _translating_predictor(velocity: tuple[int, int]):
     """x_hat[p] = (c_last[p - v] + c_first[p - 2v]) / 2 + 0 * y: content moving by v pixels per frame."""
+
     def net(noisy, context):
         last = torch.roll(context[:, 1:2], shifts=velocity, dims=(-2, -1))
         first = torch.roll(context[:, 0:1], shifts=(2 * velocity[0], 2 * velocity[1]), dims=(-2, -1))
         return 0.5 * (last + first) + 0.0 * noisy
+
     return net
 
 
@@ -71,10 +80,12 @@ def test_centre_of_mass_uses_magnitudes_near_the_peak():
 
 def _extrapolating_predictor(velocity: tuple[int, int]):
     """x_hat[p] = 2 c_last[p - v] - c_first[p - 2v]: a motion-compensated extrapolation with a negative older frame."""
+
     def net(noisy, context):
         last = torch.roll(context[:, 1:2], shifts=velocity, dims=(-2, -1))
         first = torch.roll(context[:, 0:1], shifts=(2 * velocity[0], 2 * velocity[1]), dims=(-2, -1))
         return 2 * last - first + 0.0 * noisy
+
     return net
 
 
@@ -96,6 +107,8 @@ def test_bias_free_unet_is_exactly_its_local_linear_map():
 
 
 def test_crossover_interpolates_where_observation_overtakes_conditioning():
-    rows = [{"input_psnr": p, "psnr_observation_only": p, "psnr_conditioning_only": 10.0} for p in (0.0, 5.0, 15.0, 20.0)]
+    rows = [
+        {"input_psnr": p, "psnr_observation_only": p, "psnr_conditioning_only": 10.0} for p in (0.0, 5.0, 15.0, 20.0)
+    ]
     assert crossover(rows) == pytest.approx(10.0)
     assert crossover(rows[:2]) is None

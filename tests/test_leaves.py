@@ -47,7 +47,9 @@ def test_larger_disk_always_occludes_the_smaller(leaves):
             np.testing.assert_allclose(values, truth.luminance[i, 1 + front], atol=1 / 255)
             checked += 1
     assert checked > 150  # every sequence has an overlap frame, so nearly all are checked
-    assert (truth.radii[np.arange(len(truth)), truth.front] >= truth.radii[np.arange(len(truth)), 1 - truth.front]).all()
+    assert (
+        truth.radii[np.arange(len(truth)), truth.front] >= truth.radii[np.arange(len(truth)), 1 - truth.front]
+    ).all()
 
 
 def test_each_sequence_has_a_frame_with_half_the_smaller_disk_hidden(leaves):
@@ -73,7 +75,9 @@ def test_hidden_fraction_matches_its_limits():
     assert hidden_fraction(np.array(0.0), np.array(2.0), np.array(5.0)) == pytest.approx(1.0)
     assert hidden_fraction(np.array(8.0), np.array(2.0), np.array(5.0)) == pytest.approx(0.0)
     # Equal radii at distance r: the lens is 2 r^2 (pi/3 - sqrt(3)/4), an exact closed form.
-    assert hidden_fraction(np.array(1.0), np.array(1.0), np.array(1.0)) == pytest.approx(2 * (np.pi / 3 - np.sqrt(3) / 4) / np.pi)
+    assert hidden_fraction(np.array(1.0), np.array(1.0), np.array(1.0)) == pytest.approx(
+        2 * (np.pi / 3 - np.sqrt(3) / 4) / np.pi
+    )
     d = half_hidden_distance(np.array([3.0]), np.array([6.0]))
     assert hidden_fraction(d, np.array([3.0]), np.array([6.0])) == pytest.approx(0.5, abs=1e-6)
 
@@ -146,8 +150,13 @@ def test_approach_windows_are_the_last_moments_before_contact():
     distance = np.array([20.0, 14.0, 9.0, 5.0, 2.0])
     centers = np.zeros((1, 5, 2, 2), np.float32)
     centers[0, :, 1, 0] = distance
-    truth = LeavesTruth(centers=centers, radii=np.array([[2.0, 2.0]], np.float32), depths=np.ones((1, 2), np.float32),
-                        luminance=np.zeros((1, 3), np.float32), collision_frame=np.array([4], np.int16))
+    truth = LeavesTruth(
+        centers=centers,
+        radii=np.array([[2.0, 2.0]], np.float32),
+        depths=np.ones((1, 2), np.float32),
+        luminance=np.zeros((1, 3), np.float32),
+        collision_frame=np.array([4], np.int16),
+    )
     # tau 2: windows start at 0, 1, 2; only the one whose last context gap (1) is under 4 pixels qualifies
     assert approach_windows(truth, 2).tolist() == [[False, False, True]]
     assert approach_windows(truth, 2, gap=6.0).tolist() == [[False, True, True]]

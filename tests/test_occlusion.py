@@ -1,14 +1,13 @@
 """Section 3.1 machinery: the logistic fit, the decision sweep with an exact (mixture) denoiser whose choice
 probabilities are known, and the experiment commands' outputs (the classification rule: test_decisions.py)."""
 
-
 import numpy as np
 import pytest
 import torch
 
+from nextframe.analysis.decisions import typical_probe
 from nextframe.analysis.mixtures import GaussianMixtureDenoiser
 from nextframe.analysis.occlusion import decision_sweep, fit_logistic, is_unambiguous, logistic, probe_radii
-from nextframe.analysis.decisions import typical_probe
 from nextframe.cli.main import main
 from nextframe.networks.unet import UNetConfig
 
@@ -70,7 +69,10 @@ def test_decision_sweep_measures_known_choice_probabilities():
 
 
 def test_experiment_commands_refuse_bad_input(tmp_path, capsys):
-    assert main(["experiment", "decisions", "--model", str(tmp_path / "none.safetensors"), "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(["experiment", "decisions", "--model", str(tmp_path / "none.safetensors"), "--out", str(tmp_path / "o")])
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err
     assert main(["experiment", "decisions", "--differences", "12", "--out", str(tmp_path / "o")]) == 2
     assert "keep |difference| <= 6" in capsys.readouterr().err

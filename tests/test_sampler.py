@@ -73,7 +73,9 @@ def test_a_seeded_sample_is_the_same_whatever_its_batch():
     torch.testing.assert_close(again.frames, batch.frames, rtol=0, atol=0)
     other = sample(denoiser, empty_context(5), seed=[1, 2, 3, 4, 5])
     assert not torch.equal(other.frames, batch.frames)
-    assert sample(denoiser, empty_context(3), seed=4).frames.equal(sample(denoiser, empty_context(3), seed=[4, 5, 6]).frames)
+    assert sample(denoiser, empty_context(3), seed=4).frames.equal(
+        sample(denoiser, empty_context(3), seed=[4, 5, 6]).frames
+    )
 
 
 def test_beta_one_injects_no_noise_and_step_sizes_follow_the_schedule():
@@ -148,7 +150,11 @@ def test_diverged_samples_are_retried_from_derived_seeds_batch_invariantly():
             assert torch.equal(fixed.frames[i], once.frames[i]) and fixed.evaluations[i] == once.evaluations[i]
     for i in first[:3]:  # alone, with its own seed, a retried sample comes out the same as in the batch
         alone = sample(flaky_denoiser, context[:1], seed=[i], retries=3)
-        assert torch.equal(alone.frames[0], fixed.frames[i]) and alone.retries == [fixed.retries[i]] and alone.status == [fixed.status[i]]
+        assert (
+            torch.equal(alone.frames[0], fixed.frames[i])
+            and alone.retries == [fixed.retries[i]]
+            and alone.status == [fixed.status[i]]
+        )
     with pytest.raises(NextframeError, match="retries"):
         sample(flaky_denoiser, context, retries=-1)
 
@@ -167,8 +173,20 @@ def test_constant_steps_shrink_the_noise_level_geometrically():
 def test_heun_costs_one_evaluation_per_step_and_is_exact_where_euler_is():
     """For one point mass x_hat is constant, so the trapezoidal step equals Euler's: y + h (m - y)."""
     denoiser = GaussianMixtureDenoiser(torch.full((1, 1, 1, 256), 0.3), sigma_max=100.0)
-    runs = {heun: sample(denoiser, torch.zeros(3, 0, 1, 256), schedule="constant", h0=0.5, beta=1.0, sigma0=4.0, max_steps=3,
-                         heun=heun, final="noisy") for heun in (False, True)}
+    runs = {
+        heun: sample(
+            denoiser,
+            torch.zeros(3, 0, 1, 256),
+            schedule="constant",
+            h0=0.5,
+            beta=1.0,
+            sigma0=4.0,
+            max_steps=3,
+            heun=heun,
+            final="noisy",
+        )
+        for heun in (False, True)
+    }
     torch.testing.assert_close(runs[True].frames, runs[False].frames)
     assert (runs[False].evaluations == 3).all() and (runs[True].evaluations == 6).all()
 
@@ -178,10 +196,19 @@ def test_one_step_start_centres_the_initial_image_on_the_estimate():
     first = {}
     for start in ("mean", "one_step"):
         first[start] = []
-        result = sample(denoiser, torch.zeros(2, 0, 1, 1024), start=start, schedule="constant", h0=0.5, sigma0=2.0,
-                        callback=lambda k, ids, y, x, seen=first[start]: seen.append(y.clone()) if k == 1 else None)
+        result = sample(
+            denoiser,
+            torch.zeros(2, 0, 1, 1024),
+            start=start,
+            schedule="constant",
+            h0=0.5,
+            sigma0=2.0,
+            callback=lambda k, ids, y, x, seen=first[start]: seen.append(y.clone()) if k == 1 else None,
+        )
         first[start].append(result.evaluations)
-    torch.testing.assert_close(first["one_step"][0] - first["mean"][0], torch.full((2, 1, 1, 1024), 0.2 - 0.5))  # same noise, new centre
+    torch.testing.assert_close(
+        first["one_step"][0] - first["mean"][0], torch.full((2, 1, 1, 1024), 0.2 - 0.5)
+    )  # same noise, new centre
     assert (first["one_step"][1] == first["mean"][1] + 1).all()  # the estimate costs one evaluation
     with pytest.raises(NextframeError, match="schedule"):
         sample(denoiser, torch.zeros(1, 0, 1, 1024), schedule="fast")

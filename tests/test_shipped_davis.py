@@ -23,7 +23,14 @@ def test_found_by_name_with_its_card(name):
     assert (model.config.tau, model.config.noisy_input, model.config.channels) == (tau, noisy, 1)
     meta, card = read_metadata(shipped_path(name)), model_card(name)
     assert f"{meta['steps']:,}" in card and f"--tau {tau}" in card
-    for needed in ("nextframe data video", "nextframe train", "psnr-curves", "wall time", "hardware", "input PSNR (dB)"):
+    for needed in (
+        "nextframe data video",
+        "nextframe train",
+        "psnr-curves",
+        "wall time",
+        "hardware",
+        "input PSNR (dB)",
+    ):
         assert needed in card, needed
     assert len(re.findall(r"\|\s*(0|10|20|30)\s*\|\s*-?\d+\.\d+", card)) == 4
 
@@ -41,7 +48,9 @@ def test_memory_helps_at_low_input_psnr_on_unseen_clips(tmp_path):
 
     # blackswan and car-roundabout were held out of the shipped models' training; scale 4 only, to keep this quick
     sources = [DAVIS / "JPEGImages" / "480p" / n for n in ("blackswan", "car-roundabout")]
-    out, _ = write_video_dataset(sources, tmp_path / "clips", VideoCropConfig(scales=(4,)), test_sequences=["blackswan"], progress=False)
+    out, _ = write_video_dataset(
+        sources, tmp_path / "clips", VideoCropConfig(scales=(4,)), test_sequences=["blackswan"], progress=False
+    )
     clips = ClipDataset.open(out).clips("test")
     models = {n: nextframe.load(n) for n in ("davis-tau0", "davis-tau2")}
     curves = psnr_curves(models, clips, input_psnrs=(0.0,), examples=128)

@@ -27,12 +27,21 @@ def test_found_by_name_with_its_card(model):
     meta, card = read_metadata(path), model_card("leaves-tau2")
     assert meta["train"]["tau"] == 2 and meta["steps"] > 0
     assert f"{meta['steps']:,}" in card  # the card reports the steps of the weights it describes
-    for needed in ("nextframe data leaves", "nextframe train", "nextframe evaluate", "wall time", "hardware", "input PSNR (dB)"):
+    for needed in (
+        "nextframe data leaves",
+        "nextframe train",
+        "nextframe evaluate",
+        "wall time",
+        "hardware",
+        "input PSNR (dB)",
+    ):
         assert needed in card, needed
     assert len(re.findall(r"\|\s*(0|10|20|30)\s*\|\s*\d+\.\d+", card)) == 4  # the held-out PSNR table
 
 
-INTERIM = "the shipped weights are interim (see the model card): most of their samples at a collision are not two clean disks"
+INTERIM = (
+    "the shipped weights are interim (see the model card): most of their samples at a collision are not two clean disks"
+)
 
 
 @pytest.mark.xfail(strict=True, reason=INTERIM)

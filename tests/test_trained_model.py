@@ -10,15 +10,31 @@ from nextframe.analysis.probes import probe_experiment
 from nextframe.cli.main import main
 from nextframe.data.leaves import make_probe
 from nextframe.data.store import ClipDataset, Windows
-from nextframe.training.evaluate import denoising_psnr
+from nextframe.evaluation.denoising import denoising_psnr
 
 pytestmark = pytest.mark.slow
 
 # The few-minutes recipe (docs/design.md): width 16 trains 4,000 steps in about 6 minutes on 2 CPU cores; lr 2e-3
 # with cosine annealing over the step budget, since the paper's plateau schedule never fires in minutes.
 SEQUENCES = 4000
-RECIPE = ["--tau", "2", "--width", "16", "--batch-size", "32", "--lr", "2e-3", "--lr-schedule", "cosine", "--max-steps", "4000",
-          "--examples-per-epoch", "16000", "--heldout-examples", "512"]
+RECIPE = [
+    "--tau",
+    "2",
+    "--width",
+    "16",
+    "--batch-size",
+    "32",
+    "--lr",
+    "2e-3",
+    "--lr-schedule",
+    "cosine",
+    "--max-steps",
+    "4000",
+    "--examples-per-epoch",
+    "16000",
+    "--heldout-examples",
+    "512",
+]
 
 
 @pytest.fixture(scope="module")

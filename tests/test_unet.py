@@ -22,8 +22,15 @@ def trained_a_little(config: UNetConfig) -> ConditionalUNet:
     return net.eval()
 
 
-@pytest.mark.parametrize("config", [UNetConfig(tau=2, width=8), UNetConfig(tau=0, width=8), UNetConfig(tau=1, channels=3, width=8),
-                                    UNetConfig(tau=2, width=8, noisy_input=False)])
+@pytest.mark.parametrize(
+    "config",
+    [
+        UNetConfig(tau=2, width=8),
+        UNetConfig(tau=0, width=8),
+        UNetConfig(tau=1, channels=3, width=8),
+        UNetConfig(tau=2, width=8, noisy_input=False),
+    ],
+)
 def test_network_is_positively_homogeneous(config):
     net = trained_a_little(config)
     noisy = torch.rand(4, config.channels, 16, 16)

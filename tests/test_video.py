@@ -9,7 +9,14 @@ import pytest
 
 from nextframe.cli.main import main
 from nextframe.data.store import ClipDataset, Windows
-from nextframe.data.video import VideoCropConfig, choose_test, crop_corners, downsample, sequence_clips, write_video_dataset
+from nextframe.data.video import (
+    VideoCropConfig,
+    choose_test,
+    crop_corners,
+    downsample,
+    sequence_clips,
+    write_video_dataset,
+)
 from nextframe.errors import NextframeError
 
 DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-val"
@@ -104,8 +111,25 @@ def test_video_files_end_to_end_with_bad_files_skipped(tmp_path, capsys):
     _write_video(videos / "short.mp4", 5, 2)
     (videos / "broken.avi").write_bytes(b"not a video at all" * 10)
     with pytest.warns(UserWarning) as warned:
-        code = main(["data", "video", "--source", str(videos), "--out", str(tmp_path / "clips"), "--scales", "1", "2",
-                     "--grid", "1", "2", "--test-every", "2", "--no-progress"])
+        code = main(
+            [
+                "data",
+                "video",
+                "--source",
+                str(videos),
+                "--out",
+                str(tmp_path / "clips"),
+                "--scales",
+                "1",
+                "2",
+                "--grid",
+                "1",
+                "2",
+                "--test-every",
+                "2",
+                "--no-progress",
+            ]
+        )
     assert code == 0 and "Traceback" not in capsys.readouterr().err
     said = sorted(str(w.message).split(":")[0] for w in warned)
     assert said == ["skipped broken", "skipped short"]

@@ -44,13 +44,15 @@ class Scene:
     guesses: torch.Tensor  # (n, K, 2 disks, 2) pixel centres (x, y) to start the fit from
 
     @staticmethod
-    def of(radii, luminance, guesses) -> "Scene":
+    def of(radii, luminance, guesses) -> Scene:
         as_t = lambda a: torch.as_tensor(np.asarray(a, np.float32))  # noqa: E731
         guesses = as_t(guesses)
         return Scene(as_t(radii), as_t(luminance), guesses if guesses.ndim == 4 else guesses[:, None])
 
 
-def render_disks(centers: torch.Tensor, radii: torch.Tensor, luminance: torch.Tensor, front: int, size: int) -> torch.Tensor:
+def render_disks(
+    centers: torch.Tensor, radii: torch.Tensor, luminance: torch.Tensor, front: int, size: int
+) -> torch.Tensor:
     """Frames (..., size, size) of two disks with disk `front` drawn last, with the edge ramp of `data.leaves.render`.
 
     centers (..., 2, 2), radii (..., 2), luminance (..., 3); differentiable in the centres.
@@ -59,7 +61,9 @@ def render_disks(centers: torch.Tensor, radii: torch.Tensor, luminance: torch.Te
     frame = luminance[..., 0, None, None].expand(*centers.shape[:-2], size, size)
     for disk in (1 - front, front):
         c = centers[..., disk, :]
-        dist = ((pixel - c[..., 1:2]).square()[..., :, None] + (pixel - c[..., 0:1]).square()[..., None, :] + 1e-8).sqrt()  # eps:
+        dist = (
+            (pixel - c[..., 1:2]).square()[..., :, None] + (pixel - c[..., 0:1]).square()[..., None, :] + 1e-8
+        ).sqrt()  # eps:
         # a centre exactly on a pixel centre would give an infinite gradient
         coverage = (radii[..., disk, None, None] + 0.5 - dist).clamp(0.0, 1.0)
         frame = frame + coverage * (luminance[..., 1 + disk, None, None] - frame)
@@ -130,7 +134,8 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     """Which disk each frame (n, 1, H, W) or (n, H, W) shows in front.
 
     Rule: fit both orders (`fit_disks`) and take the better-fitting one and its centres. A best fit that leaves more
-    RMS error over the frame than FRAME_RMS times the largest disk-background contrast: "not two clean disks" (noise, a third blob, a lost disk). The lens is
+    RMS error over the frame than FRAME_RMS times the largest disk-background contrast: "not two clean "
+    "disks" (noise, a third blob, a lost disk). The lens is
     where the two orders, rendered at those centres, differ by more than half the disks' contrast; fewer than
     LENS_PIXELS lens pixels: "no visible overlap" (the disks do not overlap, so no order shows). Otherwise the frame
     shows the order when at least LENS_MAJORITY of the lens lies within a quarter of the contrast of that order's
@@ -154,7 +159,9 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     rms = (sse.min(dim=1).values / (size * size)).sqrt()
     limit = FRAME_RMS * (scene.luminance[:, 1:] - scene.luminance[:, :1]).abs().max(dim=1).values
     front, reason = [], []
-    for o, pixels, m, r, most in zip(order.tolist(), lens_pixels.tolist(), match.tolist(), rms.tolist(), limit.tolist()):
+    for o, pixels, m, r, most in zip(
+        order.tolist(), lens_pixels.tolist(), match.tolist(), rms.tolist(), limit.tolist()
+    ):
         if r > most:  # checked first: a frame of noise or three blobs is no evidence that the disks are apart
             front.append(-1), reason.append("not two clean disks")
         elif pixels < LENS_PIXELS:
@@ -170,18 +177,24 @@ def decision_labels(decisions: Decisions, radii) -> list[str]:
     """Per frame: "larger" or "smaller" (the disk shown in front), or the reason none is ("not two clean disks", "no
     visible overlap"). Equal radii count disk 0 as the larger (argmax)."""
     larger = np.argmax(np.asarray(radii), axis=1)
-    return [("larger" if f == big else "smaller") if f >= 0 else r for f, big, r in zip(decisions.front, larger, decisions.reason)]
+    return [
+        ("larger" if f == big else "smaller") if f >= 0 else r
+        for f, big, r in zip(decisions.front, larger, decisions.reason)
+    ]
 
 
 def tally(decisions: Decisions, radii) -> dict:
     """Counts and shares of `decision_labels`; pass only unequal radii when the larger/smaller split matters."""
     labels = decision_labels(decisions, radii)
-    counts = {k.replace(" ", "_"): labels.count(k) for k in ("larger", "smaller", "not two clean disks", "no visible overlap")}
+    counts = {
+        k.replace(" ", "_"): labels.count(k) for k in ("larger", "smaller", "not two clean disks", "no visible overlap")
+    }
     total = max(len(labels), 1)
     return {**counts, "samples": len(labels), **{f"{k}_share": v / total for k, v in counts.items()}}
 
 
 # --- the generator's conditional law --------------------------------------------------------------------------------
+
 
 def _kernel(radius, cfg: LeavesConfig) -> tuple[np.ndarray, np.ndarray]:
     """The GP kernel of a disk's depth (App. D: length scale proportional to depth) at lags 1 and 2 frames."""
@@ -204,7 +217,9 @@ def typical_speed(radius, cfg: LeavesConfig = LeavesConfig()) -> np.ndarray:
     return np.sqrt(2 * 2 * cfg.position_std**2 * (1 - k1))
 
 
-def oracle_mean(last: np.ndarray, before: np.ndarray, radii: np.ndarray, cfg: LeavesConfig = LeavesConfig()) -> np.ndarray:
+def oracle_mean(
+    last: np.ndarray, before: np.ndarray, radii: np.ndarray, cfg: LeavesConfig = LeavesConfig()
+) -> np.ndarray:
     """The most probable next centres (..., 2 disks, 2) given the last two (same shape); radii (n, 2) broadcast
     over any axes between the first and the disk axis."""
     rho, _ = increment_law(radii, cfg)
@@ -212,8 +227,9 @@ def oracle_mean(last: np.ndarray, before: np.ndarray, radii: np.ndarray, cfg: Le
     return last + rho * (last - before)
 
 
-def oracle_next_centers(past: np.ndarray, radii: np.ndarray, samples: int, rng: np.random.Generator,
-                        cfg: LeavesConfig = LeavesConfig()) -> np.ndarray:
+def oracle_next_centers(
+    past: np.ndarray, radii: np.ndarray, samples: int, rng: np.random.Generator, cfg: LeavesConfig = LeavesConfig()
+) -> np.ndarray:
     """(n, samples, 2 disks, 2) next centres drawn from the GP's conditional law given the last two centres.
 
     past (n, >= 2 frames, 2 disks, 2); radii (n, 2). Only the last displacement matters for tau = 2.
@@ -223,8 +239,15 @@ def oracle_next_centers(past: np.ndarray, radii: np.ndarray, samples: int, rng: 
     return oracle_mean(past[:, -1], past[:, -2], radii, cfg)[:, None] + std[:, None, :, None] * noise
 
 
-def oracle_frames(past: np.ndarray, radii: np.ndarray, luminance: np.ndarray, samples: int, seed: int = 0,
-                  size: int = 32, cfg: LeavesConfig = LeavesConfig()) -> torch.Tensor:
+def oracle_frames(
+    past: np.ndarray,
+    radii: np.ndarray,
+    luminance: np.ndarray,
+    samples: int,
+    seed: int = 0,
+    size: int = 32,
+    cfg: LeavesConfig = LeavesConfig(),
+) -> torch.Tensor:
     """(n, samples, 1, size, size) next frames of the oracle: next centres from `oracle_next_centers`, the larger disk
     in front (a fair coin for equal radii)."""
     rng = np.random.default_rng(seed)
@@ -240,7 +263,10 @@ def oracle_frames(past: np.ndarray, radii: np.ndarray, luminance: np.ndarray, sa
 
 # --- where decisions are measured ------------------------------------------------------------------------------------
 
-def collision_windows(truth: LeavesTruth, tau: int = 2, min_hidden: float = 0.25, min_contrast: float = MIN_CONTRAST) -> np.ndarray:
+
+def collision_windows(
+    truth: LeavesTruth, tau: int = 2, min_hidden: float = 0.25, min_contrast: float = MIN_CONTRAST
+) -> np.ndarray:
     """(m, 2) (sequence, first frame) of windows where a decision is due: the tau context frames show the disks apart
     (no pixel covered by both: edges more than 1 px apart), and at the most probable next positions (the oracle's
     mean) the larger disk would hide at least `min_hidden` of the smaller; in scenes whose three luminances differ by
@@ -255,11 +281,15 @@ def collision_windows(truth: LeavesTruth, tau: int = 2, min_hidden: float = 0.25
     gap = distance - truth.radii.sum(axis=1)[:, None]
     frames = distance.shape[1]
     apart = np.stack([gap[:, k : frames - tau + k] > 1.0 for k in range(tau)], axis=-1).all(-1)
-    mean = oracle_mean(centers[:, tau - 1 : frames - 1], centers[:, tau - 2 : frames - 2], truth.radii)  # (n, windows, 2, 2)
+    mean = oracle_mean(
+        centers[:, tau - 1 : frames - 1], centers[:, tau - 2 : frames - 2], truth.radii
+    )  # (n, windows, 2, 2)
     small, large = truth.radii.min(axis=1)[:, None], truth.radii.max(axis=1)[:, None]
     hidden = hidden_fraction(np.linalg.norm(mean[:, :, 0] - mean[:, :, 1], axis=-1), small, large)
     lum = truth.luminance
-    contrast = np.minimum.reduce([np.abs(lum[:, 0] - lum[:, 1]), np.abs(lum[:, 0] - lum[:, 2]), np.abs(lum[:, 1] - lum[:, 2])])
+    contrast = np.minimum.reduce(
+        [np.abs(lum[:, 0] - lum[:, 1]), np.abs(lum[:, 0] - lum[:, 2]), np.abs(lum[:, 1] - lum[:, 2])]
+    )
     return np.argwhere(apart & (hidden >= min_hidden) & (contrast >= min_contrast)[:, None])
 
 
@@ -277,8 +307,12 @@ def heldout_collisions(count: int, tau: int = 2, seed: int = 0, cfg: LeavesConfi
     found, total, chunk = [], 0, 0
     while total < count:
         if chunk * CHUNK > 1_000_000:
-            raise NextframeError(f"fewer than {count} collision windows in the first million sequences; lower the count")
-        truth = sample_truth(chunk_rng(seed, chunk), CHUNK, cfg)  # the generator's own draws: only the rendering is skipped
+            raise NextframeError(
+                f"fewer than {count} collision windows in the first million sequences; lower the count"
+            )
+        truth = sample_truth(
+            chunk_rng(seed, chunk), CHUNK, cfg
+        )  # the generator's own draws: only the rendering is skipped
         index = chunk * CHUNK + np.arange(CHUNK)
         where = collision_windows(truth[is_test(index)], tau)
         truth, index = truth[is_test(index)], index[is_test(index)]
@@ -289,9 +323,21 @@ def heldout_collisions(count: int, tau: int = 2, seed: int = 0, cfg: LeavesConfi
         chunk += 1
     centers, radii, lum, sequence, first = (np.concatenate([f[i] for f in found])[:count] for i in range(5))
     frames = render(centers, radii, lum, cfg.size)
-    frames = torch.from_numpy((frames * 255.0 + 0.5).astype(np.uint8).astype(np.float32) / 255.0)[:, :, None]  # as stored
-    return frames[:, :tau], frames[:, tau], {"past": centers[:, :tau], "next": centers[:, tau], "radii": radii,
-                                             "luminance": lum, "sequence": sequence, "first_frame": first}
+    frames = torch.from_numpy((frames * 255.0 + 0.5).astype(np.uint8).astype(np.float32) / 255.0)[
+        :, :, None
+    ]  # as stored
+    return (
+        frames[:, :tau],
+        frames[:, tau],
+        {
+            "past": centers[:, :tau],
+            "next": centers[:, tau],
+            "radii": radii,
+            "luminance": lum,
+            "sequence": sequence,
+            "first_frame": first,
+        },
+    )
 
 
 def window_scene(window: dict, samples: int = 1) -> Scene:
@@ -307,8 +353,14 @@ def window_scene(window: dict, samples: int = 1) -> Scene:
 PROBE_GAP = 1.2  # px between the disks' edges in the last context frame: apart, no pixel covered by both
 
 
-def typical_probe(radius_left: float = 5.0, radius_right: float = 5.0, luminance=(0.05, 0.3, 0.7), gap: float = PROBE_GAP,
-                  size: int = 32, row: float | None = None):
+def typical_probe(
+    radius_left: float = 5.0,
+    radius_right: float = 5.0,
+    luminance=(0.05, 0.3, 0.7),
+    gap: float = PROBE_GAP,
+    size: int = 32,
+    row: float | None = None,
+):
     """A probe whose disks move as the data move disks of their depth: each approaches the other along a horizontal
     line at its depth's RMS speed (`typical_speed`: 2.1 px per frame for radius 5, where the old probes took 3.75),
     the last context frame shows them `gap` px apart, and the two outcomes put them at the oracle's mean next
@@ -328,9 +380,16 @@ def typical_probe(radius_left: float = 5.0, radius_right: float = 5.0, luminance
     r = radii[None].astype(np.float32)
     lum = np.asarray([luminance], np.float32)
     frames = {front: _render_ordered(centers, r, lum, size, front) for front in (0, 1)}
-    truth = LeavesTruth(centers=centers, radii=r, depths=LeavesConfig().physical_radius / r, luminance=lum,
-                        collision_frame=np.array([2], np.int16))
-    return Probe(context=frames[0][0, :2, None], left_front=frames[0][0, 2][None], right_front=frames[1][0, 2][None], truth=truth)
+    truth = LeavesTruth(
+        centers=centers,
+        radii=r,
+        depths=LeavesConfig().physical_radius / r,
+        luminance=lum,
+        collision_frame=np.array([2], np.int16),
+    )
+    return Probe(
+        context=frames[0][0, :2, None], left_front=frames[0][0, 2][None], right_front=frames[1][0, 2][None], truth=truth
+    )
 
 
 def probe_window(probe) -> dict:

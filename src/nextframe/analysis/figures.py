@@ -21,7 +21,13 @@ def _pyplot():
 
 
 def _show(ax, frame, title: str = "", color: str | None = None) -> None:
-    ax.imshow(np.asarray(frame).reshape(-1, *np.asarray(frame).shape[-2:])[0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(
+        np.asarray(frame).reshape(-1, *np.asarray(frame).shape[-2:])[0],
+        cmap="gray",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title, fontsize=8)
@@ -47,9 +53,13 @@ def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -
     fig, axes = plt.subplots(3, cols, figsize=(1.3 * cols, 4.6))
     for ax in axes.flat:
         ax.axis("off")
-    row = [(probe.context[0], "frame t-1", "red"), (probe.context[1], "frame t", "red"),
-           (found["outcomes"][0], "if left in front", None), (found["outcomes"][1], "if right in front", None),
-           (found["estimate"].clamp(0, 1), f"one-step ({found['one_step_label']})", "green")]
+    row = [
+        (probe.context[0], "frame t-1", "red"),
+        (probe.context[1], "frame t", "red"),
+        (found["outcomes"][0], "if left in front", None),
+        (found["outcomes"][1], "if right in front", None),
+        (found["estimate"].clamp(0, 1), f"one-step ({found['one_step_label']})", "green"),
+    ]
     for ax, (frame, text, color) in zip(axes[0], row):
         ax.axis("on")
         _show(ax, frame, text, color)
@@ -67,7 +77,9 @@ def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -
     return _save(fig, path)
 
 
-def decision_figure(path, rows: list[dict], fit: dict, title: str, oracle: tuple[list[dict], dict] | None = None) -> Path:
+def decision_figure(
+    path, rows: list[dict], fit: dict, title: str, oracle: tuple[list[dict], dict] | None = None
+) -> Path:
     """Fraction of decided samples with the right disk in front against the radius difference, the logistic fit, and
     the fraction of samples that showed neither order; the oracle sampler's points and fit beside them if given."""
     from nextframe.analysis.occlusion import logistic
@@ -81,12 +93,36 @@ def decision_figure(path, rows: list[dict], fit: dict, title: str, oracle: tuple
     grid = np.linspace(x.min() - 0.25, x.max() + 0.25, 200)
     if oracle is not None:
         o_rows, o_fit = oracle
-        ax.plot(grid, logistic(grid, o_fit), color="tab:blue", ls="--", lw=1, label=f"oracle sampler's fit (slope {o_fit['slope']:.2f}/px)")
-        ax.scatter([r["difference"] for r in o_rows], [r["right_in_front"] for r in o_rows], marker="x", color="tab:blue", zorder=3,
-                   label="oracle sampler")
-    ax.plot(grid, logistic(grid, fit), color="tab:orange", label=f"model's logistic fit (slope {fit['slope']:.2f}/px, midpoint {fit['midpoint']:+.2f} px)")
+        ax.plot(
+            grid,
+            logistic(grid, o_fit),
+            color="tab:blue",
+            ls="--",
+            lw=1,
+            label=f"oracle sampler's fit (slope {o_fit['slope']:.2f}/px)",
+        )
+        ax.scatter(
+            [r["difference"] for r in o_rows],
+            [r["right_in_front"] for r in o_rows],
+            marker="x",
+            color="tab:blue",
+            zorder=3,
+            label="oracle sampler",
+        )
+    ax.plot(
+        grid,
+        logistic(grid, fit),
+        color="tab:orange",
+        label=f"model's logistic fit (slope {fit['slope']:.2f}/px, midpoint {fit['midpoint']:+.2f} px)",
+    )
     ax.scatter(x[~unambiguous], p[~unambiguous], color="black", zorder=3, label="ambiguous probes")
-    ax.scatter(x[unambiguous], p[unambiguous], color="tab:red", zorder=3, label="unambiguous (|difference| >= 25% of larger radius)")
+    ax.scatter(
+        x[unambiguous],
+        p[unambiguous],
+        color="tab:red",
+        zorder=3,
+        label="unambiguous (|difference| >= 25% of larger radius)",
+    )
     ax.bar(x, neither, width=0.3, color="tab:gray", alpha=0.5, label="model samples showing neither order")
     ax.set_xlabel("radius difference, right - left (pixels)")
     ax.set_ylabel("fraction of decided samples, right disk in front")
@@ -96,10 +132,17 @@ def decision_figure(path, rows: list[dict], fit: dict, title: str, oracle: tuple
     return _save(fig, path)
 
 
-DECISION_COLOURS = {"larger": "tab:green", "smaller": "tab:red", "not two clean disks": "tab:gray", "no visible overlap": "tab:blue"}
+DECISION_COLOURS = {
+    "larger": "tab:green",
+    "smaller": "tab:red",
+    "not two clean disks": "tab:gray",
+    "no visible overlap": "tab:blue",
+}
 
 
-def collision_figure(path, context, truth, frames, labels: list[str], title: str, windows: int = 6, shown: int = 6) -> Path:
+def collision_figure(
+    path, context, truth, frames, labels: list[str], title: str, windows: int = 6, shown: int = 6
+) -> Path:
     """Held-out collision windows, one per row: the two context frames, the true next frame, then samples, each framed
     in the colour of its label (larger in front green, smaller red, not two clean disks grey, no visible overlap blue).
 

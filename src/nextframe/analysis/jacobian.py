@@ -26,7 +26,9 @@ def decompose(denoiser, noisy: torch.Tensor, context: torch.Tensor) -> dict[str,
     return {"estimate": estimate.detach(), "from_noisy": from_noisy.detach(), "from_context": from_context.detach()}
 
 
-def filter_row(denoiser, noisy: torch.Tensor, context: torch.Tensor, pixel: tuple[int, int], channel: int = 0) -> dict[str, torch.Tensor]:
+def filter_row(
+    denoiser, noisy: torch.Tensor, context: torch.Tensor, pixel: tuple[int, int], channel: int = 0
+) -> dict[str, torch.Tensor]:
     """The adaptive filter of one output pixel of a single example: d x_hat[pixel] / d (context, noisy).
 
     Returns weights shaped like the inputs: "context" (tau*C, H, W) and "noisy" (C, H, W).
@@ -34,7 +36,9 @@ def filter_row(denoiser, noisy: torch.Tensor, context: torch.Tensor, pixel: tupl
     noisy = noisy.detach().float()[:1].clone().requires_grad_(True)
     context = context.detach().float()[:1].clone().requires_grad_(True)
     out = denoiser(noisy, context)
-    grad_noisy, grad_context = torch.autograd.grad(out[0, channel, pixel[0], pixel[1]], (noisy, context), allow_unused=True)
+    grad_noisy, grad_context = torch.autograd.grad(
+        out[0, channel, pixel[0], pixel[1]], (noisy, context), allow_unused=True
+    )
     if grad_noisy is None:  # a prediction-only network ignores its noisy input
         grad_noisy = torch.zeros_like(noisy)
     return {"context": grad_context[0].detach(), "noisy": grad_noisy[0].detach()}
@@ -52,8 +56,11 @@ def centre_of_mass(weights: torch.Tensor, radius: int = 4) -> tuple[float, float
     peak_row, peak_col = divmod(int(w.argmax()), w.shape[1])
     top, left = max(peak_row - radius, 0), max(peak_col - radius, 0)
     w = w[top : peak_row + radius + 1, left : peak_col + radius + 1]
-    rows, cols = torch.meshgrid(torch.arange(w.shape[0], dtype=torch.float64) + top,
-                                torch.arange(w.shape[1], dtype=torch.float64) + left, indexing="ij")
+    rows, cols = torch.meshgrid(
+        torch.arange(w.shape[0], dtype=torch.float64) + top,
+        torch.arange(w.shape[1], dtype=torch.float64) + left,
+        indexing="ij",
+    )
     return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
 
@@ -68,8 +75,9 @@ def filter_displacements(row: dict[str, torch.Tensor], pixel: tuple[int, int], t
     for t in range(tau):
         weights = row["context"][t * channels : (t + 1) * channels].sum(dim=0)
         r, c = centre_of_mass(weights, radius)
-        shifts.append({"frames_back": tau - t, "rows": r - pixel[0], "cols": c - pixel[1],
-                       "weight_sum": float(weights.sum())})
+        shifts.append(
+            {"frames_back": tau - t, "rows": r - pixel[0], "cols": c - pixel[1], "weight_sum": float(weights.sum())}
+        )
     return shifts
 
 
@@ -78,23 +86,32 @@ def cue_combination(denoiser, context: torch.Tensor, clean: torch.Tensor, input_
 
     Each row also checks the decomposition: the largest |x_hat - x_hat_y - x_hat_c| and the eq. 7 partition error.
     """
-    from nextframe.training.evaluate import sigma_for_psnr
+    from nextframe.evaluation.denoising import sigma_for_psnr
 
     noise = torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))
     rows = []
     for level in input_psnrs:
         noisy = clean + sigma_for_psnr(level) * noise
         parts = decompose(denoiser, noisy, context)
-        x, full, y_part, c_part = clean.double(), parts["estimate"].double(), parts["from_noisy"].double(), parts["from_context"].double()
-        partition = (x - c_part).square().sum() + (x - y_part).square().sum() - x.square().sum() + 2 * (y_part * c_part).sum()
-        rows.append({
-            "input_psnr": float(psnr(noisy, clean).mean()),
-            "psnr": float(psnr(parts["estimate"], clean).mean()),
-            "psnr_observation_only": float(psnr(parts["from_noisy"], clean).mean()),
-            "psnr_conditioning_only": float(psnr(parts["from_context"], clean).mean()),
-            "linearity_error": float((full - y_part - c_part).abs().max()),
-            "partition_error": float(((x - full).square().sum() - partition).abs() / x.square().sum()),
-        })
+        x, full, y_part, c_part = (
+            clean.double(),
+            parts["estimate"].double(),
+            parts["from_noisy"].double(),
+            parts["from_context"].double(),
+        )
+        partition = (
+            (x - c_part).square().sum() + (x - y_part).square().sum() - x.square().sum() + 2 * (y_part * c_part).sum()
+        )
+        rows.append(
+            {
+                "input_psnr": float(psnr(noisy, clean).mean()),
+                "psnr": float(psnr(parts["estimate"], clean).mean()),
+                "psnr_observation_only": float(psnr(parts["from_noisy"], clean).mean()),
+                "psnr_conditioning_only": float(psnr(parts["from_context"], clean).mean()),
+                "linearity_error": float((full - y_part - c_part).abs().max()),
+                "partition_error": float(((x - full).square().sum() - partition).abs() / x.square().sum()),
+            }
+        )
     return rows
 
 

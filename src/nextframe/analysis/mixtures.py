@@ -28,7 +28,9 @@ class GaussianMixtureDenoiser:
     ):
         self.means = means.double()
         k = len(means)
-        self.log_weights = torch.log(torch.full((k,), 1.0 / k, dtype=torch.float64) if weights is None else weights.double() / weights.sum())
+        self.log_weights = torch.log(
+            torch.full((k,), 1.0 / k, dtype=torch.float64) if weights is None else weights.double() / weights.sum()
+        )
         self.spreads = torch.as_tensor(spreads, dtype=torch.float64).expand(k)
         self.sigmas = torch.logspace(math.log10(sigma_min), math.log10(sigma_max), grid, dtype=torch.float64)
         if estimate not in ("posterior", "map"):
@@ -54,7 +56,7 @@ class GaussianMixtureDenoiser:
         post = torch.softmax(log_joint.flatten(1), dim=1).view_as(log_joint)  # (B, K, G)
         y = noisy.double().flatten(1)
         mu = self.means.flatten(1)
-        shrink = (self.spreads[:, None] ** 2 / (self.spreads[:, None] ** 2 + self.sigmas[None, :] ** 2))  # (K, G)
+        shrink = self.spreads[:, None] ** 2 / (self.spreads[:, None] ** 2 + self.sigmas[None, :] ** 2)  # (K, G)
         # E[x | y, k, sigma] = mu_k + shrink_kg (y - mu_k)
         weight_mu = post.sum(dim=2)  # (B, K)
         weight_y = (post * shrink[None]).sum(dim=2)  # (B, K)

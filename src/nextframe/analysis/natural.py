@@ -12,7 +12,7 @@ import torch
 from nextframe.analysis.jacobian import crossover, cue_combination, filter_displacements, filter_row
 from nextframe.data.store import Windows
 from nextframe.errors import NextframeError
-from nextframe.training.evaluate import denoising_psnr, sigma_for_psnr
+from nextframe.evaluation.denoising import denoising_psnr, sigma_for_psnr
 
 DEFAULT_INPUT_PSNRS = tuple(float(v) for v in range(-10, 45, 5))  # figure 6's axis, -10 to 40 dB
 
@@ -23,14 +23,20 @@ def aligned_windows(clips: np.ndarray, tau: int, max_tau: int) -> Windows:
     return Windows(clips[:, max_tau - tau :], tau)
 
 
-def psnr_curves(models: dict, clips: np.ndarray, input_psnrs=DEFAULT_INPUT_PSNRS, examples: int = 512, seed: int = 0) -> dict:
+def psnr_curves(
+    models: dict, clips: np.ndarray, input_psnrs=DEFAULT_INPUT_PSNRS, examples: int = 512, seed: int = 0
+) -> dict:
     """Held-out output PSNR against input PSNR for each named model, on the same target frames and noise."""
     max_tau = max(m.config.tau for m in models.values())
     curves = {}
     for name, model in models.items():
         rows = denoising_psnr(model, aligned_windows(clips, model.config.tau, max_tau), input_psnrs, examples, seed)
-        curves[name] = {"tau": model.config.tau, "prediction_only": not model.config.noisy_input,
-                        "input_psnr": [r["input_psnr"] for r in rows], "output_psnr": [r["output_psnr"] for r in rows]}
+        curves[name] = {
+            "tau": model.config.tau,
+            "prediction_only": not model.config.noisy_input,
+            "input_psnr": [r["input_psnr"] for r in rows],
+            "output_psnr": [r["output_psnr"] for r in rows],
+        }
     return curves
 
 
@@ -51,15 +57,25 @@ class WienerDenoiser:
         return torch.fft.ifft2(self.gain * torch.fft.fft2(noisy.double(), norm="ortho"), norm="ortho").real
 
 
-def wiener_curve(train_clips: np.ndarray, windows: Windows, input_psnrs, examples: int = 512, seed: int = 0, frames: int = 4096) -> dict:
+def wiener_curve(
+    train_clips: np.ndarray, windows: Windows, input_psnrs, examples: int = 512, seed: int = 0, frames: int = 4096
+) -> dict:
     """`psnr_curves`' numbers for `WienerDenoiser`, its power spectrum from `frames` random training frames, measured
     on the same windows and noise as the networks."""
     pick = np.random.default_rng([seed, 13]).integers(0, train_clips.shape[0] * train_clips.shape[1], frames)
     sample = np.asarray(train_clips.reshape(-1, *train_clips.shape[2:])[np.sort(pick)], np.float64) / 255.0
     power = power_spectrum(sample)
-    rows = [denoising_psnr(WienerDenoiser(power, sigma_for_psnr(level)), windows, [level], examples, seed)[0] for level in input_psnrs]
-    return {"tau": 0, "prediction_only": False, "reference": True,
-            "input_psnr": [r["input_psnr"] for r in rows], "output_psnr": [r["output_psnr"] for r in rows]}
+    rows = [
+        denoising_psnr(WienerDenoiser(power, sigma_for_psnr(level)), windows, [level], examples, seed)[0]
+        for level in input_psnrs
+    ]
+    return {
+        "tau": 0,
+        "prediction_only": False,
+        "reference": True,
+        "input_psnr": [r["input_psnr"] for r in rows],
+        "output_psnr": [r["output_psnr"] for r in rows],
+    }
 
 
 def mid_range_slope(curve: dict, low: float = 10.0, high: float = 30.0) -> float:
@@ -84,8 +100,13 @@ def example_panel(models: dict, clips: np.ndarray, index: int, input_psnr: float
         c = context[:, (max_tau - tau) * clean.shape[1] :]
         estimate = model(noisy, c)
         estimates[name] = {"frame": estimate[0], "psnr": float(-10 * torch.log10((estimate - clean).square().mean()))}
-    return {"context": context[0], "clean": clean[0], "noisy": noisy[0], "estimates": estimates,
-            "input_psnr": float(-10 * torch.log10((noisy - clean).square().mean()))}
+    return {
+        "context": context[0],
+        "clean": clean[0],
+        "noisy": noisy[0],
+        "estimates": estimates,
+        "input_psnr": float(-10 * torch.log10((noisy - clean).square().mean())),
+    }
 
 
 def translating_probe(image: np.ndarray, velocity: tuple[int, int], tau: int, size: int = 32) -> torch.Tensor:
@@ -94,10 +115,16 @@ def translating_probe(image: np.ndarray, velocity: tuple[int, int], tau: int, si
     h, w = image.shape
     reach = (tau + 1) * max(abs(velocity[0]), abs(velocity[1]))
     if h < size + 2 * reach or w < size + 2 * reach:
-        raise NextframeError(f"an image of {w}x{h} is too small for {size}-pixel crops moving {velocity} for {tau + 1} frames")
+        raise NextframeError(
+            f"an image of {w}x{h} is too small for {size}-pixel crops moving {velocity} for {tau + 1} frames"
+        )
     top, left = (h - size) // 2, (w - size) // 2
-    frames = [image[top - velocity[0] * t : top - velocity[0] * t + size, left - velocity[1] * t : left - velocity[1] * t + size]
-              for t in range(tau + 1)]
+    frames = [
+        image[
+            top - velocity[0] * t : top - velocity[0] * t + size, left - velocity[1] * t : left - velocity[1] * t + size
+        ]
+        for t in range(tau + 1)
+    ]
     return torch.from_numpy(np.stack(frames).astype(np.float32))[:, None]
 
 
@@ -110,7 +137,9 @@ def filter_experiment(model, image: np.ndarray, velocities, input_psnr: float = 
     for velocity in velocities:
         frames = translating_probe(image, velocity, tau)
         context, clean = frames[:tau].reshape(1, tau, *frames.shape[-2:]), frames[tau:]
-        noisy = clean + sigma_for_psnr(input_psnr) * torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))
+        noisy = clean + sigma_for_psnr(input_psnr) * torch.randn(
+            clean.shape, generator=torch.Generator().manual_seed(seed)
+        )
         pixel = (clean.shape[-2] // 2, clean.shape[-1] // 2)
         row = filter_row(model, noisy, context, pixel)
         shifts = filter_displacements(row, pixel, tau)
@@ -119,10 +148,19 @@ def filter_experiment(model, image: np.ndarray, velocities, input_psnr: float = 
             s["error"] = float(np.hypot(s["rows"] - s["true_rows"], s["cols"] - s["true_cols"]))
         with torch.no_grad():
             estimate = model(noisy, context)
-        rows.append({"velocity": list(velocity), "pixel": list(pixel), "displacements": shifts,
-                     "input_psnr": float(-10 * torch.log10((noisy - clean).square().mean())),
-                     "output_psnr": float(-10 * torch.log10((estimate - clean).square().mean())),
-                     "frames": frames, "noisy": noisy[0], "estimate": estimate[0], "filter": row})
+        rows.append(
+            {
+                "velocity": list(velocity),
+                "pixel": list(pixel),
+                "displacements": shifts,
+                "input_psnr": float(-10 * torch.log10((noisy - clean).square().mean())),
+                "output_psnr": float(-10 * torch.log10((estimate - clean).square().mean())),
+                "frames": frames,
+                "noisy": noisy[0],
+                "estimate": estimate[0],
+                "filter": row,
+            }
+        )
     return rows
 
 

@@ -35,7 +35,10 @@ def bimodal_figures(out: Path, found: dict) -> tuple[Path, Path]:
     axes[1, 0].set_ylabel("E[x|y] - y = sigma^2 score")
     for ax in axes[1]:
         ax.set_xlabel("y")
-    fig.suptitle("Figure 9: two point masses at -1/2 and 1/2, blurred by noise of growing sigma, and the optimal step", fontsize=10)
+    fig.suptitle(
+        "Figure 9: two point masses at -1/2 and 1/2, blurred by noise of growing sigma, and the optimal step",
+        fontsize=10,
+    )
     fig.tight_layout()
     first = out / "bimodal_scores.png"
     _save(fig, first)
@@ -91,11 +94,19 @@ def psnr_curve_figure(path: Path, curves: dict, panel: dict, title: str) -> Path
             ax.plot(curve["input_psnr"], curve["output_psnr"], color="grey", lw=1.0, label=name)
             continue
         if curve["prediction_only"]:
-            ax.axhline(np.mean(curve["output_psnr"]), color="black", ls=":", lw=1.2, label=f"{name}: {np.mean(curve['output_psnr']):.1f} dB")
+            ax.axhline(
+                np.mean(curve["output_psnr"]),
+                color="black",
+                ls=":",
+                lw=1.2,
+                label=f"{name}: {np.mean(curve['output_psnr']):.1f} dB",
+            )
             continue
         (drawn,) = ax.plot(curve["input_psnr"], curve["output_psnr"], marker="o", ms=3, label=name)
         colors[name] = drawn.get_color()
-    tau0 = next((c for c in curves.values() if c["tau"] == 0 and not c["prediction_only"] and not c.get("reference")), None)
+    tau0 = next(
+        (c for c in curves.values() if c["tau"] == 0 and not c["prediction_only"] and not c.get("reference")), None
+    )
     if tau0 is not None:  # slope one half through the single-image denoiser's value at 20 dB
         anchor = float(np.interp(20.0, tau0["input_psnr"], tau0["output_psnr"]))
         ax.plot(line, anchor + 0.5 * (line - 20.0), color="grey", ls="-.", lw=0.8, label="slope 1/2")
@@ -105,7 +116,9 @@ def psnr_curve_figure(path: Path, curves: dict, panel: dict, title: str) -> Path
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     for t in range(tau):
-        _frame(fig.add_subplot(grid[0, 1 + t]), panel["context"][t], f"past t-{tau - 1 - t}" if tau - 1 - t else "past t")
+        _frame(
+            fig.add_subplot(grid[0, 1 + t]), panel["context"][t], f"past t-{tau - 1 - t}" if tau - 1 - t else "past t"
+        )
     _frame(fig.add_subplot(grid[0, 1 + tau]), panel["noisy"].clamp(0, 1), f"noisy {panel['input_psnr']:.1f} dB")
     _frame(fig.add_subplot(grid[0, 2 + tau]), panel["clean"], "true next")
     for j, name in enumerate(names):
@@ -132,12 +145,21 @@ def filter_figure(path: Path, rows: list[dict], title: str) -> Path:
         _frame(axes[r, tau + 1], row["estimate"].clamp(0, 1), f"estimate {row['output_psnr']:.1f} dB")
         for t in range(tau + 1):
             shift = row["displacements"][t] if t < tau else None
-            label = (f"filter, past {t - tau + 1 if t < tau - 1 else 0}\nshift {shift['rows']:+.1f},{shift['cols']:+.1f}"
-                     if shift else "filter, noisy")
+            label = (
+                f"filter, past {t - tau + 1 if t < tau - 1 else 0}\nshift {shift['rows']:+.1f},{shift['cols']:+.1f}"
+                if shift
+                else "filter, noisy"
+            )
             _frame(axes[r, tau + 2 + t], weights[t], label, vmin=-scale, vmax=scale, cmap="RdBu_r")
             axes[r, tau + 2 + t].plot(row["pixel"][1], row["pixel"][0], "k+", ms=6)
         axes[r, -1].axis("off")
-        axes[r, -1].text(0, 0.5, f"velocity\n{row['velocity'][0]:+d}, {row['velocity'][1]:+d} px/frame\n(rows, cols)", fontsize=8, va="center")
+        axes[r, -1].text(
+            0,
+            0.5,
+            f"velocity\n{row['velocity'][0]:+d}, {row['velocity'][1]:+d} px/frame\n(rows, cols)",
+            fontsize=8,
+            va="center",
+        )
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path)
@@ -147,7 +169,9 @@ def filter_figure(path: Path, rows: list[dict], title: str) -> Path:
 def cue_figure(path: Path, found: dict, probes: dict, title: str) -> Path:
     """Figure 8: per probe, PSNR of the full estimate and of its observation-only and conditioning-only parts."""
     plt = _pyplot()
-    fig, axes = plt.subplots(len(found), 2, figsize=(8, 2.8 * len(found)), squeeze=False, gridspec_kw={"width_ratios": [1, 3]})
+    fig, axes = plt.subplots(
+        len(found), 2, figsize=(8, 2.8 * len(found)), squeeze=False, gridspec_kw={"width_ratios": [1, 3]}
+    )
     for r, (name, result) in enumerate(found.items()):
         frames = probes[name]
         _frame(axes[r, 0], torch.cat(list(frames[:, 0]), dim=1), name)
@@ -155,12 +179,18 @@ def cue_figure(path: Path, found: dict, probes: dict, title: str) -> Path:
         ax = axes[r, 1]
         ax.plot(x, x, "k--", lw=0.7)
         ax.plot(x, [row["psnr"] for row in result["rows"]], color="tab:green", label="x_hat (both)")
-        ax.plot(x, [row["psnr_observation_only"] for row in result["rows"]], color="tab:orange", label="J_y y (observation)")
-        ax.plot(x, [row["psnr_conditioning_only"] for row in result["rows"]], color="tab:blue", label="J_c c (past frames)")
+        ax.plot(
+            x, [row["psnr_observation_only"] for row in result["rows"]], color="tab:orange", label="J_y y (observation)"
+        )
+        ax.plot(
+            x, [row["psnr_conditioning_only"] for row in result["rows"]], color="tab:blue", label="J_c c (past frames)"
+        )
         cross = result["crossover_psnr"]
         if cross is not None:
             ax.axvline(cross, color="grey", ls=":", lw=1)
-        ax.set_title(f"{name}: cross at {cross:.1f} dB" if cross is not None else f"{name}: no cross in range", fontsize=9)
+        ax.set_title(
+            f"{name}: cross at {cross:.1f} dB" if cross is not None else f"{name}: no cross in range", fontsize=9
+        )
         ax.set_ylabel("output PSNR (dB)")
         ax.grid(alpha=0.3)
         if r == 0:

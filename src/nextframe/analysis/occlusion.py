@@ -34,8 +34,15 @@ def is_unambiguous(left: float, right: float) -> bool:
     return abs(right - left) >= UNAMBIGUOUS * max(left, right) - 1e-9
 
 
-def decision_sweep(model, differences=DEFAULT_DIFFERENCES, samples: int = 32, seed: int = 0, mean_radius: float = MEAN_RADIUS,
-                   progress: bool = False, **sampler) -> list[dict]:
+def decision_sweep(
+    model,
+    differences=DEFAULT_DIFFERENCES,
+    samples: int = 32,
+    seed: int = 0,
+    mean_radius: float = MEAN_RADIUS,
+    progress: bool = False,
+    **sampler,
+) -> list[dict]:
     """Figure 4: for each radius difference, `samples` samples of a probe at the data's speeds
     (`decisions.typical_probe`), classified by fitting (`decisions.classify_decisions`).
 
@@ -52,13 +59,17 @@ def decision_sweep(model, differences=DEFAULT_DIFFERENCES, samples: int = 32, se
     return rows
 
 
-def oracle_sweep(differences=DEFAULT_DIFFERENCES, samples: int = 32, seed: int = 0, mean_radius: float = MEAN_RADIUS) -> list[dict]:
+def oracle_sweep(
+    differences=DEFAULT_DIFFERENCES, samples: int = 32, seed: int = 0, mean_radius: float = MEAN_RADIUS
+) -> list[dict]:
     """`decision_sweep` for the oracle sampler (`decisions.oracle_frames`): what a perfect model would score."""
     rows = []
     for k, difference in enumerate(differences):
         probe = typical_probe(*probe_radii(difference, mean_radius))
         window = probe_window(probe)
-        frames = oracle_frames(window["past"], window["radii"], window["luminance"], samples, seed=derive_seed(seed, k))[0]
+        frames = oracle_frames(
+            window["past"], window["radii"], window["luminance"], samples, seed=derive_seed(seed, k)
+        )[0]
         rows.append(sweep_row(difference, mean_radius, probe, frames))
     return rows
 
@@ -71,13 +82,24 @@ def sweep_row(difference: float, mean_radius: float, probe, frames: torch.Tensor
     front = np.asarray(found.front)
     count = {"left": int((front == 0).sum()), "right": int((front == 1).sum()), "neither": int((front < 0).sum())}
     decided = count["left"] + count["right"]
-    row = {"difference": float(difference), "radius_left": left, "radius_right": right, "unambiguous": bool(is_unambiguous(left, right)),
-           "samples": len(frames), **count,
-           "not_two_clean_disks": found.reason.count("not two clean disks"), "no_visible_overlap": found.reason.count("no visible overlap"),
-           "right_in_front": count["right"] / decided if decided else float("nan")}  # among samples that decided
+    row = {
+        "difference": float(difference),
+        "radius_left": left,
+        "radius_right": right,
+        "unambiguous": bool(is_unambiguous(left, right)),
+        "samples": len(frames),
+        **count,
+        "not_two_clean_disks": found.reason.count("not two clean disks"),
+        "no_visible_overlap": found.reason.count("no visible overlap"),
+        "right_in_front": count["right"] / decided if decided else float("nan"),
+    }  # among samples that decided
     row["larger_in_front"] = larger_in_front(row) / len(frames) if left != right else None
     if result is not None:
-        row.update(median_evaluations=float(result.evaluations.double().median()), diverged=result.diverged, retried=result.retried)
+        row.update(
+            median_evaluations=float(result.evaluations.double().median()),
+            diverged=result.diverged,
+            retried=result.retried,
+        )
     return row
 
 
@@ -86,7 +108,10 @@ def collision_decisions(model, context: torch.Tensor, window: dict, samples: int
     window's next frame (sample j of window i seeded seed + i * samples + j), or the oracle's when `model` is None."""
     m = len(context)
     if model is None:
-        frames, result = oracle_frames(window["past"], window["radii"], window["luminance"], samples, seed=seed).flatten(0, 1), None
+        frames, result = (
+            oracle_frames(window["past"], window["radii"], window["luminance"], samples, seed=seed).flatten(0, 1),
+            None,
+        )
     else:
         flat = context.reshape(m, -1, *context.shape[-2:]).repeat_interleave(samples, dim=0)
         result = sample(model, flat, seed=seed, **sampler)
@@ -95,8 +120,11 @@ def collision_decisions(model, context: torch.Tensor, window: dict, samples: int
     found = classify_decisions(frames, window_scene(window, samples))
     report = {"windows": m, "samples_per_window": samples, **tally(found, radii)}
     if result is not None:
-        report.update(diverged=result.diverged, retried=result.retried,
-                      median_evaluations=float(result.evaluations.double().median()))
+        report.update(
+            diverged=result.diverged,
+            retried=result.retried,
+            median_evaluations=float(result.evaluations.double().median()),
+        )
     return {"report": report, "frames": frames, "labels": decision_labels(found, radii)}
 
 
@@ -115,7 +143,9 @@ def fit_logistic(x, right, decided, ridge: float = 1e-3) -> dict:
     x, k, n = (np.asarray(v, np.float64) for v in (x, right, decided))
     use = n > 0
 
-    total = max(float(n[use].sum()), 1.0)  # the mean, not the sum: keeps the scale of the loss independent of the counts
+    total = max(
+        float(n[use].sum()), 1.0
+    )  # the mean, not the sum: keeps the scale of the loss independent of the counts
 
     def loss(p):
         z = p[0] + p[1] * x[use]
@@ -127,8 +157,13 @@ def fit_logistic(x, right, decided, ridge: float = 1e-3) -> dict:
     # An exact gradient: with finite differences, recent SciPy stops BFGS on "precision loss" for large counts.
     fit = minimize(loss, np.zeros(2), jac=True, method="BFGS")
     a, b = fit.x
-    return {"slope": float(b), "midpoint": float(-a / b) if b != 0 else float("nan"), "intercept": float(a),
-            "form": "P(right in front) = 1 / (1 + exp(-slope * (difference - midpoint)))", "converged": bool(fit.success)}
+    return {
+        "slope": float(b),
+        "midpoint": float(-a / b) if b != 0 else float("nan"),
+        "intercept": float(a),
+        "form": "P(right in front) = 1 / (1 + exp(-slope * (difference - midpoint)))",
+        "converged": bool(fit.success),
+    }
 
 
 def logistic(x, fit: dict):
@@ -146,7 +181,9 @@ def object_sharpness(generated: torch.Tensor, truth: torch.Tensor, levels: torch
     return palette_fraction(generated, levels, mask=objects)
 
 
-def recursive_generation(model, clips: torch.Tensor, levels: torch.Tensor, steps: int = 9, seed: int = 0, **sampler) -> dict:
+def recursive_generation(
+    model, clips: torch.Tensor, levels: torch.Tensor, steps: int = 9, seed: int = 0, **sampler
+) -> dict:
     """Generate `steps` frames recursively from the first tau frames of test clips (B, T, C, H, W), by sampling and
     by one-step estimation, and measure the sharpness of every generated frame (`object_sharpness`)."""
     tau = model.config.tau
@@ -155,9 +192,14 @@ def recursive_generation(model, clips: torch.Tensor, levels: torch.Tensor, steps
     estimated, _ = rollout(model, context, steps, tau=tau, method="one_step", seed=seed, **sampler)
     evaluations = torch.stack([r.evaluations for r in results], dim=1)  # (B, steps)
     return {
-        "context": context, "truth": truth, "sampled": sampled, "estimated": estimated,
+        "context": context,
+        "truth": truth,
+        "sampled": sampled,
+        "estimated": estimated,
         "sharpness_sampling": object_sharpness(sampled, truth, levels).mean(0).tolist(),  # per generated frame
         "sharpness_one_step": object_sharpness(estimated, truth, levels).mean(0).tolist(),
-        "sharpness_truth": object_sharpness(truth, truth, levels).mean(0).tolist(),  # anti-aliased edges keep it below 1
+        "sharpness_truth": object_sharpness(truth, truth, levels)
+        .mean(0)
+        .tolist(),  # anti-aliased edges keep it below 1
         "median_evaluations": float(evaluations.double().median()),
     }

@@ -28,7 +28,7 @@ def outcome_distances(frames: torch.Tensor, outcomes: torch.Tensor) -> tuple[tor
 
 
 def fitted_labels(frames: torch.Tensor, probe: Probe) -> tuple[list[str], list[str]]:
-    """"left", "right" or "neither" per frame by fitting both disks wherever they landed
+    """ "left", "right" or "neither" per frame by fitting both disks wherever they landed
     (`analysis.decisions.classify_decisions`), and the reason for each."""
     from nextframe.analysis.decisions import classify_decisions, probe_window, window_scene
 
@@ -36,7 +36,9 @@ def fitted_labels(frames: torch.Tensor, probe: Probe) -> tuple[list[str], list[s
     return [LABELS[f] if f >= 0 else "neither" for f in found.front], found.reason
 
 
-def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots=(1, 10, 20, 30, 40), **sampler) -> dict:
+def probe_experiment(
+    model, probe: Probe, samples: int, seed: int = 0, snapshots=(1, 10, 20, 30, 40), **sampler
+) -> dict:
     """Samples and the one-step estimate on one probe; the sharpness of each; the disk each sample shows in front
     (`fitted_labels`).
 
@@ -59,7 +61,10 @@ def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots
     labels, reasons = fitted_labels(result.frames, probe)
     rms, between = outcome_distances(result.frames, outcomes)
     return {
-        "frames": result.frames, "estimate": estimate, "steps": steps, "outcomes": outcomes,
+        "frames": result.frames,
+        "estimate": estimate,
+        "steps": steps,
+        "outcomes": outcomes,
         "labels": labels,
         "evaluations": result.evaluations.tolist(),
         "sharpness_samples": palette_fraction(result.frames, levels, mask=disks).tolist(),
@@ -67,7 +72,8 @@ def probe_experiment(model, probe: Probe, samples: int, seed: int = 0, snapshots
         "outcomes_count": {k: labels.count(k) for k in LABELS},
         "reasons": reasons,  # per sample: "decided", "not two clean disks" or "no visible overlap"
         "one_step_label": fitted_labels(estimate[None], probe)[0][0],
-        "diverged": result.diverged, "retried": result.retried,
+        "diverged": result.diverged,
+        "retried": result.retried,
         "rms_to_outcomes": rms.tolist(),  # per sample: RMS distance to [left in front, right in front], whole frame
         "rms_between_outcomes": between,
     }

@@ -33,11 +33,16 @@ class LeavesConfig:
         return asdict(self)
 
     @staticmethod
-    def for_size(size: int, frames: int = 11) -> "LeavesConfig":
+    def for_size(size: int, frames: int = 11) -> LeavesConfig:
         """The defaults with every length in pixels scaled by size / 32, so a different canvas shows the same scene."""
         base, scale = LeavesConfig(), size / 32
-        return LeavesConfig(frames=frames, size=size, physical_radius=base.physical_radius * scale,
-                            position_std=base.position_std * scale, collision_margin=base.collision_margin * scale)
+        return LeavesConfig(
+            frames=frames,
+            size=size,
+            physical_radius=base.physical_radius * scale,
+            position_std=base.position_std * scale,
+            collision_margin=base.collision_margin * scale,
+        )
 
 
 @dataclass
@@ -58,15 +63,17 @@ class LeavesTruth:
     def __len__(self) -> int:
         return len(self.radii)
 
-    def __getitem__(self, index) -> "LeavesTruth":
+    def __getitem__(self, index) -> LeavesTruth:
         return LeavesTruth(**{name: getattr(self, name)[index] for name in self.__dataclass_fields__})
 
     def to_arrays(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @staticmethod
-    def concatenate(parts: list["LeavesTruth"]) -> "LeavesTruth":
-        return LeavesTruth(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in LeavesTruth.__dataclass_fields__})
+    def concatenate(parts: list[LeavesTruth]) -> LeavesTruth:
+        return LeavesTruth(
+            **{name: np.concatenate([getattr(p, name) for p in parts]) for name in LeavesTruth.__dataclass_fields__}
+        )
 
 
 def render(centers: np.ndarray, radii: np.ndarray, luminance: np.ndarray, size: int) -> np.ndarray:
@@ -95,7 +102,9 @@ def render(centers: np.ndarray, radii: np.ndarray, luminance: np.ndarray, size: 
 def disk_coverage(centers: np.ndarray, radius: np.ndarray, size: int) -> np.ndarray:
     """Coverage (..., size, size) of one disk per frame, with the same edge ramp as `render`."""
     pixel = np.arange(size, dtype=np.float32) + 0.5
-    dist = np.sqrt(np.square(pixel - centers[..., 1:2])[..., :, None] + np.square(pixel - centers[..., 0:1])[..., None, :])
+    dist = np.sqrt(
+        np.square(pixel - centers[..., 1:2])[..., :, None] + np.square(pixel - centers[..., 0:1])[..., None, :]
+    )
     return np.clip(np.asarray(radius, np.float32)[..., None, None] + 0.5 - dist, 0.0, 1.0)
 
 
@@ -169,8 +178,8 @@ def approach_windows(truth: dict | LeavesTruth, tau: int, gap: float = APPROACH_
 
     The rule reads only the context frames, so training on more of these windows changes how often the network sees
     such a context, never what follows it: the conditional density it learns stays that of the data. About 6.8% of
-    the seed-0 set's training windows qualify (tau 2, default settings), and the disks overlap in the next frame of about two thirds of them,
-    against 4.9% of all windows.
+    the seed-0 set's training windows qualify (tau 2, default settings), and the disks overlap in the next frame of
+    about two thirds of them, against 4.9% of all windows.
     """
     truth = truth if isinstance(truth, LeavesTruth) else load_truth(truth)
     apart = np.linalg.norm(truth.centers[:, :, 0] - truth.centers[:, :, 1], axis=-1) - truth.radii.sum(axis=1)[:, None]
@@ -247,7 +256,9 @@ def make_probe(
     radii = np.array([[radius_left, radius_right]], np.float32)
     lum = np.array([luminance], np.float32)
     frames = {name: _render_ordered(centers, radii, lum, size, front) for name, front in (("left", 0), ("right", 1))}
-    truth = LeavesTruth(centers=centers, radii=radii, depths=1.0 / radii, luminance=lum, collision_frame=np.array([2], np.int16))
+    truth = LeavesTruth(
+        centers=centers, radii=radii, depths=1.0 / radii, luminance=lum, collision_frame=np.array([2], np.int16)
+    )
     return Probe(
         context=frames["left"][0, :2, None],
         left_front=frames["left"][0, 2][None],
@@ -270,7 +281,14 @@ def is_test(index: np.ndarray) -> np.ndarray:
     return np.asarray(index) % 10 == 9
 
 
-def write_leaves(out, n: int = 100_000, seed: int = 0, cfg: LeavesConfig = LeavesConfig(), overwrite: bool = False, progress: bool = True):
+def write_leaves(
+    out,
+    n: int = 100_000,
+    seed: int = 0,
+    cfg: LeavesConfig = LeavesConfig(),
+    overwrite: bool = False,
+    progress: bool = True,
+):
     """Generate n sequences and save them, with their ground truth, as a clip dataset folder (see data.store)."""
     from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import write_dataset
@@ -288,7 +306,13 @@ def write_leaves(out, n: int = 100_000, seed: int = 0, cfg: LeavesConfig = Leave
             yield frames, is_test(first + np.arange(len(frames))), truth.to_arrays()
 
     counts = {"train": n - n // 10, "test": n // 10}
-    meta = {"kind": "moving-leaves", "seed": seed, "sequences": n, "split": "index % 10 == 9 is test", "leaves": cfg.to_dict()}
+    meta = {
+        "kind": "moving-leaves",
+        "seed": seed,
+        "sequences": n,
+        "split": "index % 10 == 9 is test",
+        "leaves": cfg.to_dict(),
+    }
     return write_dataset(out, chunks(), counts, (cfg.frames, 1, cfg.size, cfg.size), meta, overwrite=overwrite)
 
 

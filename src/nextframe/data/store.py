@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import torch
@@ -39,7 +39,10 @@ def write_dataset(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        arrays = {s: np.lib.format.open_memmap(tmp / f"{s}.npy", mode="w+", dtype=np.uint8, shape=(counts[s],) + tuple(shape)) for s in SPLITS}
+        arrays = {
+            s: np.lib.format.open_memmap(tmp / f"{s}.npy", mode="w+", dtype=np.uint8, shape=(counts[s],) + tuple(shape))
+            for s in SPLITS
+        }
         filled = {s: 0 for s in SPLITS}
         extras: dict[str, dict[str, list]] = {s: {} for s in SPLITS}
         for clips, is_test, extra in chunks:
@@ -76,19 +79,25 @@ class ClipDataset:
     meta: dict
 
     @staticmethod
-    def open(path: str | Path) -> "ClipDataset":
+    def open(path: str | Path) -> ClipDataset:
         path = Path(path)
         meta_file = path / "meta.json"
         if path.is_file():
-            raise NextframeError(f"{path} is a file; pass a dataset folder made by `nextframe data leaves` or `nextframe data video`")
+            raise NextframeError(
+                f"{path} is a file; pass a dataset folder made by `nextframe data leaves` or `nextframe data video`"
+            )
         if not meta_file.is_file():
-            raise NextframeError(f"{path} is not a nextframe dataset (no meta.json); make one with `nextframe data leaves --out {path}`")
+            raise NextframeError(
+                f"{path} is not a nextframe dataset (no meta.json); make one with `nextframe data leaves --out {path}`"
+            )
         try:
             meta = json.loads(meta_file.read_text())
         except json.JSONDecodeError as err:
             raise NextframeError(f"{meta_file} is corrupt ({err}); generate the dataset again") from None
         if meta.get("format") != FORMAT:
-            raise NextframeError(f"{path} has format {meta.get('format')!r}, expected {FORMAT!r}; generate the dataset again")
+            raise NextframeError(
+                f"{path} has format {meta.get('format')!r}, expected {FORMAT!r}; generate the dataset again"
+            )
         return ClipDataset(path, meta)
 
     def clips(self, split: str) -> np.ndarray:
@@ -98,7 +107,9 @@ class ClipDataset:
         except (OSError, ValueError) as err:
             raise NextframeError(f"cannot read {file} ({err}); generate the dataset again") from None
         if array.dtype != np.uint8 or array.ndim != 5 or list(array.shape[1:]) != self.meta["clip_shape"]:
-            raise NextframeError(f"{file} holds {array.dtype} {array.shape}, not the uint8 clips meta.json describes; generate the dataset again")
+            raise NextframeError(
+                f"{file} holds {array.dtype} {array.shape}, not the uint8 clips meta.json describes; generate the dataset again"
+            )
         return array
 
     def truth(self, split: str) -> dict[str, np.ndarray] | None:
@@ -107,27 +118,36 @@ class ClipDataset:
 
 
 class Windows:
-    """All windows of tau+1 consecutive frames of every clip: window j -> (context, target) as float tensors.
+    """All windows of tau past and `future` next consecutive frames of every clip: window j -> (context, target) as
+    float tensors.
 
-    The context is the tau past frames stacked along channels, oldest first: (tau*channels, H, W).
+    The context is the tau past frames stacked along channels, oldest first: (tau*channels, H, W); the target is the
+    next frame (channels, H, W), or the next `future` frames stacked the same way (future*channels, H, W).
     """
 
-    def __init__(self, clips: np.ndarray, tau: int):
+    def __init__(self, clips: np.ndarray, tau: int, future: int = 1):
         frames = clips.shape[1]
-        if frames < tau + 1:
-            raise NextframeError(f"clips have {frames} frames but tau={tau} needs at least {tau + 1}; lower --tau or use longer clips")
-        self.clips, self.tau, self.per_clip = clips, tau, frames - tau
+        if future < 1:
+            raise NextframeError(f"a window needs at least 1 future frame, got {future}")
+        if frames < tau + future:
+            raise NextframeError(
+                f"clips have {frames} frames but a window of tau={tau} past and {future} future frame(s) needs at least "
+                f"{tau + future}; "
+                "lower --tau or use longer clips"
+            )
+        self.clips, self.tau, self.future, self.per_clip = clips, tau, future, frames - tau - future + 1
 
     def __len__(self) -> int:
         return len(self.clips) * self.per_clip
 
     def batch(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Gather windows `index` into (context (B, tau*C, H, W), target (B, C, H, W)) float32 in [0, 1]."""
+        """Gather windows `index` into (context (B, tau*C, H, W), target (B, future*C, H, W)) float32 in [0, 1]."""
         index = np.asarray(index)
         clip, start = np.divmod(index, self.per_clip)
         order = np.argsort(clip, kind="stable")  # sorted reads are kinder to a memory map
-        rows = np.empty((len(index), self.tau + 1) + self.clips.shape[2:], np.uint8)
-        rows[order] = self.clips[clip[order]][np.arange(len(index))[:, None], start[order, None] + np.arange(self.tau + 1)]
+        length = self.tau + self.future
+        rows = np.empty((len(index), length) + self.clips.shape[2:], np.uint8)
+        rows[order] = self.clips[clip[order]][np.arange(len(index))[:, None], start[order, None] + np.arange(length)]
         x = torch.from_numpy(rows).float().div_(255.0)
         b, _, c, h, w = x.shape
-        return x[:, : self.tau].reshape(b, self.tau * c, h, w), x[:, self.tau]
+        return x[:, : self.tau].reshape(b, self.tau * c, h, w), x[:, self.tau :].reshape(b, self.future * c, h, w)

@@ -44,7 +44,9 @@ class VideoCropConfig:
 
     def check(self) -> None:
         if self.frames < 2 or self.size < 8 or self.rows < 1 or self.cols < 1 or self.clip_stride < 1:
-            raise NextframeError(f"need --frames >= 2, --size >= 8, --grid of at least 1x1 and --clip-stride >= 1 (got {self.to_dict()})")
+            raise NextframeError(
+                f"need --frames >= 2, --size >= 8, --grid of at least 1x1 and --clip-stride >= 1 (got {self.to_dict()})"
+            )
         if not self.scales or min(self.scales) < 1:
             raise NextframeError(f"--scales {list(self.scales)}: give one or more down-sampling factors of at least 1")
 
@@ -60,10 +62,14 @@ def find_sequences(sources: list[str | Path]) -> list[Sequence]:
     found: list[Sequence] = []
     for source in map(Path, sources):
         if not source.exists():
-            raise NextframeError(f"{source} does not exist; pass a DAVIS folder, a folder of frame folders or videos, or video files")
+            raise NextframeError(
+                f"{source} does not exist; pass a DAVIS folder, a folder of frame folders or videos, or video files"
+            )
         if source.is_file():
             if source.suffix.lower() not in VIDEO_SUFFIXES:
-                raise NextframeError(f"{source} is not a video file ({', '.join(sorted(VIDEO_SUFFIXES))}); pass videos or folders of frame images")
+                raise NextframeError(
+                    f"{source} is not a video file ({', '.join(sorted(VIDEO_SUFFIXES))}); pass videos or folders of frame images"
+                )
             found.append(Sequence(source.stem, (source,)))
             continue
         davis = source / "JPEGImages" / "480p"
@@ -77,7 +83,10 @@ def find_sequences(sources: list[str | Path]) -> list[Sequence]:
             elif entry.is_file() and entry.suffix.lower() in VIDEO_SUFFIXES:
                 found.append(Sequence(entry.stem, (entry,)))
     if not found:
-        raise NextframeError(f"no frame folders or video files found in {', '.join(map(str, sources))}; expected JPEGImages/480p/<sequence>/*.jpg, <sequence>/*.png or *.mp4")
+        raise NextframeError(
+            f"no frame folders or video files found in {', '.join(map(str, sources))}; expected "
+            f"JPEGImages/480p/<sequence>/*.jpg, <sequence>/*.png or *.mp4"
+        )
     names = [s.name for s in found]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -101,12 +110,16 @@ def choose_test(names: list[str], test_sequences: list[str] | None = None, test_
     if test_sequences:
         unknown = sorted(set(test_sequences) - set(names))
         if unknown:
-            raise NextframeError(f"--test-sequences names {unknown}, which are not among the sequences found ({', '.join(sorted(names))})")
+            raise NextframeError(
+                f"--test-sequences names {unknown}, which are not among the sequences found ({', '.join(sorted(names))})"
+            )
         chosen = sorted(set(test_sequences))
     else:
         chosen = [n for i, n in enumerate(sorted(names)) if i % test_every == test_every - 1]
     if not chosen or len(chosen) == len(names):
-        raise NextframeError(f"the split holds out {len(chosen)} of {len(names)} sequences; both train and test need at least one (set --test-sequences)")
+        raise NextframeError(
+            f"the split holds out {len(chosen)} of {len(names)} sequences; both train and test need at least one (set --test-sequences)"
+        )
     return chosen
 
 
@@ -116,7 +129,9 @@ def downsample(frames: np.ndarray, factor: int) -> np.ndarray:
         return frames
     from skimage.transform import rescale
 
-    return np.stack([rescale(f, 1.0 / factor, anti_aliasing=True, order=1, mode="reflect") for f in frames]).astype(np.float32)
+    return np.stack([rescale(f, 1.0 / factor, anti_aliasing=True, order=1, mode="reflect") for f in frames]).astype(
+        np.float32
+    )
 
 
 def crop_corners(height: int, width: int, size: int, rows: int, cols: int) -> list[tuple[int, int]]:
@@ -183,16 +198,24 @@ def write_video_dataset(
             continue
         clips, where = sequence_clips(frames, cfg)
         if len(clips) == 0:
-            skipped[seq.name] = f"frames of {frames.shape[2]}x{frames.shape[1]} are too small for {cfg.size}-pixel crops at scales {list(cfg.scales)}"
+            skipped[seq.name] = (
+                f"frames of {frames.shape[2]}x{frames.shape[1]} are too small for {cfg.size}-pixel crops at scales {list(cfg.scales)}"
+            )
             continue
         too_small = [f for f in cfg.scales if min(np.rint(np.array(frames.shape[1:]) / f)) < cfg.size]
         if too_small:
-            warnings.warn(f"{seq.name}: frames of {frames.shape[2]}x{frames.shape[1]} are too small for scales {too_small}; those are left out", stacklevel=2)
+            warnings.warn(
+                f"{seq.name}: frames of {frames.shape[2]}x{frames.shape[1]} are too small for scales {too_small}; those are left out",
+                stacklevel=2,
+            )
         kept.append((seq.name, clips, where))
     for name, why in skipped.items():
         warnings.warn(f"skipped {name}: {why}", stacklevel=2)
     if not kept:
-        raise NextframeError(f"none of the {len(sequences)} sequences could be used (the warnings above say why); check the files or the --frames, --size and --scales settings")
+        raise NextframeError(
+            f"none of the {len(sequences)} sequences could be used (the warnings above say why); check the files or the "
+            f"--frames, --size and --scales settings"
+        )
     names = [name for name, _, _ in kept]
     test = choose_test(names, test_sequences, test_every)
 
@@ -205,8 +228,13 @@ def write_video_dataset(
     meta = {
         "kind": "video",
         "sequences": names,  # index i of `sequence` in <split>_truth.npz
-        "split": {"train": [n for n in names if n not in test], "test": test,
-                  "rule": "named with --test-sequences" if test_sequences else f"every {test_every}th sequence in sorted order"},
+        "split": {
+            "train": [n for n in names if n not in test],
+            "test": test,
+            "rule": "named with --test-sequences"
+            if test_sequences
+            else f"every {test_every}th sequence in sorted order",
+        },
         "skipped": skipped,
         "crops": cfg.to_dict(),
         "sources": [str(Path(s).resolve()) for s in sources],

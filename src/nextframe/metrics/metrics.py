@@ -28,7 +28,9 @@ def ssim(estimate: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) 
     lead = a.shape[:-3]
     a, b = a.reshape((-1,) + a.shape[-3:]), b.reshape((-1,) + b.shape[-3:])
     values = [
-        structural_similarity(x, y, data_range=data_range, channel_axis=0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+        structural_similarity(
+            x, y, data_range=data_range, channel_axis=0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+        )
         for x, y in zip(a, b)
     ]
     return torch.tensor(values, dtype=torch.float64).reshape(lead)
@@ -52,7 +54,9 @@ def crps(samples: torch.Tensor, target: torch.Tensor, fair: bool = False) -> tor
     return (spread_to_truth - 0.5 * pair_mean).flatten(-3).mean(-1)
 
 
-def palette_fraction(frames: torch.Tensor, levels: torch.Tensor, tol: float = 0.05, mask: torch.Tensor | None = None) -> torch.Tensor:
+def palette_fraction(
+    frames: torch.Tensor, levels: torch.Tensor, tol: float = 0.05, mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """Fraction of pixels within `tol` of one of the scene's luminance levels, per frame: near 1 for a sharp render of
     a piecewise-constant scene (apart from its anti-aliased edges), lower for a blurred or noisy one.
 
@@ -71,4 +75,8 @@ def summarize(values: torch.Tensor) -> dict:
     """Mean, median and count of finite values: the numbers a table reports."""
     v = values.detach().double().flatten().cpu().numpy()
     v = v[np.isfinite(v)]
-    return {"mean": float(v.mean()) if len(v) else float("nan"), "median": float(np.median(v)) if len(v) else float("nan"), "n": int(len(v))}
+    return {
+        "mean": float(v.mean()) if len(v) else float("nan"),
+        "median": float(np.median(v)) if len(v) else float("nan"),
+        "n": int(len(v)),
+    }

@@ -108,7 +108,9 @@ class ConditionalUNet(nn.Module):
             self.down.append(conv_block(c_in, w))
             c_in = w
         self.pool = nn.AvgPool2d(2)
-        self.upsample = nn.ModuleList(nn.ConvTranspose2d(w, w // 2, 2, stride=2, bias=False) for w in reversed(widths[1:]))
+        self.upsample = nn.ModuleList(
+            nn.ConvTranspose2d(w, w // 2, 2, stride=2, bias=False) for w in reversed(widths[1:])
+        )
         self.up = nn.ModuleList(conv_block(w, w // 2) for w in reversed(widths[1:]))  # input: upsampled + skip
         self.out = nn.Conv2d(widths[0], config.channels, 3, padding=1, bias=False)
         for m in self.modules():
@@ -119,7 +121,9 @@ class ConditionalUNet(nn.Module):
         cfg = self.config
         ref = noisy if cfg.noisy_input else context
         if ref is None or ref.ndim != 4:
-            raise NextframeError(f"expected frames of shape (batch, channels, H, W), got {None if ref is None else tuple(ref.shape)}")
+            raise NextframeError(
+                f"expected frames of shape (batch, channels, H, W), got {None if ref is None else tuple(ref.shape)}"
+            )
         cfg.check_size(*ref.shape[-2:])
         expected = cfg.tau * cfg.channels
         if context.shape[1] != expected:
@@ -130,7 +134,9 @@ class ConditionalUNet(nn.Module):
         if cfg.noisy_input and noisy.shape[1] != cfg.channels:
             raise NextframeError(f"noisy frame has {noisy.shape[1]} channels but the model takes {cfg.channels}")
         if cfg.tau and (context.shape[0] != ref.shape[0] or context.shape[-2:] != ref.shape[-2:]):
-            raise NextframeError(f"context {tuple(context.shape)} and noisy frame {tuple(ref.shape)} differ in batch or size")
+            raise NextframeError(
+                f"context {tuple(context.shape)} and noisy frame {tuple(ref.shape)} differ in batch or size"
+            )
 
     def forward(self, noisy: torch.Tensor | None, context: torch.Tensor) -> torch.Tensor:
         self.check_inputs(noisy, context)

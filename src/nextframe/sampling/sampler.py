@@ -8,8 +8,8 @@ its own generator seeded `seeds[i]`, so a sample seeded s is the same whatever e
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -60,13 +60,17 @@ def check_context(context, what: str = "context") -> torch.Tensor:
     if not isinstance(context, torch.Tensor):
         raise NextframeError(f"{what} must be a torch tensor or NumPy array, got {type(context).__name__}")
     if not context.is_floating_point():
-        raise NextframeError(f"{what} has dtype {context.dtype}; frames are floats in [0, 1] (for 8-bit images: x.float() / 255)")
+        raise NextframeError(
+            f"{what} has dtype {context.dtype}; frames are floats in [0, 1] (for 8-bit images: x.float() / 255)"
+        )
     if context.numel():
         if not torch.isfinite(context).all():
             raise NextframeError(f"{what} contains NaN or infinite pixels")
         lo, hi = context.min().item(), context.max().item()
         if lo < -1.0 or hi > 2.0:  # a margin for unclamped rollouts; 0-255 images land far outside it
-            raise NextframeError(f"{what} has values in [{lo:.3g}, {hi:.3g}]; frames are floats in [0, 1] (for 8-bit images: x.float() / 255)")
+            raise NextframeError(
+                f"{what} has values in [{lo:.3g}, {hi:.3g}]; frames are floats in [0, 1] (for 8-bit images: x.float() / 255)"
+            )
     return context
 
 
@@ -77,8 +81,10 @@ def derive_seed(seed: int, *keys: int) -> int:
 
 def _target_shape(context: torch.Tensor, channels: int, shape) -> tuple[int, ...]:
     if context.ndim != 4:
-        raise NextframeError(f"context must be a batch of stacked past frames (batch, tau*channels, H, W), got shape "
-                             f"{tuple(context.shape)}; for frames (batch, time, channels, H, W) use rollout or flatten(1, 2)")
+        raise NextframeError(
+            f"context must be a batch of stacked past frames (batch, tau*channels, H, W), got shape "
+            f"{tuple(context.shape)}; for frames (batch, time, channels, H, W) use rollout or flatten(1, 2)"
+        )
     if shape is not None:
         return tuple(shape)
     return (channels,) + tuple(context.shape[-2:])
@@ -105,7 +111,8 @@ def sample(
     channels: int = 1,  # channels of the frame to generate
     shape: Sequence[int] | None = None,  # (C, H, W) of the frame to generate; default: channels x context's H, W
     seed: int | Sequence[int] = 0,  # int (row r seeded seed + r) or one seed per row of the result
-    callback: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], None] | None = None,  # (k, ids, y, x_hat); first try only
+    callback: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], None]
+    | None = None,  # (k, ids, y, x_hat); first try only
     **knobs,  # the sampler's settings, `SamplerSettings` (schedule, h0, beta, sigma0, sigma_stop, retries, ...)
 ) -> SampleResult:
     """Draw probable next frames given past frames, by iterative partial denoising (`sample_once`).
@@ -127,7 +134,9 @@ def sample(
         raise NextframeError(f"samples must be a whole number of at least 1, got {samples}")
     if samples > 1:
         context = context.repeat_interleave(int(samples), dim=0)
-    return _sample_with_retries(denoiser, context, channels=channels, shape=shape, seed=seed, callback=callback, **knobs)
+    return _sample_with_retries(
+        denoiser, context, channels=channels, shape=shape, seed=seed, callback=callback, **knobs
+    )
 
 
 def _sample_with_retries(denoiser, context, *, seed, callback=None, channels=1, shape=None, **knobs) -> SampleResult:
@@ -139,7 +148,14 @@ def _sample_with_retries(denoiser, context, *, seed, callback=None, channels=1, 
         again = [i for i, s in enumerate(result.status) if s == "diverged"]
         if not again:
             break
-        redo = sample_once(denoiser, context[again], channels=channels, shape=shape, seed=[derive_seed(seeds[i], RETRY_KEY, attempt) for i in again], **knobs)
+        redo = sample_once(
+            denoiser,
+            context[again],
+            channels=channels,
+            shape=shape,
+            seed=[derive_seed(seeds[i], RETRY_KEY, attempt) for i in again],
+            **knobs,
+        )
         for j, i in enumerate(again):
             result.frames[i] = redo.frames[j]
             result.evaluations[i] += redo.evaluations[j]
@@ -167,7 +183,15 @@ def sample_once(
     gamma_k^2 = ((1 - beta h_k)^2 - (1 - h_k)^2) sigma_k^2, so that the noise level shrinks by 1 - beta h_k.
     """
     cfg = SamplerSettings(**knobs)
-    schedule, h0, beta, mean, sigma0, final, heun = cfg.schedule, cfg.h0, cfg.beta, cfg.mean, cfg.sigma0, cfg.final, cfg.heun
+    schedule, h0, beta, mean, sigma0, final, heun = (
+        cfg.schedule,
+        cfg.h0,
+        cfg.beta,
+        cfg.mean,
+        cfg.sigma0,
+        cfg.final,
+        cfg.heun,
+    )
     batch, device = context.shape[0], context.device
     shape = _target_shape(context, channels, shape)
     sigma_diverge = 2.0 * sigma0 if cfg.sigma_diverge is None else cfg.sigma_diverge

@@ -20,38 +20,58 @@ def _setting(default, help: str, **extra):
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    schedule: str = _setting("ramp", "step sizes: ramp, the paper's h_k = h0 k / (1 + h0 (k-1)); constant, h_k = h0, so that the "
-                             "noise level shrinks by 1 - beta h0 every step", choices=("ramp", "constant"))
+    schedule: str = _setting(
+        "ramp",
+        "step sizes: ramp, the paper's h_k = h0 k / (1 + h0 (k-1)); constant, h_k = h0, so that the "
+        "noise level shrinks by 1 - beta h0 every step",
+        choices=("ramp", "constant"),
+    )
     h0: float = _setting(0.01, "first step size (ramp) or every step's (constant)")
     beta: float = _setting(0.5, "fraction of the noise removed per step that is not injected back (1: none injected)")
     sigma0: float = _setting(1.0, "noise level of the initial image")
     mean: float = _setting(0.5, "mean of the initial image")
     sigma_stop: float = _setting(0.01, "stop a sample once its estimated noise level falls below this")
-    sigma_diverge: float | None = _setting(None, "give up on (and retry) a sample whose noise level exceeds this; "
-                                           "default 2 x sigma0")
+    sigma_diverge: float | None = _setting(
+        None, "give up on (and retry) a sample whose noise level exceeds this; default 2 x sigma0"
+    )
     max_steps: int = _setting(1000, "cap on steps per sample")
-    final: str = _setting("denoise", "the returned frame: denoise, the last step's denoised estimate (free); noisy, the last "
-                          "iterate", choices=("denoise", "noisy"))
+    final: str = _setting(
+        "denoise",
+        "the returned frame: denoise, the last step's denoised estimate (free); noisy, the last iterate",
+        choices=("denoise", "noisy"),
+    )
     retries: int = _setting(3, "restarts of a diverged sample, each from a seed derived from its own")
     heun: bool = _setting(False, "correct each step's deterministic part with a second evaluation (EDM's Heun step)")
-    start: str = _setting("mean", "initial image: mean, mean + sigma0 z; one_step, the same noise centred on the one-step "
-                          "estimate (one more evaluation)", choices=("mean", "one_step"))
+    start: str = _setting(
+        "mean",
+        "initial image: mean, mean + sigma0 z; one_step, the same noise centred on the one-step "
+        "estimate (one more evaluation)",
+        choices=("mean", "one_step"),
+    )
 
     def __post_init__(self):
         numbers = (self.beta, self.h0, self.mean, self.sigma0, self.sigma_stop)
         if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers):
-            raise NextframeError(f"sampler settings must be finite numbers, got beta={self.beta} h0={self.h0} mean={self.mean} "
-                                 f"sigma0={self.sigma0} sigma_stop={self.sigma_stop}")
+            raise NextframeError(
+                f"sampler settings must be finite numbers, got beta={self.beta} h0={self.h0} mean={self.mean} "
+                f"sigma0={self.sigma0} sigma_stop={self.sigma_stop}"
+            )
         if not 0.0 < self.beta <= 1.0:
             raise NextframeError(f"beta must lie in (0, 1], got {self.beta:g}")
         if not 0.0 < self.h0 <= 1.0:
             raise NextframeError(f"h0 (the first step size) must lie in (0, 1], got {self.h0:g}")
         if not 0 < self.sigma0 <= 100:
-            raise NextframeError(f"sigma0 (the initial noise level) must lie in (0, 100] for frames in [0, 1], got {self.sigma0:g}")
+            raise NextframeError(
+                f"sigma0 (the initial noise level) must lie in (0, 100] for frames in [0, 1], got {self.sigma0:g}"
+            )
         if not -1 <= self.mean <= 2:
-            raise NextframeError(f"mean (of the initial image) must lie in [-1, 2] for frames in [0, 1], got {self.mean:g}")
+            raise NextframeError(
+                f"mean (of the initial image) must lie in [-1, 2] for frames in [0, 1], got {self.mean:g}"
+            )
         if not 0 < self.sigma_stop < self.sigma0:
-            raise NextframeError(f"sigma_stop must lie between 0 and sigma0={self.sigma0:g} (the sampler stops there), got {self.sigma_stop:g}")
+            raise NextframeError(
+                f"sigma_stop must lie between 0 and sigma0={self.sigma0:g} (the sampler stops there), got {self.sigma_stop:g}"
+            )
         if self.sigma_diverge is not None and not self.sigma_diverge > self.sigma0:
             raise NextframeError(f"sigma_diverge must exceed sigma0={self.sigma0:g}, got {self.sigma_diverge:g}")
         if int(self.max_steps) != self.max_steps or self.max_steps < 1:
@@ -61,7 +81,9 @@ class SamplerSettings:
         for f in fields(self):
             choices = f.metadata.get("choices")
             if choices and getattr(self, f.name) not in choices:
-                raise NextframeError(f"{f.name} must be one of {', '.join(map(repr, choices))}, got {getattr(self, f.name)!r}")
+                raise NextframeError(
+                    f"{f.name} must be one of {', '.join(map(repr, choices))}, got {getattr(self, f.name)!r}"
+                )
 
     def knobs(self) -> dict:
         """The settings as keywords of `sample`, `rollout` and `one_step`."""
@@ -76,4 +98,3 @@ NAMES = frozenset(f.name for f in fields(SamplerSettings))
 def settings_from(knobs: dict, base: SamplerSettings | None = None) -> SamplerSettings:
     """`base` (default: the library's defaults) with the sampler settings among `knobs` replaced; other keys ignored."""
     return replace(base or SamplerSettings(), **{k: v for k, v in knobs.items() if k in NAMES})
-

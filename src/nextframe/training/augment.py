@@ -22,7 +22,9 @@ def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
     return x
 
 
-def augment_windows(context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def augment_windows(
+    context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Each window (context (B, tau*C, H, W), clean (B, C, H, W)) under a transform drawn uniformly from `generator`;
     only the four flips when frames are not square."""
     square = clean.shape[-1] == clean.shape[-2]
