@@ -12,10 +12,10 @@ import torch
 from nextframe.cli.main import build_parser, main, subcommands
 from nextframe.data.leaves import generate_arrays, write_leaves
 from nextframe.errors import NextframeError
+from nextframe.methods import train
 from nextframe.networks import ConditionalUNet, UNetConfig
 from nextframe.training.checkpoint import save_weights
 from nextframe.training.config import TrainConfig
-from nextframe.training.trainer import train
 
 
 class Payload:
@@ -32,8 +32,18 @@ class Payload:
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("bad-input")
     data = write_leaves(root / "data", n=20, progress=False)
-    train(TrainConfig(data=str(data), out=str(root / "run"), width=4, batch_size=4, max_steps=1, examples_per_epoch=4,
-                      heldout_examples=4, progress=False))
+    train(
+        TrainConfig(
+            data=str(data),
+            out=str(root / "run"),
+            width=4,
+            batch_size=4,
+            max_steps=1,
+            examples_per_epoch=4,
+            heldout_examples=4,
+            progress=False,
+        )
+    )
     frames = generate_arrays(1, seed=3)[0][0, :, 0]  # (11, 32, 32) uint8
     f = {"root": root, "data": data, "model": root / "run" / "model.safetensors", "frames": frames}
 
@@ -53,8 +63,14 @@ def files(tmp_path_factory):
     npy("int64.npy", frames[:2].astype(np.int64))
     npy("odd.npy", frames[:2, :30, :30])
     npy("flat.npy", np.zeros(5, np.float32))
-    for name, content in (("zero.npy", b""), ("corrupt.npy", b"garbage"), ("ctx.txt", b"1 2 3"), ("corrupt.png", b"\x89PNG nope"),
-                          ("corrupt.safetensors", f["model"].read_bytes()[:200]), ("notes.txt", b"not a model")):
+    for name, content in (
+        ("zero.npy", b""),
+        ("corrupt.npy", b"garbage"),
+        ("ctx.txt", b"1 2 3"),
+        ("corrupt.png", b"\x89PNG nope"),
+        ("corrupt.safetensors", f["model"].read_bytes()[:200]),
+        ("notes.txt", b"not a model"),
+    ):
         (root / name).write_bytes(content)
         f[name] = root / name
     (root / "folder").mkdir()
@@ -69,7 +85,7 @@ def files(tmp_path_factory):
     with open(root / "evil.pt", "wb") as fh:
         pickle.dump({"model": Payload(str(root / "pwned")), "unet": {}}, fh)
     f["evil.pt"] = root / "evil.pt"
-    save_weights(root / "tau1.safetensors", ConditionalUNet(UNetConfig(tau=1, width=4)))
+    save_weights(root / "tau1.safetensors", ConditionalUNet(UNetConfig(tau=1, width=4)), "score")
     f["tau1.safetensors"] = root / "tau1.safetensors"
     return f
 
@@ -131,10 +147,16 @@ CASES = [
     (["sample", "--model", "{model}", "--out", "o", "--context", "{a.png}", "{b.png}"], "differ in size"),
     # model files
     (["sample", "--model", "{corrupt.safetensors}", "--out", "o", "--context", "{ctx.npy}"], "corrupt"),
-    (["sample", "--model", "{list.pt}", "--out", "o", "--context", "{ctx.npy}"], "not a nextframe training checkpoint; pass weights"),
+    (
+        ["sample", "--model", "{list.pt}", "--out", "o", "--context", "{ctx.npy}"],
+        "not a nextframe training checkpoint; pass weights",
+    ),
     (["sample", "--model", "{evil.pt}", "--out", "o", "--context", "{ctx.npy}"], "not a nextframe checkpoint"),
     (["sample", "--model", "{notes.txt}", "--out", "o", "--context", "{ctx.npy}"], "not a nextframe checkpoint"),
-    (["sample", "--model", "no-such-model", "--out", "o", "--context", "{ctx.npy}"], "neither a file nor a shipped model"),
+    (
+        ["sample", "--model", "no-such-model", "--out", "o", "--context", "{ctx.npy}"],
+        "neither a file nor a shipped model",
+    ),
     (["evaluate", "--model", "{corrupt.safetensors}", "--data", "{data}"], "corrupt"),
     # training settings
     (T + ["--out", "r", "--lr", "-1"], "--lr -1"),
@@ -209,7 +231,9 @@ def tree(root) -> list[str]:
 
 
 @pytest.mark.parametrize("argv, expected", CASES, ids=[f"{i:02d}-{' '.join(c[0][:2])}" for i, c in enumerate(CASES)])
-def test_bad_invocation_is_refused_in_one_line_with_nothing_left_behind(argv, expected, files, tmp_path, monkeypatch, capsys):
+def test_bad_invocation_is_refused_in_one_line_with_nothing_left_behind(
+    argv, expected, files, tmp_path, monkeypatch, capsys
+):
     (tmp_path / "file").write_text("a file where a folder is expected")
     values = {k: str(v) for k, v in files.items() if k != "frames"} | {"file": str(tmp_path / "file")}
     for key, value in values.items():
@@ -227,7 +251,15 @@ def test_bad_invocation_is_refused_in_one_line_with_nothing_left_behind(argv, ex
 
 def test_the_battery_is_large_and_covers_every_command():
     assert len(CASES) >= 60
-    assert {c[0][0] for c in CASES if c[0]} == {"sample", "train", "evaluate", "data", "demo", "experiment", "frobnicate"}
+    assert {c[0][0] for c in CASES if c[0]} == {
+        "sample",
+        "train",
+        "evaluate",
+        "data",
+        "demo",
+        "experiment",
+        "frobnicate",
+    }
 
 
 def test_every_option_is_explained():
@@ -238,8 +270,21 @@ def test_every_option_is_explained():
 
 
 def test_a_run_where_no_sample_converges_exits_1_and_says_so(files, tmp_path, capsys):
-    code = main(["sample", "--model", str(files["model"]), "--context", str(files["ctx.npy"]), "--out", str(tmp_path / "o"),
-                 "--samples", "2", "--max-steps", "3"])
+    code = main(
+        [
+            "sample",
+            "--model",
+            str(files["model"]),
+            "--context",
+            str(files["ctx.npy"]),
+            "--out",
+            str(tmp_path / "o"),
+            "--samples",
+            "2",
+            "--max-steps",
+            "3",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1 and "0 of 2 generated frames converged" in captured.out and "not samples" in captured.err
     assert (tmp_path / "o" / "summary.json").exists()  # kept for inspection, and marked
@@ -257,12 +302,23 @@ def test_the_api_refuses_what_the_cli_refuses(files):
 
     model = nextframe.load(files["model"])
     good = torch.from_numpy(files["frames"][:2].astype(np.float32) / 255)[None]
-    for context, expected in ((good.to(torch.uint8), "dtype torch.uint8"), (good * 255, "values in"),
-                              (good.clone().fill_(float("nan")), "NaN"), (good[0], "shape"), ("frames", "torch tensor")):
+    for context, expected in (
+        (good.to(torch.uint8), "dtype torch.uint8"),
+        (good * 255, "values in"),
+        (good.clone().fill_(float("nan")), "NaN"),
+        (good[0], "shape"),
+        ("frames", "torch tensor"),
+    ):
         with pytest.raises(NextframeError, match=expected):
             nextframe.sample(model, context)
-    for knobs, expected in (({"h0": -0.5}, "h0"), ({"mean": float("nan")}, "finite"), ({"sigma0": 0}, "sigma0"),
-                            ({"sigma_stop": 0}, "sigma_stop"), ({"max_steps": 0}, "max_steps"), ({"seed": -1}, "seeds")):
+    for knobs, expected in (
+        ({"h0": -0.5}, "h0"),
+        ({"mean": float("nan")}, "finite"),
+        ({"sigma0": 0}, "sigma0"),
+        ({"sigma_stop": 0}, "sigma_stop"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"seed": -1}, "seeds"),
+    ):
         with pytest.raises(NextframeError, match=expected):
             nextframe.sample(model, good, **knobs)
     with pytest.raises(NextframeError, match="examples_per_epoch|--examples-per-epoch"):
@@ -284,11 +340,30 @@ def test_samples_of_one_context_come_out_in_order_and_match_their_seeds(files):
     assert future.shape == (3, 2, 1, 32, 32) and len(results) == 2
 
 
-@pytest.mark.parametrize("extra", [{"examples_per_epoch": 1}, {"batch_size": 1, "heldout_examples": 1}, {"epochs": 1},
-                                   {"max_minutes": 0.001}, {"examples_per_epoch": 3, "batch_size": 4}])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"examples_per_epoch": 1},
+        {"batch_size": 1, "heldout_examples": 1},
+        {"epochs": 1},
+        {"max_minutes": 0.001},
+        {"examples_per_epoch": 3, "batch_size": 4},
+    ],
+)
 def test_every_accepted_training_setting_makes_progress(files, tmp_path, extra):
-    settings = dict(data=str(files["data"]), out=str(tmp_path / "r"), width=4, batch_size=4, max_steps=3, examples_per_epoch=8,
-                    heldout_examples=4, progress=False) | extra
+    settings = (
+        dict(
+            data=str(files["data"]),
+            out=str(tmp_path / "r"),
+            width=4,
+            batch_size=4,
+            max_steps=3,
+            examples_per_epoch=8,
+            heldout_examples=4,
+            progress=False,
+        )
+        | extra
+    )
     summary = train(TrainConfig(**settings))
     assert summary["steps"] >= 1 and (tmp_path / "r" / "model.safetensors").exists()
 
@@ -301,8 +376,25 @@ def test_training_honours_signals_and_resumes(files, tmp_path, sig):
     import time
 
     out = tmp_path / "r"
-    argv = [sys.executable, "-m", "nextframe.cli.main", "train", "--data", str(files["data"]), "--out", str(out), "--width", "4",
-            "--batch-size", "4", "--examples-per-epoch", "8", "--heldout-examples", "4", "--no-progress"]  # no step limit
+    argv = [
+        sys.executable,
+        "-m",
+        "nextframe.cli.main",
+        "train",
+        "--data",
+        str(files["data"]),
+        "--out",
+        str(out),
+        "--width",
+        "4",
+        "--batch-size",
+        "4",
+        "--examples-per-epoch",
+        "8",
+        "--heldout-examples",
+        "4",
+        "--no-progress",
+    ]  # no step limit
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline and process.poll() is None:
@@ -314,5 +406,26 @@ def test_training_honours_signals_and_resumes(files, tmp_path, sig):
 
     steps = load_checkpoint(out / "checkpoint.pt")["progress"]["step"]
     assert steps >= 2  # the epoch's work was kept
-    assert main(["train", "--data", str(files["data"]), "--out", str(out), "--width", "4", "--batch-size", "4", "--examples-per-epoch",
-                 "8", "--heldout-examples", "4", "--max-steps", str(steps + 2), "--no-progress"]) == 0  # resumes from it
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(files["data"]),
+                "--out",
+                str(out),
+                "--width",
+                "4",
+                "--batch-size",
+                "4",
+                "--examples-per-epoch",
+                "8",
+                "--heldout-examples",
+                "4",
+                "--max-steps",
+                str(steps + 2),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )  # resumes from it

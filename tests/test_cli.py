@@ -9,15 +9,26 @@ import pytest
 
 from nextframe.cli.main import main
 from nextframe.data.leaves import generate_arrays, write_leaves
+from nextframe.methods import train
 from nextframe.training.config import TrainConfig
-from nextframe.training.trainer import train
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     data = write_leaves(root / "data", n=40, progress=False)
-    train(TrainConfig(data=str(data), out=str(root / "run"), width=4, batch_size=8, max_steps=2, examples_per_epoch=16, heldout_examples=8, progress=False))
+    train(
+        TrainConfig(
+            data=str(data),
+            out=str(root / "run"),
+            width=4,
+            batch_size=8,
+            max_steps=2,
+            examples_per_epoch=16,
+            heldout_examples=8,
+            progress=False,
+        )
+    )
     return root / "run" / "model.safetensors"
 
 
@@ -132,7 +143,11 @@ def test_bad_input_gets_one_line_and_no_output(case, expected, model_path, clip,
 
 
 def test_console_script_exits_nonzero_without_traceback(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "nextframe.cli.main", "train", "--data", str(tmp_path / "none")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "nextframe.cli.main", "train", "--data", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert "not a nextframe dataset" in result.stderr and "Traceback" not in result.stderr
 
@@ -147,7 +162,9 @@ def test_data_leaves_command(tmp_path, capsys):
 
 def test_evaluate_command_prints_the_psnr_table(model_path, tmp_path, capsys):
     data = write_leaves(tmp_path / "d", n=20, progress=False)
-    code, out, err = run(["evaluate", "--model", model_path, "--data", data, "--psnr", "0", "20", "--examples", "8"], capsys)
+    code, out, err = run(
+        ["evaluate", "--model", model_path, "--data", data, "--psnr", "0", "20", "--examples", "8"], capsys
+    )
     assert code == 0, err
     lines = out.strip().splitlines()
     assert len(lines) == 3 and abs(float(lines[1].split()[0])) < 0.5 and abs(float(lines[2].split()[0]) - 20) < 0.5
@@ -158,9 +175,14 @@ def test_experiment_commands_write_a_figure_and_numbers(model_path, tmp_path, ca
     code, out, err = run(["experiment", "probes", "--out", tmp_path / "p", *knobs], capsys)
     assert code == 0, err
     report = json.loads((tmp_path / "p" / "probes.json").read_text())
-    assert set(report["probes"]) == {"ambiguous", "unambiguous"} and report["probes"]["ambiguous"]["radii"] == [5.0, 5.0]
+    assert set(report["probes"]) == {"ambiguous", "unambiguous"} and report["probes"]["ambiguous"]["radii"] == [
+        5.0,
+        5.0,
+    ]
     assert sum(report["probes"]["ambiguous"]["outcomes_count"].values()) == 2
-    code, out, err = run(["experiment", "decisions", "--out", tmp_path / "d", "--differences", "0", "2", *knobs], capsys)
+    code, out, err = run(
+        ["experiment", "decisions", "--out", tmp_path / "d", "--differences", "0", "2", *knobs], capsys
+    )
     assert code == 0, err
     report = json.loads((tmp_path / "d" / "decisions.json").read_text())
     assert [r["difference"] for r in report["rows"]] == [0.0, 2.0] and report["rows"][1]["unambiguous"]
@@ -169,7 +191,13 @@ def test_experiment_commands_write_a_figure_and_numbers(model_path, tmp_path, ca
     assert code == 0, err
     report = json.loads((tmp_path / "r" / "recursive.json").read_text())
     assert len(report["sharpness_sampling"]) == len(report["sharpness_one_step"]) == 2 and report["examples"] == 2
-    for name in ("p/probe_ambiguous.png", "p/probe_unambiguous.png", "d/decisions.png", "r/recursive.png", "r/recursive.gif"):
+    for name in (
+        "p/probe_ambiguous.png",
+        "p/probe_unambiguous.png",
+        "d/decisions.png",
+        "r/recursive.png",
+        "r/recursive.gif",
+    ):
         assert (tmp_path / name).stat().st_size > 1000, name
 
 
@@ -177,6 +205,8 @@ def test_experiments_refuse_a_model_that_is_not_a_tau2_leaves_model(tmp_path, ca
     from nextframe.networks import ConditionalUNet, UNetConfig
     from nextframe.training.checkpoint import save_weights
 
-    save_weights(tmp_path / "tau1.safetensors", ConditionalUNet(UNetConfig(tau=1, width=4)))
-    code, _, err = run(["experiment", "probes", "--model", tmp_path / "tau1.safetensors", "--out", tmp_path / "o"], capsys)
+    save_weights(tmp_path / "tau1.safetensors", ConditionalUNet(UNetConfig(tau=1, width=4)), "score")
+    code, _, err = run(
+        ["experiment", "probes", "--model", tmp_path / "tau1.safetensors", "--out", tmp_path / "o"], capsys
+    )
     assert code == 2 and "need a grayscale tau=2" in err and not (tmp_path / "o").exists()

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from nextframe.analysis.natural import WienerDenoiser, aligned_windows, mid_range_slope, power_spectrum, static_pattern, translating_probe
+from nextframe.analysis.natural import (
+    WienerDenoiser,
+    aligned_windows,
+    mid_range_slope,
+    power_spectrum,
+    static_pattern,
+    translating_probe,
+)
 from nextframe.cli.main import main
 from nextframe.data.video import VideoCropConfig, write_video_dataset
 from nextframe.networks import ConditionalUNet, UNetConfig
@@ -34,7 +41,11 @@ def setup(tmp_path_factory):
     for name, tau, noisy in (("t0", 0, True), ("t1", 1, True), ("t2", 2, True), ("pred", 2, False)):
         torch.manual_seed(tau)
         models[name] = root / f"{name}.safetensors"
-        save_weights(models[name], ConditionalUNet(UNetConfig(tau=tau, width=4, noisy_input=noisy)).eval())
+        save_weights(
+            models[name],
+            ConditionalUNet(UNetConfig(tau=tau, width=4, noisy_input=noisy)).eval(),
+            "score" if noisy else "deterministic",
+        )
     return root, data, models
 
 
@@ -66,7 +77,12 @@ def test_wiener_denoiser_reaches_the_exact_mmse_of_stationary_gaussian_frames():
     g = torch.Generator().manual_seed(0)
     fy, fx = torch.meshgrid(torch.fft.fftfreq(16), torch.fft.fftfreq(16), indexing="ij")
     power = 0.01 / (fy.square() + fx.square() + 0.01)
-    frames = lambda n: torch.fft.ifft2(power.sqrt() * torch.fft.fft2(torch.randn(n, 1, 16, 16, generator=g, dtype=torch.float64))).real  # noqa: E731
+
+    def frames(n):
+        return torch.fft.ifft2(
+            power.sqrt() * torch.fft.fft2(torch.randn(n, 1, 16, 16, generator=g, dtype=torch.float64))
+        ).real
+
     train, test = frames(20000), frames(4000)
     sigma = 0.3
     wiener = WienerDenoiser(power_spectrum(train.numpy()), sigma)
@@ -80,24 +96,112 @@ def test_wiener_denoiser_reaches_the_exact_mmse_of_stationary_gaussian_frames():
 def test_natural_commands_write_figures_and_numbers(setup, capsys):
     root, data, m = setup
     out = root / "out"
-    assert main(["experiment", "psnr-curves", "--models", str(m["t0"]), str(m["t1"]), str(m["t2"]), "--prediction", str(m["pred"]),
-                 "--data", str(data), "--out", str(out), "--examples", "16", "--psnr", "0", "10", "20", "30"]) == 0
+    assert (
+        main(
+            [
+                "experiment",
+                "psnr-curves",
+                "--models",
+                str(m["t0"]),
+                str(m["t1"]),
+                str(m["t2"]),
+                "--prediction",
+                str(m["pred"]),
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--examples",
+                "16",
+                "--psnr",
+                "0",
+                "10",
+                "20",
+                "30",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "psnr_curves.json").read_text())
-    assert set(report["curves"]) == {"tau=0", "tau=1", "tau=2", "prediction only (tau=2)", "Wiener (linear, sigma known)"}
-    assert report["curves"]["Wiener (linear, sigma known)"]["reference"] and "wiener_slope_10_to_30dB" in report["summary"]
+    assert set(report["curves"]) == {
+        "tau=0",
+        "tau=1",
+        "tau=2",
+        "prediction only (tau=2)",
+        "Wiener (linear, sigma known)",
+    }
+    assert (
+        report["curves"]["Wiener (linear, sigma known)"]["reference"] and "wiener_slope_10_to_30dB" in report["summary"]
+    )
     assert len(set(report["curves"]["prediction only (tau=2)"]["output_psnr"])) == 1  # it ignores the noisy frame
     assert "tau0_slope_10_to_30dB" in report["summary"] and "gap_to_prediction_only_at_0dB" in report["summary"]
-    assert main(["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", str(out), "--scale", "1",
-                 "--velocities", "0,2"]) == 0
+    assert (
+        main(
+            [
+                "experiment",
+                "filters",
+                "--model",
+                str(m["t2"]),
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--scale",
+                "1",
+                "--velocities",
+                "0,2",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "filters.json").read_text())
     assert report["sequence"] == "c" and [s["true_cols"] for s in report["probes"][0]["displacements"]] == [-4, -2]
-    assert main(["experiment", "cues", "--model", str(m["t2"]), "--data", str(data), "--out", str(out), "--probes", "c:0:1:0", "static",
-                 "--psnr", "0", "20", "40"]) == 0
+    assert (
+        main(
+            [
+                "experiment",
+                "cues",
+                "--model",
+                str(m["t2"]),
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--probes",
+                "c:0:1:0",
+                "static",
+                "--psnr",
+                "0",
+                "20",
+                "40",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "cues.json").read_text())
     assert set(report["crossover_psnr"]) == {"c", "static"}
     assert all(r["linearity_error"] < 1e-4 for r in report["probes"]["c"]["rows"])
-    assert main(["experiment", "samples", "--model", str(m["t2"]), "--data", str(data), "--out", str(out), "--clips", "2",
-                 "--samples", "2", "--max-steps", "20"]) == 0
+    assert (
+        main(
+            [
+                "experiment",
+                "samples",
+                "--model",
+                str(m["t2"]),
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--clips",
+                "2",
+                "--samples",
+                "2",
+                "--max-steps",
+                "20",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "samples.json").read_text())
     assert np.array(report["sample_psnr"]).shape == (2, 2)
     for name in ("psnr_curves", "filters", "cues", "samples"):
@@ -109,9 +213,30 @@ def test_psnr_curves_tells_apart_two_models_of_one_tau(setup, tmp_path):
     root, data, m = setup
     other = tmp_path / "t2b.safetensors"
     torch.manual_seed(7)
-    save_weights(other, ConditionalUNet(UNetConfig(tau=2, width=4)).eval())
-    assert main(["experiment", "psnr-curves", "--models", str(m["t2"]), str(other), "--prediction", "none",
-                 "--data", str(data), "--out", str(tmp_path), "--examples", "8", "--psnr", "0", "20"]) == 0
+    save_weights(other, ConditionalUNet(UNetConfig(tau=2, width=4)).eval(), "score")
+    assert (
+        main(
+            [
+                "experiment",
+                "psnr-curves",
+                "--models",
+                str(m["t2"]),
+                str(other),
+                "--prediction",
+                "none",
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path),
+                "--examples",
+                "8",
+                "--psnr",
+                "0",
+                "20",
+            ]
+        )
+        == 0
+    )
     curves = json.loads((tmp_path / "psnr_curves.json").read_text())["curves"]
     assert set(curves) == {f"tau=2 {m['t2']}", f"tau=2 {other}", "Wiener (linear, sigma known)"}
     assert curves[f"tau=2 {m['t2']}"]["output_psnr"] != curves[f"tau=2 {other}"]["output_psnr"]
@@ -122,12 +247,30 @@ def test_natural_commands_refuse_bad_input_in_one_line(setup, capsys):
     out = str(root / "bad")
     calls = [
         (["experiment", "filters", "--model", str(m["t0"]), "--data", str(data), "--out", out], "tau >= 1"),
-        (["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--sequence", "a"], "not a test sequence"),
-        (["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--velocities", "1"], "ROWS,COLS"),
-        (["experiment", "cues", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--probes", "c:99:1:0"], "no test clip"),
-        (["experiment", "psnr-curves", "--models", str(m["pred"]), "--data", str(data), "--out", out], "prediction-only"),
-        (["experiment", "psnr-curves", "--models", str(m["t2"]), str(m["t2"]), "--data", str(data), "--out", out], "named twice"),
-        (["experiment", "samples", "--data", str(root), "--out", out, "--model", str(m["t2"])], "not a nextframe dataset"),
+        (
+            ["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--sequence", "a"],
+            "not a test sequence",
+        ),
+        (
+            ["experiment", "filters", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--velocities", "1"],
+            "ROWS,COLS",
+        ),
+        (
+            ["experiment", "cues", "--model", str(m["t2"]), "--data", str(data), "--out", out, "--probes", "c:99:1:0"],
+            "no test clip",
+        ),
+        (
+            ["experiment", "psnr-curves", "--models", str(m["pred"]), "--data", str(data), "--out", out],
+            "prediction-only",
+        ),
+        (
+            ["experiment", "psnr-curves", "--models", str(m["t2"]), str(m["t2"]), "--data", str(data), "--out", out],
+            "named twice",
+        ),
+        (
+            ["experiment", "samples", "--data", str(root), "--out", out, "--model", str(m["t2"])],
+            "not a nextframe dataset",
+        ),
     ]
     for argv, message in calls:
         assert main(argv) == 2

@@ -13,13 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from nextframe.cli.experiments import run_decisions, run_probes, run_recursive, sampler_defaults
+from nextframe.cli.experiments import run_decisions, run_probes, run_recursive
+from nextframe.cli.options import sampler_defaults
 from nextframe.data.frames_io import atomic_path, write_json
 from nextframe.errors import NextframeError
 
 DEMO_DIFFERENCES = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]  # radius differences of the reduced decision sweep
-TARGETS = ("on held-out collision windows at least 80% of samples with the larger disk in front and at most 5% with the "
-           "smaller; on unambiguous probes at least 90% larger in front")
+TARGETS = (
+    "on held-out collision windows at least 80% of samples with the larger disk in front and at most 5% with the "
+    "smaller; on unambiguous probes at least 90% larger in front"
+)
 DEMO_WINDOWS, DEMO_WINDOW_SAMPLES = 16, 4  # held-out collision windows and samples of each in the demo
 RECURSIVE_SEQUENCES = 4  # test sequences generated recursively; the GIF shows the first 3
 HELDOUT_SEQUENCES = 1000  # generated with seed 0: its test split (100 sequences) is the shipped model's held-out data
@@ -28,35 +31,63 @@ HELDOUT_SEQUENCES = 1000  # generated with seed 0: its test split (100 sequences
 def run_demo(args) -> None:
     from nextframe.data.leaves import generate_arrays, is_test
     from nextframe.data.store import Windows
+    from nextframe.evaluation.denoising import denoising_psnr
     from nextframe.training.checkpoint import load_model
-    from nextframe.training.evaluate import denoising_psnr
 
     out, started = Path(args.out), time.monotonic()
     model = load_model(args.model)  # before the folder is made: a bad model leaves nothing behind
     if model.config.tau != 2 or model.config.channels != 1:
-        raise NextframeError(f"{args.model} has tau={model.config.tau} and {model.config.channels} channel(s); the demo needs a "
-                             "grayscale tau=2 Moving Leaves model such as leaves-tau2")
+        raise NextframeError(
+            f"{args.model} has tau={model.config.tau} and {model.config.channels} channel(s); the demo needs a "
+            "grayscale tau=2 Moving Leaves model such as leaves-tau2"
+        )
     out.mkdir(parents=True, exist_ok=True)
     print(f"model {args.model}: tau={model.config.tau}, width {model.config.width}; held-out denoising ...")
     clips, _ = generate_arrays(HELDOUT_SEQUENCES, seed=0)
-    psnr = denoising_psnr(model, Windows(clips[is_test(np.arange(len(clips)))], model.config.tau), examples=512, seed=args.seed)
-    print("  input -> output PSNR (dB): " + ", ".join(f"{r['input_psnr_target']:.0f} -> {r['output_psnr']:.1f}" for r in psnr))
+    psnr = denoising_psnr(
+        model, Windows(clips[is_test(np.arange(len(clips)))], model.config.tau), examples=512, seed=args.seed
+    )
+    print(
+        "  input -> output PSNR (dB): "
+        + ", ".join(f"{r['input_psnr_target']:.0f} -> {r['output_psnr']:.1f}" for r in psnr)
+    )
 
     knobs = dict(model=args.model, out=str(out), seed=args.seed, **sampler_defaults())
     print(f"probes (figures 3 and 11), {args.samples} samples each ...")
     probes = run_probes(Namespace(**knobs, samples=args.samples))
-    print(f"decision frequency (figure 4), {args.samples} samples at each of {len(DEMO_DIFFERENCES)} radius differences ...")
-    decisions = run_decisions(Namespace(**knobs, samples=args.samples, differences=DEMO_DIFFERENCES, windows=DEMO_WINDOWS,
-                                        window_samples=DEMO_WINDOW_SAMPLES), quiet=True)
+    print(
+        f"decision frequency (figure 4), {args.samples} samples at each of {len(DEMO_DIFFERENCES)} radius differences ..."
+    )
+    decisions = run_decisions(
+        Namespace(
+            **knobs,
+            samples=args.samples,
+            differences=DEMO_DIFFERENCES,
+            windows=DEMO_WINDOWS,
+            window_samples=DEMO_WINDOW_SAMPLES,
+        ),
+        quiet=True,
+    )
     for name in ("model", "oracle"):
         s = decisions["summary"][name]
-        print(f"  {name:>6}: collision windows: larger in front {s['collisions_larger_share']:.0%}, smaller {s['collisions_smaller_share']:.0%}; "
-              f"unambiguous probes: larger in front {s['larger_in_front_unambiguous']:.0%}")
-    print(f"recursive generation (figure 5), {RECURSIVE_SEQUENCES} test sequences, 9 frames (the GIF shows the first 3) ...")
+        print(
+            f"  {name:>6}: collision windows: larger in front {s['collisions_larger_share']:.0%}, smaller "
+            f"{s['collisions_smaller_share']:.0%}; "
+            f"unambiguous probes: larger in front {s['larger_in_front_unambiguous']:.0%}"
+        )
+    print(
+        f"recursive generation (figure 5), {RECURSIVE_SEQUENCES} test sequences, 9 frames (the GIF shows the first 3) ..."
+    )
     recursive = run_recursive(Namespace(**knobs, samples=RECURSIVE_SEQUENCES, steps=9, data=None))
 
-    report = {"model": args.model, "denoising_psnr": psnr, "probes": probes, "decisions": decisions, "recursive": recursive,
-              "seconds": round(time.monotonic() - started, 1)}
+    report = {
+        "model": args.model,
+        "denoising_psnr": psnr,
+        "probes": probes,
+        "decisions": decisions,
+        "recursive": recursive,
+        "seconds": round(time.monotonic() - started, 1),
+    }
     write_json(out / "demo.json", report)
     with atomic_path(out / "index.md") as tmp:
         tmp.write_text(_index(report))
@@ -67,42 +98,82 @@ def _index(report: dict) -> str:
     p, d, r = report["probes"]["probes"], report["decisions"], report["recursive"]
     amb, una, fit = p["ambiguous"], p["unambiguous"], d["logistic_fit"]
     m, o = d["summary"]["model"], d["summary"]["oracle"]
-    targets_met = m["collisions_larger_share"] >= 0.80 and m["collisions_smaller_share"] <= 0.05 and m["larger_in_front_unambiguous"] >= 0.90
+    targets_met = (
+        m["collisions_larger_share"] >= 0.80
+        and m["collisions_smaller_share"] <= 0.05
+        and m["larger_in_front_unambiguous"] >= 0.90
+    )
     count = lambda c: f"{c['left']} left / {c['right']} right / {c['neither']} neither"  # noqa: E731
-    shares = lambda s: (f"larger in front {s['collisions_larger_share']:.0%}, smaller in front {s['collisions_smaller_share']:.0%}, "  # noqa: E731
-                        f"not two clean disks {s['collisions_not_two_clean_disks_share']:.0%}, no visible overlap {s['collisions_no_visible_overlap_share']:.0%}")
+
+    def shares(s):
+        return (
+            f"larger in front {s['collisions_larger_share']:.0%}, smaller in front {s['collisions_smaller_share']:.0%}, "
+            f"not two clean disks {s['collisions_not_two_clean_disks_share']:.0%}, no visible overlap "
+            f"{s['collisions_no_visible_overlap_share']:.0%}"
+        )
+
     lines = [
-        "# nextframe demo: occlusions on Moving Leaves", "",
+        "# nextframe demo: occlusions on Moving Leaves",
+        "",
         f"Model `{report['model']}` (see its model card). Held-out denoising, input -> output PSNR (dB): "
-        + ", ".join(f"{x['input_psnr_target']:.0f} -> {x['output_psnr']:.1f}" for x in report["denoising_psnr"]) + ".", "",
-        *([] if targets_met else [f"**This model is still short of the paper** (targets: {TARGETS}). Below, every number of the "
-                                  "model stands beside the same number for a perfect sampler (the oracle), so the distance shows; "
-                                  "the model card says what is being done about it.", ""]),
-        "![collision windows, model](collisions_model.png)", "",
+        + ", ".join(f"{x['input_psnr_target']:.0f} -> {x['output_psnr']:.1f}" for x in report["denoising_psnr"])
+        + ".",
+        "",
+        *(
+            []
+            if targets_met
+            else [
+                f"**This model is still short of the paper** (targets: {TARGETS}). Below, every number of the "
+                "model stands beside the same number for a perfect sampler (the oracle), so the distance shows; "
+                "the model card says what is being done about it.",
+                "",
+            ]
+        ),
+        "![collision windows, model](collisions_model.png)",
+        "",
         f"Held-out collision windows ({m['collisions_windows']} windows x {m['collisions_samples_per_window']} samples, a few percent "
         "of noise either way; `nextframe experiment decisions` takes 64 x 8): the disks are apart in "
         f"both context frames and due to overlap in the next. Model: {shares(m)}. Oracle sampler (the generator's own law): {shares(o)}. "
-        "Each sample is framed in the colour of its label.", "",
-        "![collision windows, oracle](collisions_oracle.png)", "",
-        "![unambiguous probe](probe_unambiguous.png)", "",
-        f"Unambiguous collision (figure 11, disks moving at the data's speeds): the larger right disk should be in front; samples: {count(una['outcomes_count'])}; "
-        f"sharpness {np.mean(una['sharpness_samples']):.2f} for samples vs {una['sharpness_one_step']:.2f} for the one-step estimate.", "",
-        "![ambiguous probe](probe_ambiguous.png)", "",
+        "Each sample is framed in the colour of its label.",
+        "",
+        "![collision windows, oracle](collisions_oracle.png)",
+        "",
+        "![unambiguous probe](probe_unambiguous.png)",
+        "",
+        f"Unambiguous collision (figure 11, disks moving at the data's speeds): the larger right disk should be in front; "
+        f"samples: {count(una['outcomes_count'])}; "
+        f"sharpness {np.mean(una['sharpness_samples']):.2f} for samples vs {una['sharpness_one_step']:.2f} for the one-step estimate.",
+        "",
+        "![ambiguous probe](probe_ambiguous.png)",
+        "",
         f"Ambiguous collision of equal disks (figure 3): a model that has learned the task puts either disk in front about equally "
-        f"often; samples: {count(amb['outcomes_count'])}; sharpness {np.mean(amb['sharpness_samples']):.2f} vs {amb['sharpness_one_step']:.2f} one-step.", "",
-        "![decision frequency](decisions.png)", "",
+        f"often; samples: {count(amb['outcomes_count'])}; sharpness {np.mean(amb['sharpness_samples']):.2f} vs "
+        f"{amb['sharpness_one_step']:.2f} one-step.",
+        "",
+        "![decision frequency](decisions.png)",
+        "",
         f"Decision frequency (figure 4, {d['samples']} samples per point): the fraction of decided samples with the right disk in "
         f"front at each radius difference, and a logistic fit (slope {fit['slope']:.2f} per pixel, midpoint {fit['midpoint']:+.2f} px; "
         f"oracle {d['oracle_logistic_fit']['slope']:.2f} per pixel); the larger disk is in front in {m['larger_in_front_unambiguous']:.0%} "
-        f"of the model's unambiguous samples (oracle {o['larger_in_front_unambiguous']:.0%}) and {m['neither_fraction']:.0%} of its samples "
-        f"show neither order (oracle {o['neither_fraction']:.0%}).", "",
-        "![recursive generation](recursive.png)", "",
+        f"of the model's unambiguous samples (oracle {o['larger_in_front_unambiguous']:.0%}) and {m['neither_fraction']:.0%} "
+        f"of its samples "
+        f"show neither order (oracle {o['neither_fraction']:.0%}).",
+        "",
+        "![recursive generation](recursive.png)",
+        "",
         "Recursive generation (figure 5): sharpness per generated frame, sampling "
-        + " ".join(f"{x:.2f}" for x in r["sharpness_sampling"]) + "; one-step " + " ".join(f"{x:.2f}" for x in r["sharpness_one_step"]) + ".", "",
-        "![recursive generation, animated](recursive.gif)", "",
-        "The same as an animation: for each sequence, the truth, recursive sampling and recursive one-step estimation.", "",
+        + " ".join(f"{x:.2f}" for x in r["sharpness_sampling"])
+        + "; one-step "
+        + " ".join(f"{x:.2f}" for x in r["sharpness_one_step"])
+        + ".",
+        "",
+        "![recursive generation, animated](recursive.gif)",
+        "",
+        "The same as an animation: for each sequence, the truth, recursive sampling and recursive one-step estimation.",
+        "",
         f"Classification rule: {d['rule']}. Model samples restarted after a divergence: {m['collisions_retried']}, still diverged: "
         f"{m['collisions_diverged']}; median network evaluations per sample: {m['collisions_median_evaluations']:.0f}. "
-        f"Full-size runs: `nextframe experiment probes|decisions|recursive --out DIR`. Took {report['seconds'] / 60:.1f} min.", "",
+        f"Full-size runs: `nextframe experiment probes|decisions|recursive --out DIR`. Took {report['seconds'] / 60:.1f} min.",
+        "",
     ]
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nextframe.cli.options import add_sampler_args, sampler_knobs
 from nextframe.data.frames_io import write_json
 from nextframe.errors import NextframeError
 
@@ -17,68 +18,54 @@ AMBIGUOUS = (5.0, 5.0)  # radii (left, right): figure 3
 UNAMBIGUOUS = (3.5, 6.5)  # figure 11: the larger, lighter disk on the right should be in front
 
 
-def add_sampler_args(p) -> None:
-    """The sampler's settings (`SamplerSettings`), shared by every command that samples, and the paper's preset."""
-    from nextframe.cli.options import add_dataclass_args
-    from nextframe.sampling.settings import SamplerSettings
-
-    add_dataclass_args(p, SamplerSettings)
-    p.add_argument("--paper-sampler", action="store_true",
-                   help="start from the paper's sampler (ramp from h0 0.01, sigma0 1, beta 0.5) instead of the library's "
-                        "defaults; flags given beside it still apply (docs/results/sampler-networks)")
-
-
-def sampler_settings(args):
-    """The sampler settings a command was given: the defaults, or the paper's with --paper-sampler, under the flags
-    the user typed. Raises NextframeError for settings that cannot give a sample."""
-    from dataclasses import replace
-
-    from nextframe.cli.options import given
-    from nextframe.sampling.settings import PAPER, SamplerSettings
-
-    return replace(PAPER if getattr(args, "paper_sampler", False) else SamplerSettings(), **given(args, SamplerSettings))
-
-
-def sampler_knobs(args) -> dict:
-    """`sampler_settings` as keywords of `sample`, `rollout` and `one_step`."""
-    return sampler_settings(args).knobs()
-
-
-def sampler_defaults() -> dict:
-    """The sampler's default settings as keywords (for callers that build the arguments themselves)."""
-    from nextframe.sampling.settings import SamplerSettings
-
-    return SamplerSettings().knobs()
-
-
 def add_experiment(sub) -> None:
     from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES
 
-    experiment = sub.add_parser("experiment", help="the paper's experiments (3.1: occlusions on Moving Leaves; 3.2: natural video)")
+    experiment = sub.add_parser(
+        "experiment", help="the paper's experiments (3.1: occlusions on Moving Leaves; 3.2: natural video)"
+    )
     kinds = experiment.add_subparsers(dest="experiment", required=True)
 
     def common(p, samples: int, what: str) -> None:
-        p.add_argument("--model", default="leaves-tau2", help="shipped model name or weights path (default leaves-tau2)")
+        p.add_argument(
+            "--model", default="leaves-tau2", help="shipped model name or weights path (default leaves-tau2)"
+        )
         p.add_argument("--out", required=True, help="folder for the PNG figure and the JSON of numbers")
         p.add_argument("--samples", type=int, default=samples, help=f"{what} (default {samples})")
         p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
         add_sampler_args(p)
 
-    p = kinds.add_parser("probes", help="figures 3 and 11: an ambiguous and an unambiguous collision, sampler steps, samples")
+    p = kinds.add_parser(
+        "probes", help="figures 3 and 11: an ambiguous and an unambiguous collision, sampler steps, samples"
+    )
     common(p, 16, "samples per probe")
     p.set_defaults(run=run_probes)
-    p = kinds.add_parser("decisions", help="occlusion decisions on held-out collision windows and figure 4's sweep, model beside a perfect (oracle) sampler")
+    p = kinds.add_parser(
+        "decisions",
+        help="occlusion decisions on held-out collision windows and figure 4's sweep, model beside a perfect (oracle) sampler",
+    )
     common(p, 32, "samples per radius difference")
-    p.add_argument("--differences", type=float, nargs="+", default=list(DEFAULT_DIFFERENCES),
-                   help="right minus left radius in pixels, mean radius 5 (default -3 to 3 in steps of 0.5)")
+    p.add_argument(
+        "--differences",
+        type=float,
+        nargs="+",
+        default=list(DEFAULT_DIFFERENCES),
+        help="right minus left radius in pixels, mean radius 5 (default -3 to 3 in steps of 0.5)",
+    )
     p.add_argument("--windows", type=int, default=64, help="held-out collision windows (default 64)")
     p.add_argument("--window-samples", type=int, default=8, help="samples per collision window (default 8)")
     p.set_defaults(run=run_decisions)
-    p = kinds.add_parser("recursive", help="figure 5: 9 frames generated recursively by sampling and by one-step estimation")
+    p = kinds.add_parser(
+        "recursive", help="figure 5: 9 frames generated recursively by sampling and by one-step estimation"
+    )
     common(p, 16, "test sequences")
     p.add_argument("--steps", type=int, default=9, help="frames to generate (default 9)")
-    p.add_argument("--data", default=None, help="Moving Leaves dataset folder whose test split to use (default: generate "
-                   "the test sequences of the seed-0 dataset, the split the shipped model never saw)")
+    p.add_argument(
+        "--data",
+        default=None,
+        help="Moving Leaves dataset folder whose test split to use (default: generate "
+        "the test sequences of the seed-0 dataset, the split the shipped model never saw)",
+    )
     p.set_defaults(run=run_recursive)
 
     from nextframe.cli.natural import add_natural_experiments
@@ -91,8 +78,10 @@ def _leaves_model(name: str):
 
     model = load_model(name)
     if model.config.tau != 2 or model.config.channels != 1:
-        raise NextframeError(f"{name} has tau={model.config.tau} and {model.config.channels} channel(s); the occlusion "
-                             "experiments need a grayscale tau=2 Moving Leaves model such as leaves-tau2")
+        raise NextframeError(
+            f"{name} has tau={model.config.tau} and {model.config.channels} channel(s); the occlusion "
+            "experiments need a grayscale tau=2 Moving Leaves model such as leaves-tau2"
+        )
     return model
 
 
@@ -106,9 +95,13 @@ def _header(args, started: float) -> dict:
     from nextframe.training.checkpoint import model_metadata
 
     trained = model_metadata(args.model)
-    return {"arguments": {k: v for k, v in vars(args).items() if k != "run"}, "sampler": sampler_knobs(args),
-            "model_steps": trained.get("steps"), "model_examples": trained.get("examples"),
-            "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "arguments": {k: v for k, v in vars(args).items() if k != "run"},
+        "sampler": sampler_knobs(args),
+        "model_steps": trained.get("steps"),
+        "model_examples": trained.get("examples"),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def run_probes(args, quiet: bool = False) -> dict:
@@ -124,14 +117,23 @@ def run_probes(args, quiet: bool = False) -> dict:
         probe = typical_probe(*radii)
         found = probe_experiment(model, probe, args.samples, args.seed, **sampler_knobs(args))
         c = found["outcomes_count"]
-        probe_figure(out / f"probe_{name}.png", probe, found,
-                     f"{name} probe ({figure}): radii {radii[0]:g} (left) and {radii[1]:g} (right); "
-                     f"{c['left']} left, {c['right']} right, {c['neither']} neither of {args.samples}")
-        report[name] = {"radii": list(radii), **{k: v for k, v in found.items() if k not in ("frames", "estimate", "steps", "outcomes")},
-                        "median_evaluations": float(np.median(found["evaluations"]))}
+        probe_figure(
+            out / f"probe_{name}.png",
+            probe,
+            found,
+            f"{name} probe ({figure}): radii {radii[0]:g} (left) and {radii[1]:g} (right); "
+            f"{c['left']} left, {c['right']} right, {c['neither']} neither of {args.samples}",
+        )
+        report[name] = {
+            "radii": list(radii),
+            **{k: v for k, v in found.items() if k not in ("frames", "estimate", "steps", "outcomes")},
+            "median_evaluations": float(np.median(found["evaluations"])),
+        }
         if not quiet:
-            print(f"{name} probe (radii {radii[0]:g}/{radii[1]:g}): left in front {c['left']}, right {c['right']}, neither {c['neither']}; "
-                  f"sharpness samples {np.mean(found['sharpness_samples']):.2f} vs one-step {found['sharpness_one_step']:.2f}")
+            print(
+                f"{name} probe (radii {radii[0]:g}/{radii[1]:g}): left in front {c['left']}, right {c['right']}, neither {c['neither']}; "
+                f"sharpness samples {np.mean(found['sharpness_samples']):.2f} vs one-step {found['sharpness_one_step']:.2f}"
+            )
     report = {**_header(args, started), "samples": args.samples, "probes": report, "rule": CLASSIFICATION_RULE}
     write_json(out / "probes.json", report)
     if not quiet:
@@ -160,7 +162,9 @@ def run_decisions(args, quiet: bool = False) -> dict:
             raise NextframeError(f"--differences {d}: radius differences are numbers of pixels")
         left, right = probe_radii(d)
         if min(left, right) < 2.0:
-            raise NextframeError(f"--differences {d:g} makes a disk of radius {min(left, right):g} px; keep |difference| <= 6")
+            raise NextframeError(
+                f"--differences {d:g} makes a disk of radius {min(left, right):g} px; keep |difference| <= 6"
+            )
     started, model, out = time.monotonic(), _leaves_model(args.model), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     context, truth, window = heldout_collisions(args.windows)
@@ -168,33 +172,70 @@ def run_decisions(args, quiet: bool = False) -> dict:
     for name, sampler in (("model", model), ("oracle", None)):
         if not quiet:
             print(f"{name}: {args.windows} held-out collision windows x {args.window_samples} samples ...")
-        found[name] = collision_decisions(sampler, context, window, args.window_samples, args.seed, **sampler_knobs(args))
-    rows = {"model": decision_sweep(model, args.differences, args.samples, args.seed, progress=not quiet, **sampler_knobs(args)),
-            "oracle": oracle_sweep(args.differences, args.samples, args.seed)}
-    fits = {k: fit_logistic([r["difference"] for r in v], [r["right"] for r in v], [r["left"] + r["right"] for r in v]) for k, v in rows.items()}
-    summary = {k: {**decision_summary(rows[k]), **{f"collisions_{n}": v for n, v in found[k]["report"].items()}} for k in rows}
+        found[name] = collision_decisions(
+            sampler, context, window, args.window_samples, args.seed, **sampler_knobs(args)
+        )
+    rows = {
+        "model": decision_sweep(
+            model, args.differences, args.samples, args.seed, progress=not quiet, **sampler_knobs(args)
+        ),
+        "oracle": oracle_sweep(args.differences, args.samples, args.seed),
+    }
+    fits = {
+        k: fit_logistic([r["difference"] for r in v], [r["right"] for r in v], [r["left"] + r["right"] for r in v])
+        for k, v in rows.items()
+    }
+    summary = {
+        k: {**decision_summary(rows[k]), **{f"collisions_{n}": v for n, v in found[k]["report"].items()}} for k in rows
+    }
     labels = {name: found[name]["labels"] for name in ("model", "oracle")}
     for name in ("model", "oracle"):
-        collision_figure(out / f"collisions_{name}.png", context, truth, found[name]["frames"], labels[name],
-                         f"{args.model if name == 'model' else 'oracle sampler'} on held-out collision windows: "
-                         f"{_shares(found[name]['report'])}")
-    decision_figure(out / "decisions.png", rows["model"], fits["model"], f"decision frequency (figure 4), {args.samples} samples per probe",
-                    oracle=(rows["oracle"], fits["oracle"]))
-    report = {**_header(args, started), "samples": args.samples, "summary": summary, "logistic_fit": fits["model"],
-              "oracle_logistic_fit": fits["oracle"], "rows": rows["model"], "oracle_rows": rows["oracle"],
-              "collision_windows": {"sequence": window["sequence"].tolist(), "first_frame": window["first_frame"].tolist()},
-              "collision_labels": labels,  # per sample, window by window: larger / smaller / not two clean disks / no visible overlap
-              "rule": CLASSIFICATION_RULE, "windows_rule": WINDOWS_RULE}
+        collision_figure(
+            out / f"collisions_{name}.png",
+            context,
+            truth,
+            found[name]["frames"],
+            labels[name],
+            f"{args.model if name == 'model' else 'oracle sampler'} on held-out collision windows: "
+            f"{_shares(found[name]['report'])}",
+        )
+    decision_figure(
+        out / "decisions.png",
+        rows["model"],
+        fits["model"],
+        f"decision frequency (figure 4), {args.samples} samples per probe",
+        oracle=(rows["oracle"], fits["oracle"]),
+    )
+    report = {
+        **_header(args, started),
+        "samples": args.samples,
+        "summary": summary,
+        "logistic_fit": fits["model"],
+        "oracle_logistic_fit": fits["oracle"],
+        "rows": rows["model"],
+        "oracle_rows": rows["oracle"],
+        "collision_windows": {"sequence": window["sequence"].tolist(), "first_frame": window["first_frame"].tolist()},
+        "collision_labels": labels,  # per sample, window by window: larger / smaller / not two clean disks / no visible overlap
+        "rule": CLASSIFICATION_RULE,
+        "windows_rule": WINDOWS_RULE,
+    }
     write_json(out / "decisions.json", report)
     if not quiet:
         for name in ("model", "oracle"):
             s, fit = summary[name], fits[name]
-            print(f"{name:>6}: collision windows {_shares(found[name]['report'])}; probes: larger in front (unambiguous) "
-                  f"{s['larger_in_front_unambiguous']:.0%}, right in front at equal radii {_share(s['right_in_front_equal_radii'])}, "
-                  f"neither {s['neither_fraction']:.0%}, logistic slope {fit['slope']:.2f}/px midpoint {fit['midpoint']:+.2f} px")
+            print(
+                f"{name:>6}: collision windows {_shares(found[name]['report'])}; probes: larger in front (unambiguous) "
+                f"{s['larger_in_front_unambiguous']:.0%}, right in front at equal radii {_share(s['right_in_front_equal_radii'])}, "
+                f"neither {s['neither_fraction']:.0%}, logistic slope {fit['slope']:.2f}/px midpoint {fit['midpoint']:+.2f} px"
+            )
         m = found["model"]["report"]
-        print(f"model samples: {m['retried']} restarted after a divergence, {m['diverged']} still diverged; median {m['median_evaluations']:.0f} evaluations")
-        print(f"wrote {out / 'decisions.png'}, {out / 'collisions_model.png'}, {out / 'collisions_oracle.png'} and {out / 'decisions.json'}")
+        print(
+            f"model samples: {m['retried']} restarted after a divergence, {m['diverged']} still diverged; median "
+            f"{m['median_evaluations']:.0f} evaluations"
+        )
+        print(
+            f"wrote {out / 'decisions.png'}, {out / 'collisions_model.png'}, {out / 'collisions_oracle.png'} and {out / 'decisions.json'}"
+        )
     return report
 
 
@@ -203,8 +244,10 @@ def _share(value) -> str:
 
 
 def _shares(r: dict) -> str:
-    return (f"larger in front {r['larger_share']:.0%}, smaller {r['smaller_share']:.0%}, not two clean disks "
-            f"{r['not_two_clean_disks_share']:.0%}, no visible overlap {r['no_visible_overlap_share']:.0%}")
+    return (
+        f"larger in front {r['larger_share']:.0%}, smaller {r['smaller_share']:.0%}, not two clean disks "
+        f"{r['not_two_clean_disks_share']:.0%}, no visible overlap {r['no_visible_overlap_share']:.0%}"
+    )
 
 
 def decision_summary(rows: list[dict]) -> dict:
@@ -216,13 +259,24 @@ def decision_summary(rows: list[dict]) -> dict:
     total = sum(r["samples"] for r in rows)
     decided_equal = sum(r["left"] + r["right"] for r in equal)
     return {
-        "larger_in_front_unambiguous": (sum(larger_in_front(r) for r in unambiguous)
-                                        / sum(r["samples"] for r in unambiguous)) if unambiguous else None,
-        "smaller_in_front_unambiguous": (sum(r["samples"] - larger_in_front(r) - r["neither"] for r in unambiguous)
-                                         / sum(r["samples"] for r in unambiguous)) if unambiguous else None,
-        "right_in_front_equal_radii": sum(r["right"] for r in equal) / decided_equal if decided_equal else None,  # among decided
+        "larger_in_front_unambiguous": (
+            sum(larger_in_front(r) for r in unambiguous) / sum(r["samples"] for r in unambiguous)
+        )
+        if unambiguous
+        else None,
+        "smaller_in_front_unambiguous": (
+            sum(r["samples"] - larger_in_front(r) - r["neither"] for r in unambiguous)
+            / sum(r["samples"] for r in unambiguous)
+        )
+        if unambiguous
+        else None,
+        "right_in_front_equal_radii": sum(r["right"] for r in equal) / decided_equal
+        if decided_equal
+        else None,  # among decided
         "neither_fraction": sum(r["neither"] for r in rows) / total,
-        "median_evaluations": float(np.median([r["median_evaluations"] for r in rows])) if "median_evaluations" in rows[0] else None,
+        "median_evaluations": float(np.median([r["median_evaluations"] for r in rows]))
+        if "median_evaluations" in rows[0]
+        else None,
     }
 
 
@@ -238,22 +292,42 @@ def run_recursive(args, quiet: bool = False) -> dict:
     clips, levels, source = _test_sequences(args.data, args.samples, 2 + args.steps)
     out.mkdir(parents=True, exist_ok=True)
     found = recursive_generation(model, clips, levels, args.steps, args.seed, **sampler_knobs(args))
-    recursive_figure(out / "recursive.png", found, title=f"recursive generation (figure 5): {args.steps} frames from 2 test frames")
+    recursive_figure(
+        out / "recursive.png", found, title=f"recursive generation (figure 5): {args.steps} frames from 2 test frames"
+    )
     shown = min(3, len(clips))  # the GIF: truth | sampling | one-step, for the first examples side by side
-    movie = torch.stack([torch.cat([found["context"], found[k].clamp(0, 1)], dim=1)[:shown] for k in ("truth", "sampled", "estimated")],
-                        dim=1)  # (shown, 3, T, C, H, W)
+    movie = torch.stack(
+        [torch.cat([found["context"], found[k].clamp(0, 1)], dim=1)[:shown] for k in ("truth", "sampled", "estimated")],
+        dim=1,
+    )  # (shown, 3, T, C, H, W)
     labels = [f"{name} {i + 1}" for i in range(shown) for name in ("truth", "sampled", "one-step")]
-    titles = [f"frame {t + 1}: " + ("context" if t < 2 else f"generated {t - 1} of {args.steps}") for t in range(movie.shape[2])]
-    write_gif(out / "recursive.gif", movie.permute(2, 0, 1, 3, 4, 5).flatten(1, 2).numpy(), scale=4, fps=2,  # (T, shown*3, ...)
-              col_labels=labels, titles=titles)
-    report = {**_header(args, started), "sequences": source, "examples": len(clips), "steps": args.steps,
-              **{k: found[k] for k in ("sharpness_sampling", "sharpness_one_step", "sharpness_truth", "median_evaluations")},
-              "sharpness_measure": "fraction of the pixels that differ from the background (by 0.02) in the generated or the "
-                                   "true frame and lie within 0.05 of one of the scene's three luminances; mean over sequences"}
+    titles = [
+        f"frame {t + 1}: " + ("context" if t < 2 else f"generated {t - 1} of {args.steps}")
+        for t in range(movie.shape[2])
+    ]
+    write_gif(
+        out / "recursive.gif",
+        movie.permute(2, 0, 1, 3, 4, 5).flatten(1, 2).numpy(),
+        scale=4,
+        fps=2,  # (T, shown*3, ...)
+        col_labels=labels,
+        titles=titles,
+    )
+    report = {
+        **_header(args, started),
+        "sequences": source,
+        "examples": len(clips),
+        "steps": args.steps,
+        **{k: found[k] for k in ("sharpness_sampling", "sharpness_one_step", "sharpness_truth", "median_evaluations")},
+        "sharpness_measure": "fraction of the pixels that differ from the background (by 0.02) in the generated or the "
+        "true frame and lie within 0.05 of one of the scene's three luminances; mean over sequences",
+    }
     write_json(out / "recursive.json", report)
     if not quiet:
-        print("sharpness per generated frame, sampling / one-step: "
-              + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(found["sharpness_sampling"], found["sharpness_one_step"])))
+        print(
+            "sharpness per generated frame, sampling / one-step: "
+            + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(found["sharpness_sampling"], found["sharpness_one_step"]))
+        )
         print(f"wrote {out / 'recursive.png'}, {out / 'recursive.gif'} and {out / 'recursive.json'}")
     return report
 
@@ -273,21 +347,29 @@ def _test_sequences(data: str | None, count: int, frames: int):
         dataset = ClipDataset.open(data)
         clips, levels = dataset.clips("test")[:count], dataset.truth("test").get("luminance")
         if levels is None:
-            raise NextframeError(f"{data} has no Moving Leaves ground truth (luminances); pass a dataset from `nextframe data leaves`")
+            raise NextframeError(
+                f"{data} has no Moving Leaves ground truth (luminances); pass a dataset from `nextframe data leaves`"
+            )
         levels, source = levels[:count], f"first {count} test sequences of {data}"
     if clips.shape[1] < frames or clips.shape[2] != 1:
-        raise NextframeError(f"recursive generation needs grayscale sequences of at least {frames} frames, got {clips.shape[1:3]}; lower --steps")
+        raise NextframeError(
+            f"recursive generation needs grayscale sequences of at least {frames} frames, got {clips.shape[1:3]}; lower --steps"
+        )
     clips = torch.from_numpy(np.asarray(clips[:, :frames], np.float32) / 255.0)
     return clips, torch.from_numpy(np.asarray(levels, np.float32)), source
 
 
-CLASSIFICATION_RULE = ("both disks (radii and luminances known) are fitted at free positions under each depth order; a "
-                       "sample whose best fit leaves more RMS error than a tenth of the largest disk-background "
-                       "contrast is 'not two clean disks'; where the two "
-                       "orders rendered at the fitted positions differ by half the contrast (the lens) it shows the "
-                       "better-fitting order if 75% of the lens lies within a quarter of the contrast of it, and is "
-                       "'not two clean disks' otherwise; a lens under 3 pixels is 'no visible overlap' "
-                       "(nextframe.analysis.decisions.classify_decisions)")
-WINDOWS_RULE = ("test-split sequences (index % 10 == 9) of the seed-0 Moving Leaves set; windows whose two context frames "
-                "show the disks apart (edges more than 1 px apart) and whose most probable next positions (the oracle's mean) "
-                "hide at least a quarter of the smaller disk; all three luminances at least 0.15 apart")
+CLASSIFICATION_RULE = (
+    "both disks (radii and luminances known) are fitted at free positions under each depth order; a "
+    "sample whose best fit leaves more RMS error than a tenth of the largest disk-background "
+    "contrast is 'not two clean disks'; where the two "
+    "orders rendered at the fitted positions differ by half the contrast (the lens) it shows the "
+    "better-fitting order if 75% of the lens lies within a quarter of the contrast of it, and is "
+    "'not two clean disks' otherwise; a lens under 3 pixels is 'no visible overlap' "
+    "(nextframe.analysis.decisions.classify_decisions)"
+)
+WINDOWS_RULE = (
+    "test-split sequences (index % 10 == 9) of the seed-0 Moving Leaves set; windows whose two context frames "
+    "show the disks apart (edges more than 1 px apart) and whose most probable next positions (the oracle's mean) "
+    "hide at least a quarter of the smaller disk; all three luminances at least 0.15 apart"
+)

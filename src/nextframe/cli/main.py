@@ -10,7 +10,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from nextframe.cli.experiments import add_experiment, add_sampler_args, sampler_knobs
+from nextframe.cli.experiments import add_experiment
+from nextframe.cli.options import add_sampler_args, sampler_knobs
 from nextframe.data.frames_io import write_json
 from nextframe.errors import NextframeError
 
@@ -19,8 +20,12 @@ def add_data(sub) -> None:
     data = sub.add_parser("data", help="make datasets").add_subparsers(dest="dataset", required=True)
     leaves = data.add_parser("leaves", help="generate the Moving Leaves dataset (App. D)")
     leaves.add_argument("--out", required=True, help="dataset folder to create")
-    leaves.add_argument("--n", type=int, default=100_000, help="sequences, split 9:1 into train and test (default 100000)")
-    leaves.add_argument("--seed", type=int, default=0, help="generator seed; seed 0 with the default --n is the shipped models' data")
+    leaves.add_argument(
+        "--n", type=int, default=100_000, help="sequences, split 9:1 into train and test (default 100000)"
+    )
+    leaves.add_argument(
+        "--seed", type=int, default=0, help="generator seed; seed 0 with the default --n is the shipped models' data"
+    )
     leaves.add_argument("--frames", type=int, default=11, help="frames per sequence (App. D: 11)")
     leaves.add_argument("--size", type=int, default=32, help="canvas in pixels; disk sizes and paths scale with it")
     leaves.add_argument("--overwrite", action="store_true", help="replace an existing folder")
@@ -29,19 +34,45 @@ def add_data(sub) -> None:
     from nextframe.data.video import VideoCropConfig
 
     v = VideoCropConfig()
-    video = data.add_parser("video", help="clips of real video, like the paper's DAVIS32 (App. D): 32x32 crops at 21 locations and 3 scales")
-    video.add_argument("--source", required=True, nargs="+",
-                       help="a DAVIS folder (JPEGImages/480p/<sequence>/*.jpg), folders of frame folders or videos, or video files")
+    video = data.add_parser(
+        "video", help="clips of real video, like the paper's DAVIS32 (App. D): 32x32 crops at 21 locations and 3 scales"
+    )
+    video.add_argument(
+        "--source",
+        required=True,
+        nargs="+",
+        help="a DAVIS folder (JPEGImages/480p/<sequence>/*.jpg), folders of frame folders or videos, or video files",
+    )
     video.add_argument("--out", required=True, help="dataset folder to create")
     video.add_argument("--frames", type=int, default=v.frames, help=f"frames per clip (default {v.frames})")
     video.add_argument("--size", type=int, default=v.size, help=f"crop side after down-sampling (default {v.size})")
-    video.add_argument("--scales", type=int, nargs="+", default=list(v.scales),
-                       help="anti-aliased down-sampling factors (default 2 4 8)")
-    video.add_argument("--grid", type=int, nargs=2, default=[v.rows, v.cols], metavar=("ROWS", "COLS"),
-                       help=f"crop locations per scale, spread evenly over the frame (default {v.rows} {v.cols}: 21)")
-    video.add_argument("--clip-stride", type=int, default=v.clip_stride, help=f"frames between clip starts (default {v.clip_stride}: no overlap)")
-    video.add_argument("--test-sequences", nargs="+", help="sequences to hold out for testing (default: every --test-every-th by name)")
-    video.add_argument("--test-every", type=int, default=5, help="hold out every Nth sequence in sorted order (default 5)")
+    video.add_argument(
+        "--scales",
+        type=int,
+        nargs="+",
+        default=list(v.scales),
+        help="anti-aliased down-sampling factors (default 2 4 8)",
+    )
+    video.add_argument(
+        "--grid",
+        type=int,
+        nargs=2,
+        default=[v.rows, v.cols],
+        metavar=("ROWS", "COLS"),
+        help=f"crop locations per scale, spread evenly over the frame (default {v.rows} {v.cols}: 21)",
+    )
+    video.add_argument(
+        "--clip-stride",
+        type=int,
+        default=v.clip_stride,
+        help=f"frames between clip starts (default {v.clip_stride}: no overlap)",
+    )
+    video.add_argument(
+        "--test-sequences", nargs="+", help="sequences to hold out for testing (default: every --test-every-th by name)"
+    )
+    video.add_argument(
+        "--test-every", type=int, default=5, help="hold out every Nth sequence in sorted order (default 5)"
+    )
     video.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     video.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     video.set_defaults(run=run_data_video)
@@ -54,20 +85,38 @@ def run_data_leaves(args) -> None:
         raise NextframeError(f"--frames {args.frames} --size {args.size}: need at least 2 frames of at least 16 pixels")
     if args.n > 10_000_000:
         raise NextframeError(f"--n {args.n}: at most 10,000,000 sequences (11 GB per million of 32x32 frames)")
-    out = write_leaves(args.out, n=args.n, seed=args.seed, cfg=LeavesConfig.for_size(args.size, args.frames), overwrite=args.overwrite)
+    out = write_leaves(
+        args.out, n=args.n, seed=args.seed, cfg=LeavesConfig.for_size(args.size, args.frames), overwrite=args.overwrite
+    )
     print(f"wrote {args.n} sequences to {out}")
 
 
 def run_data_video(args) -> None:
     from nextframe.data.video import VideoCropConfig, write_video_dataset
 
-    cfg = VideoCropConfig(frames=args.frames, size=args.size, scales=tuple(args.scales), rows=args.grid[0], cols=args.grid[1], clip_stride=args.clip_stride)
-    out, meta = write_video_dataset(args.source, args.out, cfg, test_sequences=args.test_sequences, test_every=args.test_every,
-                                    overwrite=args.overwrite, progress=not args.no_progress)
+    cfg = VideoCropConfig(
+        frames=args.frames,
+        size=args.size,
+        scales=tuple(args.scales),
+        rows=args.grid[0],
+        cols=args.grid[1],
+        clip_stride=args.clip_stride,
+    )
+    out, meta = write_video_dataset(
+        args.source,
+        args.out,
+        cfg,
+        test_sequences=args.test_sequences,
+        test_every=args.test_every,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+    )
     split = meta["split"]
     clips = meta["clips"]
-    print(f"wrote {out}: {clips['train']} training clips from {len(split['train'])} sequence(s), "
-          f"{clips['test']} test clips from {len(split['test'])} ({', '.join(split['test'])})")
+    print(
+        f"wrote {out}: {clips['train']} training clips from {len(split['train'])} sequence(s), "
+        f"{clips['test']} test clips from {len(split['test'])} ({', '.join(split['test'])})"
+    )
 
 
 def add_train(sub) -> None:
@@ -79,64 +128,159 @@ def add_train(sub) -> None:
     p.add_argument("--out", default=d.out, help=f"run folder (default {d.out})")
     p.add_argument("--tau", type=int, default=d.tau, help=f"past frames (default {d.tau}; 0: single-image denoiser)")
     p.add_argument("--width", type=int, default=d.width, help=f"channels at the first scale (default {d.width})")
-    p.add_argument("--prediction-only", action="store_true", help="train the variant that sees only the past frames")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per optimiser step (per process under torchrun; App. E: 4)")
+    from nextframe.methods import METHODS
+
+    p.add_argument("--method", choices=list(METHODS), default=d.method, help="the method to train")
+    p.add_argument(
+        "--prediction-only",
+        action="store_true",
+        help="the same as --method deterministic: the network that sees only the past frames",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=d.batch_size,
+        help="windows per optimiser step (per process under torchrun; App. E: 4)",
+    )
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (App. E: 3e-4)")
-    p.add_argument("--lr-schedule", choices=["plateau", "cosine"], default=d.lr_schedule,
-                   help="plateau: halve on a held-out plateau (paper); cosine: anneal to 0 over --max-steps")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="epochs to train (App. E: 1000; --max-minutes or --max-steps usually stop first on a CPU)")
+    p.add_argument(
+        "--lr-schedule",
+        choices=["plateau", "cosine"],
+        default=d.lr_schedule,
+        help="plateau: halve on a held-out plateau (paper); cosine: anneal to 0 over --max-steps",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=d.epochs,
+        help="epochs to train (App. E: 1000; --max-minutes or --max-steps usually stop first on a CPU)",
+    )
     p.add_argument("--examples-per-epoch", type=int, default=d.examples_per_epoch, help="0: every training window")
-    p.add_argument("--heldout-examples", type=int, default=d.heldout_examples, help="held-out windows scored after each epoch (loss and PSNR in log.csv)")
-    p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="stop after this much training time (0: none)")
+    p.add_argument(
+        "--heldout-examples",
+        type=int,
+        default=d.heldout_examples,
+        help="held-out windows scored after each epoch (loss and PSNR in log.csv)",
+    )
+    p.add_argument(
+        "--max-minutes", type=float, default=d.max_minutes, help="stop after this much training time (0: none)"
+    )
     p.add_argument("--max-steps", type=int, default=d.max_steps, help="stop after this many optimiser steps (0: none)")
-    p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes, help="save the full training state at least this often (an interrupted run loses at most this much)")
-    p.add_argument("--focus", type=float, default=d.focus,
-                   help="share of each batch drawn from windows where two Moving Leaves disks are about to meet (default 0)")
-    p.add_argument("--sigma-max", type=float, default=d.sigma_max,
-                   help=f"largest training noise std: sigma = sigma_max * u^2, u ~ U[0, 1] (default {d.sigma_max:g}, App. E)")
-    p.add_argument("--noise-power", type=float, default=d.noise_power,
-                   help=f"sigma = sigma_max * u^power (default {d.noise_power:g}, App. E; 1: more examples at high noise)")
-    p.add_argument("--tail-share", type=float, default=d.tail_share,
-                   help="share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead (default 0: none)")
+    p.add_argument(
+        "--checkpoint-minutes",
+        type=float,
+        default=d.checkpoint_minutes,
+        help="save the full training state at least this often (an interrupted run loses at most this much)",
+    )
+    p.add_argument(
+        "--focus",
+        type=float,
+        default=d.focus,
+        help="share of each batch drawn from windows where two Moving Leaves disks are about to meet (default 0)",
+    )
+    p.add_argument(
+        "--sigma-max",
+        type=float,
+        default=d.sigma_max,
+        help=f"largest training noise std: sigma = sigma_max * u^2, u ~ U[0, 1] (default {d.sigma_max:g}, App. E)",
+    )
+    p.add_argument(
+        "--noise-power",
+        type=float,
+        default=d.noise_power,
+        help=f"sigma = sigma_max * u^power (default {d.noise_power:g}, App. E; 1: more examples at high noise)",
+    )
+    p.add_argument(
+        "--tail-share",
+        type=float,
+        default=d.tail_share,
+        help="share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead (default 0: none)",
+    )
     p.add_argument("--tail-sigma", type=float, default=4.0, help="top of that tail (default 4: input PSNR -12 dB)")
-    p.add_argument("--augment", action="store_true", help="a random flip or quarter turn per window, the same on all its frames")
-    p.add_argument("--freeze-norm", action="store_true", help="batch norms keep the --init weights' running statistics in training too")
-    p.add_argument("--ema-halflife", type=int, default=d.ema_halflife,
-                   help="write, evaluate and sample from a moving average of the weights whose memory halves every this "
-                        "many examples (default 0: the live weights)")
+    p.add_argument(
+        "--augment", action="store_true", help="a random flip or quarter turn per window, the same on all its frames"
+    )
+    p.add_argument(
+        "--freeze-norm",
+        action="store_true",
+        help="batch norms keep the --init weights' running statistics in training too",
+    )
+    p.add_argument(
+        "--ema-halflife",
+        type=int,
+        default=d.ema_halflife,
+        help="write, evaluate and sample from a moving average of the weights whose memory halves every this "
+        "many examples (default 0: the live weights)",
+    )
     p.add_argument("--seed", type=int, default=d.seed, help="seeds the initial weights, the window order and the noise")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
-    p.add_argument("--init", default=d.init, help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule")
+    p.add_argument(
+        "--init",
+        default=d.init,
+        help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule",
+    )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out and start over")
     p.add_argument("--no-progress", action="store_true", help="no progress bar; one line per epoch (for logs)")
     p.set_defaults(run=run_train)
 
 
 def run_train(args) -> None:
+    from nextframe.methods import method
     from nextframe.training.config import TrainConfig
     from nextframe.training.trainer import train
 
     if not (math.isfinite(args.tail_sigma) and args.tail_sigma > 0):
         raise NextframeError(f"--tail-sigma {args.tail_sigma}: must be a positive number")
     config = TrainConfig(
-        data=args.data, out=args.out, tau=args.tau, width=args.width, noisy_input=not args.prediction_only,
-        batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule, epochs=args.epochs, examples_per_epoch=args.examples_per_epoch,
-        heldout_examples=args.heldout_examples, max_minutes=args.max_minutes, max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
-        seed=args.seed, init=args.init, focus=args.focus, sigma_max=args.sigma_max,
-        tail_sigma=args.tail_sigma if args.tail_share > 0 else 0.0, tail_share=args.tail_share, augment=args.augment, freeze_norm=args.freeze_norm, device=args.device, progress=not args.no_progress,
-        noise_power=args.noise_power, ema_halflife=args.ema_halflife,
+        data=args.data,
+        out=args.out,
+        tau=args.tau,
+        width=args.width,
+        method="deterministic" if args.prediction_only else args.method,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        epochs=args.epochs,
+        examples_per_epoch=args.examples_per_epoch,
+        heldout_examples=args.heldout_examples,
+        max_minutes=args.max_minutes,
+        max_steps=args.max_steps,
+        checkpoint_minutes=args.checkpoint_minutes,
+        seed=args.seed,
+        init=args.init,
+        focus=args.focus,
+        sigma_max=args.sigma_max,
+        tail_sigma=args.tail_sigma if args.tail_share > 0 else 0.0,
+        tail_share=args.tail_share,
+        augment=args.augment,
+        freeze_norm=args.freeze_norm,
+        device=args.device,
+        progress=not args.no_progress,
+        noise_power=args.noise_power,
+        ema_halflife=args.ema_halflife,
     )
-    summary = train(config, fresh=args.fresh)
+    summary = train(config, method(config.method), fresh=args.fresh)
     if summary["stopped"] == "interrupted":
         raise KeyboardInterrupt  # the state is saved; exit 130 like any interrupted command
-    print(f"{summary['stopped']}: {summary['steps']} steps, {summary['examples']} examples, {summary['minutes']:.1f} min; weights in {Path(args.out) / 'model.safetensors'}")
+    print(
+        f"{summary['stopped']}: {summary['steps']} steps, {summary['examples']} examples, {summary['minutes']:.1f} min; "
+        f"weights in {Path(args.out) / 'model.safetensors'}"
+    )
 
 
 def add_sample(sub) -> None:
     p = sub.add_parser("sample", help="sample probable next frames given past frames")
-    p.add_argument("--model", default="leaves-tau2", help="shipped model name, or weights (.safetensors) or checkpoint (.pt) from `nextframe train` (default leaves-tau2)")
-    p.add_argument("--context", required=True, nargs="+", help="past frames: one .npy, GIF or video file, or one image per frame")
-    p.add_argument("--out", required=True, help="folder for samples.npy, one_step.npy, samples.png, samples.gif, summary.json")
+    p.add_argument(
+        "--model",
+        default="leaves-tau2",
+        help="shipped model name, or weights (.safetensors) or checkpoint (.pt) from `nextframe train` (default leaves-tau2)",
+    )
+    p.add_argument(
+        "--context", required=True, nargs="+", help="past frames: one .npy, GIF or video file, or one image per frame"
+    )
+    p.add_argument(
+        "--out", required=True, help="folder for samples.npy, one_step.npy, samples.png, samples.gif, summary.json"
+    )
     p.add_argument("--take-last", action="store_true", help="use the last tau frames of a longer context")
     p.add_argument("--samples", type=int, default=8, help="samples per context (default 8)")
     p.add_argument("--frames", type=int, default=1, help="future frames to generate recursively (default 1)")
@@ -179,18 +323,24 @@ def run_sample(args) -> int:
         raise NextframeError("this model has tau=0 (no context); it denoises single images and predicts nothing")
     frames = read_frames(args.context, channels=cfg.channels)
     if len(frames) < cfg.tau:
-        raise NextframeError(f"got {len(frames)} context frame(s) but the model has tau={cfg.tau}; pass {cfg.tau} frames")
+        raise NextframeError(
+            f"got {len(frames)} context frame(s) but the model has tau={cfg.tau}; pass {cfg.tau} frames"
+        )
     if len(frames) > cfg.tau:
         if not args.take_last:
-            raise NextframeError(f"got {len(frames)} context frames but the model has tau={cfg.tau}; pass {cfg.tau} frames, "
-                                 f"or add --take-last to use the last {cfg.tau}")
+            raise NextframeError(
+                f"got {len(frames)} context frames but the model has tau={cfg.tau}; pass {cfg.tau} frames, "
+                f"or add --take-last to use the last {cfg.tau}"
+            )
         frames = frames[len(frames) - cfg.tau :]
     cfg.check_size(*frames.shape[-2:])
     _check_memory(args.samples, cfg.tau + args.frames, frames[0].size, args.scale)
 
     context = torch.from_numpy(frames)[None]
     chunks = [range(i, min(i + SAMPLE_CHUNK, args.samples)) for i in range(0, args.samples, SAMPLE_CHUNK)]
-    parts = [rollout(model, context, args.frames, samples=len(c), seed=[args.seed + i for i in c], **knobs) for c in chunks]
+    parts = [
+        rollout(model, context, args.frames, samples=len(c), seed=[args.seed + i for i in c], **knobs) for c in chunks
+    ]
     sampled = torch.cat([p[0] for p in parts]).numpy()
     status = [[s for p in parts for s in p[1][j].status] for j in range(args.frames)]  # per frame, per sample
     retries = [[n for p in parts for n in p[1][j].retries] for j in range(args.frames)]
@@ -198,8 +348,13 @@ def run_sample(args) -> int:
     estimate, _ = rollout(model, context, args.frames, method="one_step", seed=args.seed, **knobs)
     estimate = estimate.numpy()
     summary = {
-        "model": str(args.model), "context": [str(c) for c in args.context], "tau": cfg.tau, "samples": args.samples,
-        "frames": args.frames, "seeds": [args.seed + i for i in range(args.samples)], **knobs,
+        "model": str(args.model),
+        "context": [str(c) for c in args.context],
+        "tau": cfg.tau,
+        "samples": args.samples,
+        "frames": args.frames,
+        "seeds": [args.seed + i for i in range(args.samples)],
+        **knobs,
         "evaluations_per_frame": evals,
         "status": status,  # per frame, per sample: converged, diverged (noise, not a sample) or max_steps (stopped early)
         "retries": retries,  # per frame, per sample: restarts after a divergence
@@ -207,16 +362,28 @@ def run_sample(args) -> int:
     }
     sample_status = [_worst([status[j][i] for j in range(args.frames)]) for i in range(args.samples)]
     rows = np.concatenate([np.repeat(frames[None], args.samples + 1, 0), np.concatenate([estimate, sampled])], axis=1)
-    row_labels = ["one-step"] + [f"sample {i + 1}" + ("" if st == "converged" else f" ({st})") for i, st in enumerate(sample_status)]
-    col_labels = [f"t-{cfg.tau - 1 - t}" if t < cfg.tau - 1 else "t" for t in range(cfg.tau)] + [f"t+{j + 1}" for j in range(args.frames)]
+    row_labels = ["one-step"] + [
+        f"sample {i + 1}" + ("" if st == "converged" else f" ({st})") for i, st in enumerate(sample_status)
+    ]
+    col_labels = [f"t-{cfg.tau - 1 - t}" if t < cfg.tau - 1 else "t" for t in range(cfg.tau)] + [
+        f"t+{j + 1}" for j in range(args.frames)
+    ]
     title = f"{args.model}: context (first {cfg.tau} columns), then generated frames"
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=_existing_parent(out)))
     try:  # write everything aside, then move it in: a failure leaves no partial output
         write_npy(tmp / "samples.npy", sampled.astype(np.float32))
         write_npy(tmp / "one_step.npy", estimate[0].astype(np.float32))
-        write_grid(tmp / "samples.png", rows, scale=args.scale, row_labels=row_labels, col_labels=col_labels, title=title)
+        write_grid(
+            tmp / "samples.png", rows, scale=args.scale, row_labels=row_labels, col_labels=col_labels, title=title
+        )
         gif_titles = [f"{col_labels[t]} ({'context' if t < cfg.tau else 'generated'})" for t in range(rows.shape[1])]
-        write_gif(tmp / "samples.gif", rows.transpose(1, 0, 2, 3, 4), scale=args.scale, col_labels=row_labels, titles=gif_titles)
+        write_gif(
+            tmp / "samples.gif",
+            rows.transpose(1, 0, 2, 3, 4),
+            scale=args.scale,
+            col_labels=row_labels,
+            titles=gif_titles,
+        )
         write_json(tmp / "summary.json", summary)
         out.mkdir(parents=True, exist_ok=True)
         for file in tmp.iterdir():
@@ -227,16 +394,24 @@ def run_sample(args) -> int:
     counts = {k: flat.count(k) for k in ("converged", "diverged", "max_steps")}
     retried = sum(1 for per_frame in retries for n in per_frame if n)
     median = float(np.median([e for per_frame in evals for e in per_frame]))
-    print(f"wrote {args.samples} samples of {args.frames} frame(s) to {out}: {counts['converged']} of {len(flat)} generated frames "
-          f"converged, {retried} restarted after a divergence, {counts['diverged']} still diverged, {counts['max_steps']} stopped at "
-          f"--max-steps; median {median:.0f} network evaluations per frame")
+    print(
+        f"wrote {args.samples} samples of {args.frames} frame(s) to {out}: {counts['converged']} of {len(flat)} generated frames "
+        f"converged, {retried} restarted after a divergence, {counts['diverged']} still diverged, {counts['max_steps']} stopped at "
+        f"--max-steps; median {median:.0f} network evaluations per frame"
+    )
     if counts["converged"] == 0:
-        print(f"nextframe: error: no generated frame converged; the files in {out} are not samples (summary.json 'status'). "
-              "Use the default sampler settings, or a smaller --h0 and a larger --max-steps", file=sys.stderr)
+        print(
+            f"nextframe: error: no generated frame converged; the files in {out} are not samples (summary.json 'status'). "
+            "Use the default sampler settings, or a smaller --h0 and a larger --max-steps",
+            file=sys.stderr,
+        )
         return 1
     if counts["diverged"] or counts["max_steps"]:
-        print(f"nextframe: warning: {counts['diverged'] + counts['max_steps']} generated frame(s) did not converge and are marked in "
-              "samples.png and summary.json 'status'; try a smaller --h0, a larger --max-steps or more --retries", file=sys.stderr)
+        print(
+            f"nextframe: warning: {counts['diverged'] + counts['max_steps']} generated frame(s) did not converge and are marked in "
+            "samples.png and summary.json 'status'; try a smaller --h0, a larger --max-steps or more --retries",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -258,15 +433,23 @@ def _check_memory(samples: int, columns: int, pixels: int, scale: int) -> None:
     need = (samples + 1) * columns * pixels * 4 * (2 + scale * scale)
     have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if need > have / 2:
-        raise NextframeError(f"--samples {samples} x {columns} frames needs about {need / 2**30:.0f} GiB for its outputs "
-                             f"(this machine has {have / 2**30:.0f}); lower --samples, --frames or --scale")
+        raise NextframeError(
+            f"--samples {samples} x {columns} frames needs about {need / 2**30:.0f} GiB for its outputs "
+            f"(this machine has {have / 2**30:.0f}); lower --samples, --frames or --scale"
+        )
 
 
 def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="held-out denoising PSNR of a model at fixed input PSNRs")
-    p.add_argument("--model", default="leaves-tau2", help="shipped model name, weights (.safetensors) or checkpoint (.pt) (default leaves-tau2)")
+    p.add_argument(
+        "--model",
+        default="leaves-tau2",
+        help="shipped model name, weights (.safetensors) or checkpoint (.pt) (default leaves-tau2)",
+    )
     p.add_argument("--data", required=True, help="dataset folder; its test split is used")
-    p.add_argument("--psnr", type=float, nargs="+", default=[0.0, 10.0, 20.0, 30.0], help="input PSNRs in dB (default 0 10 20 30)")
+    p.add_argument(
+        "--psnr", type=float, nargs="+", default=[0.0, 10.0, 20.0, 30.0], help="input PSNRs in dB (default 0 10 20 30)"
+    )
     p.add_argument("--examples", type=int, default=512, help="held-out windows (default 512)")
     p.add_argument("--seed", type=int, default=0, help="seeds the choice of windows and the noise")
     p.set_defaults(run=run_evaluate)
@@ -274,13 +457,15 @@ def add_evaluate(sub) -> None:
 
 def run_evaluate(args) -> None:
     from nextframe.data.store import ClipDataset, Windows
+    from nextframe.evaluation.denoising import denoising_psnr
     from nextframe.training.checkpoint import load_model
-    from nextframe.training.evaluate import denoising_psnr
 
     model = load_model(args.model)
     clips = ClipDataset.open(args.data).clips("test")
     if clips.shape[2] != model.config.channels:
-        raise NextframeError(f"{args.data} has {clips.shape[2]}-channel frames but the model takes {model.config.channels}")
+        raise NextframeError(
+            f"{args.data} has {clips.shape[2]}-channel frames but the model takes {model.config.channels}"
+        )
     rows = denoising_psnr(model, Windows(clips, model.config.tau), args.psnr, args.examples, args.seed)
     print("input PSNR (dB)  output PSNR (dB)  gain (dB)")
     for r in rows:
@@ -302,7 +487,9 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message):
         command = self.prog.removeprefix("nextframe").strip()
-        print(f"nextframe: error: {command + ': ' if command else ''}{message}; see `{self.prog} --help`", file=sys.stderr)
+        print(
+            f"nextframe: error: {command + ': ' if command else ''}{message}; see `{self.prog} --help`", file=sys.stderr
+        )
         sys.exit(2)
 
 
@@ -313,7 +500,9 @@ class DefaultsFormatter(argparse.HelpFormatter):
         text = action.help or ""
         shown = action.default not in (None, False, argparse.SUPPRESS) and action.option_strings and not action.required
         if shown and "default" not in text:
-            default = " ".join(map(str, action.default)) if isinstance(action.default, (list, tuple)) else action.default
+            default = (
+                " ".join(map(str, action.default)) if isinstance(action.default, (list, tuple)) else action.default
+            )
             text += f" (default {default})"
         return text
 
@@ -328,7 +517,9 @@ def subcommands(parser: argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation.")
+    parser = OneLineParser(
+        prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_data, add_train, add_sample, add_evaluate, add_experiment, add_demo):
         add(sub)
@@ -351,7 +542,9 @@ def check_common(args) -> None:
     if getattr(args, "seed", 0) < 0:
         raise NextframeError(f"--seed {args.seed}: seeds are whole numbers from 0")
     if not 1 <= getattr(args, "samples", 1) <= MAX_SAMPLES:
-        raise NextframeError(f"--samples {args.samples}: must lie between 1 and {MAX_SAMPLES:,} (for more, run again with another --seed)")
+        raise NextframeError(
+            f"--samples {args.samples}: must lie between 1 and {MAX_SAMPLES:,} (for more, run again with another --seed)"
+        )
     if hasattr(args, "paper_sampler"):
         sampler_knobs(args)
 
@@ -359,7 +552,9 @@ def check_common(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-    except SystemExit as done:  # a usage error (2, its one line printed) or --help (0): a code for callers in process too
+    except (
+        SystemExit
+    ) as done:  # a usage error (2, its one line printed) or --help (0): a code for callers in process too
         return done.code if isinstance(done.code, int) else 2
     warnings.formatwarning = _one_line_warning
     try:

@@ -32,10 +32,52 @@ def add_dataclass_args(parser, cls, defaults=None, skip=()) -> None:
             parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
             continue
         shown = "none" if default is None else default
-        parser.add_argument(flag, type=kind, choices=f.metadata.get("choices"), default=argparse.SUPPRESS,
-                            help=f"{text} (default {shown})" if "default" not in text else text)
+        parser.add_argument(
+            flag,
+            type=kind,
+            choices=f.metadata.get("choices"),
+            default=argparse.SUPPRESS,
+            help=f"{text} (default {shown})" if "default" not in text else text,
+        )
 
 
 def given(args, cls) -> dict:
     """The fields of `cls` that were set on the command line."""
     return {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+
+
+def add_sampler_args(p) -> None:
+    """The sampler's settings (`SamplerSettings`), shared by every command that samples, and the paper's preset."""
+    from nextframe.sampling.settings import SamplerSettings
+
+    add_dataclass_args(p, SamplerSettings)
+    p.add_argument(
+        "--paper-sampler",
+        action="store_true",
+        help="start from the paper's sampler (ramp from h0 0.01, sigma0 1, beta 0.5) instead of the library's "
+        "defaults; flags given beside it still apply (docs/results/sampler-networks)",
+    )
+
+
+def sampler_settings(args):
+    """The sampler settings a command was given: the defaults, or the paper's with --paper-sampler, under the flags
+    the user typed. Raises NextframeError for settings that cannot give a sample."""
+    from dataclasses import replace
+
+    from nextframe.sampling.settings import PAPER, SamplerSettings
+
+    return replace(
+        PAPER if getattr(args, "paper_sampler", False) else SamplerSettings(), **given(args, SamplerSettings)
+    )
+
+
+def sampler_knobs(args) -> dict:
+    """`sampler_settings` as keywords of `sample`, `rollout` and `one_step`."""
+    return sampler_settings(args).knobs()
+
+
+def sampler_defaults() -> dict:
+    """The sampler's default settings as keywords (for callers that build the arguments themselves)."""
+    from nextframe.sampling.settings import SamplerSettings
+
+    return SamplerSettings().knobs()

@@ -11,7 +11,10 @@ from pathlib import Path
 
 SHIPPED = {
     "leaves-tau2": "Moving Leaves, tau = 2 (section 3.1 of the paper): occlusion decisions, recursive generation",
-    **{f"davis-tau{t}": f"natural video (DAVIS32-style clips), tau = {t} (section 3.2): denoising by memory length" for t in range(4)},
+    **{
+        f"davis-tau{t}": f"natural video (DAVIS32-style clips), tau = {t} (section 3.2): denoising by memory length"
+        for t in range(4)
+    },
     "davis-pred": "natural video (DAVIS32-style clips), prediction only from 2 past frames (section 3.2, figure 6's horizontal line)",
 }
 

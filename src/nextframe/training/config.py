@@ -10,8 +10,24 @@ from dataclasses import asdict, dataclass, fields
 from nextframe.errors import NextframeError
 
 # Settings that define the model or its data: a checkpoint cannot be resumed under different values.
-MODEL_FIELDS = ("tau", "width", "scales", "noisy_input", "seed", "sigma_max", "noise_power", "tail_sigma", "tail_share", "augment",
-                "freeze_norm", "batch_size", "lr_schedule", "init", "focus", "ema_halflife")
+MODEL_FIELDS = (
+    "tau",
+    "width",
+    "scales",
+    "method",
+    "seed",
+    "sigma_max",
+    "noise_power",
+    "tail_sigma",
+    "tail_share",
+    "augment",
+    "freeze_norm",
+    "batch_size",
+    "lr_schedule",
+    "init",
+    "focus",
+    "ema_halflife",
+)
 
 
 @dataclass
@@ -21,7 +37,8 @@ class TrainConfig:
     tau: int = 2  # past frames the network sees
     width: int = 64  # channels at the first scale (App. C: 64)
     scales: int = 3
-    noisy_input: bool = True  # False: train the prediction-only variant
+    method: str = "score"  # the method trained (`nextframe.methods.METHODS`): "score", the paper's denoiser;
+    # "deterministic", the prediction-only network
     batch_size: int = 16  # per process (App. E: 4)
     lr: float = 3e-4  # Adam learning rate (App. E)
     lr_schedule: str = "plateau"  # "plateau": halve when the held-out loss stalls (App. E); "cosine": anneal to 0 over
@@ -54,8 +71,19 @@ class TrainConfig:
     def __post_init__(self):
         """Every setting checked before any work, for the command line and the API alike (the flag is the field's
         name with dashes)."""
-        at_least = {"tau": 0, "width": 1, "scales": 1, "batch_size": 1, "epochs": 1, "examples_per_epoch": 0, "heldout_examples": 1,
-                    "max_steps": 0, "plateau_patience": 0, "seed": 0, "ema_halflife": 0}
+        at_least = {
+            "tau": 0,
+            "width": 1,
+            "scales": 1,
+            "batch_size": 1,
+            "epochs": 1,
+            "examples_per_epoch": 0,
+            "heldout_examples": 1,
+            "max_steps": 0,
+            "plateau_patience": 0,
+            "seed": 0,
+            "ema_halflife": 0,
+        }
         for name, low in at_least.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -63,12 +91,20 @@ class TrainConfig:
         positive = ("lr", "sigma_max", "checkpoint_minutes")
         for name in positive + ("max_minutes", "noise_power", "focus", "tail_share", "tail_sigma"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (name in positive and value == 0):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+                or (name in positive and value == 0)
+            ):
                 need = "a positive number" if name in positive else "a number of at least 0"
                 raise NextframeError(f"--{name.replace('_', '-')} {value!r}: must be {need}")
         for name, high in (("lr", 1.0), ("sigma_max", 100.0), ("noise_power", 10.0), ("tail_sigma", 1000.0)):
             if getattr(self, name) > high:
                 raise NextframeError(f"--{name.replace('_', '-')} {getattr(self, name)!r}: at most {high:g}")
+        if not isinstance(self.method, str) or not self.method:
+            raise NextframeError(f"--method {self.method!r}: name a method (score, deterministic, ...)")
         if not str(self.out).strip():
             raise NextframeError("--out is empty; name the run folder")
         if self.scales > 6:
@@ -82,9 +118,13 @@ class TrainConfig:
         if not 0.0 <= self.tail_share < 1.0:
             raise NextframeError(f"--tail-share is a share of the examples, 0 <= share < 1; got {self.tail_share}")
         if self.tail_share > 0 and not self.tail_sigma > self.sigma_max:
-            raise NextframeError(f"--tail-sigma {self.tail_sigma:g} must exceed --sigma-max {self.sigma_max:g} when --tail-share is set")
+            raise NextframeError(
+                f"--tail-sigma {self.tail_sigma:g} must exceed --sigma-max {self.sigma_max:g} when --tail-share is set"
+            )
         if self.freeze_norm and not self.init:
-            raise NextframeError("--freeze-norm keeps the batch norms' running statistics, which a fresh network does not have yet; give --init too")
+            raise NextframeError(
+                "--freeze-norm keeps the batch norms' running statistics, which a fresh network does not have yet; give --init too"
+            )
         if not 0.0 <= self.focus < 1.0:
             raise NextframeError(f"--focus is a share of each batch, 0 <= focus < 1; got {self.focus}")
         if not self.noise_power > 0:
@@ -94,17 +134,22 @@ class TrainConfig:
         if self.focus > 0 and self.tau < 1:
             raise NextframeError("--focus picks windows by their past frames, so it needs --tau 1 or more")
         if self.focus > 0 and round(self.focus * self.batch_size) == 0:
-            raise NextframeError(f"--focus {self.focus} puts no window in a batch of {self.batch_size}; use at least {1 / self.batch_size:.3g}")
+            raise NextframeError(
+                f"--focus {self.focus} puts no window in a batch of {self.batch_size}; use at least {1 / self.batch_size:.3g}"
+            )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
 
     @staticmethod
-    def from_dict(values: dict) -> "TrainConfig":
+    def from_dict(values: dict) -> TrainConfig:
+        """Settings saved by any version: before methods had names, `noisy_input` False meant the prediction-only one."""
+        if "method" not in values and "noisy_input" in values:
+            values = {**values, "method": "score" if values["noisy_input"] else "deterministic"}
         known = {f.name for f in fields(TrainConfig)}
         return TrainConfig(**{k: v for k, v in values.items() if k in known})
 
-    def check_resumable(self, saved: "TrainConfig", where: str) -> None:
+    def check_resumable(self, saved: TrainConfig, where: str) -> None:
         for name in MODEL_FIELDS:
             if getattr(self, name) != getattr(saved, name):
                 raise NextframeError(

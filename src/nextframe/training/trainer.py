@@ -1,4 +1,8 @@
-"""The training loop: blind denoising on windows of tau+1 frames, with resumable checkpoints, under torchrun or not.
+"""The training loop every method plugs into: windows of past and future frames, a method's loss over a batch of
+them, held-out measures per epoch, resumable checkpoints, under torchrun or not.
+
+A method hands the loop a `TrainingMethod` (its network, loss and held-out measures, built for the run's settings and
+data by the method's `training_method(config, shape)`); the loop does the rest the same for every method.
 
 Everything random is derived from (seed, epoch, step, rank), so a resumed run takes exactly the batches and the noise
 that an uninterrupted one would have. Under `torchrun` each process takes every world-th window of the epoch's
@@ -13,7 +17,8 @@ import os
 import random
 import signal
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,18 +28,40 @@ import torch.distributed as dist
 from nextframe.data.frames_io import atomic_path, check_out_dir
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
-from nextframe.networks.unet import ConditionalUNet, UNetConfig, freeze_norm
+from nextframe.networks.unet import freeze_norm
 from nextframe.training.augment import augment_windows
-from nextframe.training.checkpoint import load_checkpoint, load_model, model_metadata, save_checkpoint, save_weights
+from nextframe.training.checkpoint import (
+    load_checkpoint,
+    load_state,
+    model_metadata,
+    read_network,
+    save_checkpoint,
+    save_weights,
+)
 from nextframe.training.config import TrainConfig
-from nextframe.training.evaluate import denoising_psnr
-from nextframe.training.loss import BlindDenoisingLoss
 
-# the held-out loss averages over training's noise levels and hardly sees the ends of the range, which can move by a
-# dB or more while it stays put; the log also follows the output PSNR at these input PSNRs (dB)
-LOG_PSNRS = (-10, 0, 20, 40)
-PSNR_COLUMNS = [f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS]
-LOG_FIELDS = ["epoch", "step", "examples", "train_loss", "heldout_loss", *PSNR_COLUMNS, "lr", "minutes", "complete"]
+Loss = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
+
+
+@dataclass
+class TrainingMethod:
+    """What a method gives the loop: made by its `training_method(config, shape)` before any work, so that a setting
+    that does not fit the data is refused up front."""
+
+    name: str  # the method's registry name, written into checkpoints and weights
+    build: Callable[[], torch.nn.Module]  # a fresh network, called after the run's seed is set; it has a `config`
+    # with `to_dict()`, saved with the weights so that the file rebuilds it
+    loss: (
+        Loss  # (net, context, target, generator) -> the objective on a batch of windows; all randomness from generator
+    )
+    heldout: Callable[[Callable, Windows, np.ndarray, int], dict[str, float]]  # (net as a function of (noisy,
+    # context), test windows, their indices, seed) -> the measures logged after each epoch, the same names every time
+    columns: tuple[str, ...] = ()  # the names `heldout` returns, in the order of the log
+    future: int = 1  # future frames per window
+
+
+LOG_START = ["epoch", "step", "examples", "train_loss", "heldout_loss"]
+LOG_END = ["lr", "minutes", "complete"]
 
 
 def batch_generator(seed: int, *keys: int) -> torch.Generator:
@@ -50,8 +77,12 @@ class Distributed:
         local = int(os.environ.get("LOCAL_RANK", "0"))
         use_cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
         if use_cuda and not torch.cuda.is_available():
-            raise NextframeError(f"--device {device} asked for a GPU but this torch sees none; use --device cpu or install a CUDA build of torch")
-        self.device = torch.device(f"cuda:{local}" if use_cuda and device in ("auto", "cuda") else (device if device != "auto" else "cpu"))
+            raise NextframeError(
+                f"--device {device} asked for a GPU but this torch sees none; use --device cpu or install a CUDA build of torch"
+            )
+        self.device = torch.device(
+            f"cuda:{local}" if use_cuda and device in ("auto", "cuda") else (device if device != "auto" else "cpu")
+        )
         if self.world > 1 and not dist.is_initialized():
             if use_cuda:
                 torch.cuda.set_device(self.device)
@@ -121,7 +152,9 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
-def heldout_loss(model, windows: Windows, indices: np.ndarray, loss: BlindDenoisingLoss, seed: int, device, batch: int = 256) -> float:
+def heldout_loss(
+    model, windows: Windows, indices: np.ndarray, loss: Loss, seed: int, device, batch: int = 256
+) -> float:
     """Mean loss on fixed held-out windows with fixed noise, comparable across epochs."""
     model.eval()
     total = 0.0
@@ -134,27 +167,27 @@ def heldout_loss(model, windows: Windows, indices: np.ndarray, loss: BlindDenois
     return total / max(len(indices), 1)
 
 
-def heldout_psnrs(model, windows: Windows, indices: np.ndarray, seed: int, device) -> list[float]:
-    """Output PSNR on the held-out windows at each of LOG_PSNRS (fixed noise, comparable across epochs)."""
+def heldout_measures(method: TrainingMethod, model, windows: Windows, indices: np.ndarray, seed: int, device) -> dict:
+    """The method's held-out measures on fixed windows (fixed noise, comparable across epochs)."""
     model.eval()
-    rows = denoising_psnr(lambda noisy, context: model(noisy.to(device), context.to(device)).cpu(), windows, LOG_PSNRS,
-                          seed=seed, index=indices)
+    measures = method.heldout(
+        lambda noisy, context: model(noisy.to(device), context.to(device)).cpu(), windows, indices, seed
+    )
     model.train()
-    return [r["output_psnr"] for r in rows]
+    return measures
 
 
-def train(config: TrainConfig, fresh: bool = False) -> dict:
-    """Train (or resume) according to `config`; returns a summary of the run."""
+def train(config: TrainConfig, method, fresh: bool = False) -> dict:
+    """Train (or resume) `method` (its module: `nextframe.methods.method(config.method)`, whose
+    `training_method(config, shape)` gives a `TrainingMethod`) according to `config`; returns a summary of the run."""
     check_out_dir(config.out)
     dataset = ClipDataset.open(config.data)
     clips = dataset.clips("train")
-    windows = Windows(clips, config.tau)
-    test_windows = Windows(dataset.clips("test"), config.tau)
+    spec: TrainingMethod = method.training_method(config, clips.shape[2:])
+    windows = Windows(clips, config.tau, spec.future)
+    test_windows = Windows(dataset.clips("test"), config.tau, spec.future)
     if len(windows) == 0 or len(test_windows) == 0:
         raise NextframeError(f"{config.data} has an empty train or test split; generate more clips")
-    frames, channels, height, width = clips.shape[1:]
-    unet = UNetConfig(tau=config.tau, channels=channels, width=config.width, scales=config.scales, noisy_input=config.noisy_input)
-    unet.check_size(height, width)
 
     ddp = Distributed(config.device)
     out = Path(config.out)
@@ -162,20 +195,34 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
     torch.manual_seed(config.seed)
     # channels_last: 2% to 30% more examples/s than contiguous for the width-16 U-Net on a 2-core CPU, in every
     # paired run (benchmarks/training.py --memory-format channels_last contiguous)
-    model = ConditionalUNet(unet).to(ddp.device, memory_format=torch.channels_last)
+    model = spec.build().to(ddp.device, memory_format=torch.channels_last)
+    network = model.config.to_dict()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     if config.lr_schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / config.max_steps, 1.0))))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / config.max_steps, 1.0)))
+        )
     else:
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=config.plateau_patience)
-    state = {"epoch": 0, "step_in_epoch": 0, "step": 0, "examples": 0, "seconds": 0.0, "log": [], "epoch_loss": [0.0, 0],
-             "prior": [0, 0]}  # prior: (steps, examples) already in the --init weights
+    state = {
+        "epoch": 0,
+        "step_in_epoch": 0,
+        "step": 0,
+        "examples": 0,
+        "seconds": 0.0,
+        "log": [],
+        "epoch_loss": [0.0, 0],
+        "prior": [0, 0],
+    }  # prior: (steps, examples) already in the --init weights
 
     if checkpoint_path.exists() and not fresh:
         saved = load_checkpoint(checkpoint_path, fix="delete it or pass --fresh to start over")
         config.check_resumable(TrainConfig.from_dict(saved["config"]), str(checkpoint_path))
-        if saved["unet"] != unet.to_dict():
-            raise NextframeError(f"{checkpoint_path} holds a network for different data ({saved['unet']}); use another --out or --fresh")
+        if saved["method"] != spec.name or saved["network"] != network:
+            raise NextframeError(
+                f"{checkpoint_path} holds a {saved['method']} network for other data or settings ({saved['network']}); "
+                "use another --out or --fresh"
+            )
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
@@ -185,12 +232,17 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
         np.random.set_state((name, key.numpy().astype(np.uint32), *rest))
         random.setstate(saved["rng"]["python"])
         if ddp.main:
-            print(f"resuming from {checkpoint_path}: epoch {state['epoch']}, step {state['step']}, {state['seconds'] / 60:.1f} min trained")
+            print(
+                f"resuming from {checkpoint_path}: epoch {state['epoch']}, step {state['step']}, {state['seconds'] / 60:.1f} min trained"
+            )
     elif config.init:
-        start = load_model(config.init)
-        if start.config != unet:
-            raise NextframeError(f"--init {config.init} is a network {start.config.to_dict()}, not the {unet.to_dict()} this run trains; match --tau and --width")
-        model.load_state_dict(start.state_dict())
+        init_method, init_network, init_state = read_network(config.init)
+        if (init_method, init_network) != (spec.name, network):
+            raise NextframeError(
+                f"--init {config.init} is a {init_method} network {init_network}, not the {spec.name} network {network} "
+                "this run trains; match --method, --tau and --width"
+            )
+        load_state(model, init_state, config.init)
         state["prior"] = _prior_training(config.init)
     if config.freeze_norm:
         freeze_norm(model)
@@ -204,9 +256,9 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
             tmp.write_text(config.to_json())
 
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp.world > 1 else model
-    loss_fn = BlindDenoisingLoss(config.sigma_max, config.tail_sigma, config.tail_share, config.noise_power)
+    loss_fn = spec.loss
     heldout = np.random.default_rng([config.seed, 7]).permutation(len(test_windows))[: config.heldout_examples]
-    every_rank_holds_some = len(heldout) >= ddp.world  # else a rank would have no window to measure PSNR on
+    every_rank_holds_some = len(heldout) >= ddp.world  # else a rank would have no window to measure on
     heldout = heldout[ddp.rank :: ddp.world]
     per_epoch = config.examples_per_epoch or len(windows)
     steps_per_epoch = math.ceil(math.ceil(per_epoch / ddp.world) / config.batch_size)
@@ -217,37 +269,79 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
     def save(complete: bool):
         if not ddp.main:
             return
-        progress = {k: state[k] for k in ("epoch", "step_in_epoch", "step", "examples", "seconds", "log", "epoch_loss", "prior")}
-        name, key, *rest = np.random.get_state()  # the key as a tensor: the checkpoint loads weights-only, without NumPy pickles
-        rng = {"torch": torch.get_rng_state(), "numpy": [name, torch.from_numpy(key.astype(np.int64)), *rest], "python": random.getstate()}
+        progress = {
+            k: state[k] for k in ("epoch", "step_in_epoch", "step", "examples", "seconds", "log", "epoch_loss", "prior")
+        }
+        # the key as a tensor: the checkpoint loads weights-only, without NumPy pickles
+        name, key, *rest = np.random.get_state()
+        rng = {
+            "torch": torch.get_rng_state(),
+            "numpy": [name, torch.from_numpy(key.astype(np.int64)), *rest],
+            "python": random.getstate(),
+        }
         save_checkpoint(
             checkpoint_path,
-            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "unet": unet.to_dict(), "config": asdict(config), "progress": progress, "rng": rng, "complete": complete,
-             **({"ema": average.model.state_dict()} if average is not None else {})},
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "method": spec.name,
+                "network": network,
+                "config": asdict(config),
+                "progress": progress,
+                "rng": rng,
+                "complete": complete,
+                **({"ema": average.model.state_dict()} if average is not None else {}),
+            },
         )
-        save_weights(out / "model.safetensors", shipped, {"train": asdict(config), "steps": state["step"], "examples": state["examples"],
-                                                        "total_steps": state["prior"][0] + state["step"],
-                                                        "total_examples": state["prior"][1] + state["examples"]})
-        _write_log(out / "log.csv", state["log"])
+        save_weights(
+            out / "model.safetensors",
+            shipped,
+            spec.name,
+            {
+                "train": asdict(config),
+                "steps": state["step"],
+                "examples": state["examples"],
+                "total_steps": state["prior"][0] + state["step"],
+                "total_examples": state["prior"][1] + state["examples"],
+            },
+        )
+        _write_log(out / "log.csv", state["log"], LOG_START + list(spec.columns) + LOG_END)
 
     def end_epoch(complete: bool):
         train_loss = ddp.mean(state["epoch_loss"][0] / max(state["epoch_loss"][1], 1))
         held = ddp.mean(heldout_loss(shipped, test_windows, heldout, loss_fn, config.seed, ddp.device))
-        out_psnrs = [ddp.mean(v) for v in heldout_psnrs(shipped, test_windows, heldout, config.seed, ddp.device)] if every_rank_holds_some else []
+        measures = (
+            heldout_measures(spec, shipped, test_windows, heldout, config.seed, ddp.device)
+            if every_rank_holds_some
+            else {}
+        )
+        measures = {k: ddp.mean(v) for k, v in measures.items()}
         if complete and config.lr_schedule == "plateau":
             scheduler.step(held)
-        row = {"epoch": state["epoch"] + 1, "step": state["step"], "examples": state["examples"], "train_loss": train_loss,
-               "heldout_loss": held, **dict(zip(PSNR_COLUMNS, out_psnrs)),
-               "lr": optimizer.param_groups[0]["lr"], "minutes": state["seconds"] / 60, "complete": int(complete)}
+        row = {
+            "epoch": state["epoch"] + 1,
+            "step": state["step"],
+            "examples": state["examples"],
+            "train_loss": train_loss,
+            "heldout_loss": held,
+            **measures,
+            "lr": optimizer.param_groups[0]["lr"],
+            "minutes": state["seconds"] / 60,
+            "complete": int(complete),
+        }
         state["log"].append(row)
         if writer is not None:
-            for key in ("train_loss", "heldout_loss", "lr", *PSNR_COLUMNS):
+            for key in ("train_loss", "heldout_loss", "lr", *measures):
                 if key in row:
                     writer.add_scalar(key, row[key], state["examples"])
         if ddp.main:
-            psnrs = f" (out {'/'.join(f'{v:.1f}' for v in out_psnrs)} dB at {'/'.join(map(str, LOG_PSNRS))} dB in)" if out_psnrs else ""
-            print(f"epoch {row['epoch']}: train {train_loss:.5f}, held-out {held:.5f}{psnrs}, lr {row['lr']:.2g}, {row['minutes']:.1f} min")
+            shown = ", ".join(f"{k.removeprefix('heldout_')} {v:.2f}" for k, v in measures.items())
+            shown = f" ({shown})" if shown else ""
+            print(
+                f"epoch {row['epoch']}: train {train_loss:.5f}, held-out {held:.5f}{shown}, lr {row['lr']:.2g}, "
+                f"{row['minutes']:.1f} min"
+            )
 
     limit = config.max_minutes * 60 if config.max_minutes > 0 else math.inf
 
@@ -262,19 +356,31 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
             order = np.random.default_rng([config.seed, state["epoch"]]).permutation(len(windows))[:per_epoch]
             local = order[ddp.rank :: ddp.world]
             if focus is not None:
-                local = with_focus(local, focus, config.batch_size, focus_per_batch, np.random.default_rng([config.seed, state["epoch"], 8, ddp.rank]))
+                local = with_focus(
+                    local,
+                    focus,
+                    config.batch_size,
+                    focus_per_batch,
+                    np.random.default_rng([config.seed, state["epoch"], 8, ddp.rank]),
+                )
             bar = _bar(ddp.main and config.progress, steps_per_epoch, state)
             while state["step_in_epoch"] < steps_per_epoch:
                 tick = time.monotonic()
                 start = state["step_in_epoch"] * config.batch_size
                 context, clean = windows.batch(local[start : start + config.batch_size])
                 if config.augment:  # its own stream, so runs without augmentation keep their exact noise
-                    context, clean = augment_windows(context, clean, batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank, 1))
+                    context, clean = augment_windows(
+                        context,
+                        clean,
+                        batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank, 1),
+                    )
                 context, clean = (t.to(ddp.device, memory_format=torch.channels_last) for t in (context, clean))
                 g = batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank)
                 loss = loss_fn(net, context, clean, g)
                 if not torch.isfinite(loss):
-                    raise NextframeError(f"the loss became {float(loss)} at step {state['step']}; lower --lr or check the data")
+                    raise NextframeError(
+                        f"the loss became {float(loss)} at step {state['step']}; lower --lr or check the data"
+                    )
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -317,8 +423,14 @@ def train(config: TrainConfig, fresh: bool = False) -> dict:
     ddp.close()
     if ddp.main and stopped == "interrupted":
         print(f"interrupted: state saved in {checkpoint_path}; run the same command to resume")
-    return {"stopped": stopped or ("budget" if out_of_budget() else "epochs"), "steps": state["step"], "examples": state["examples"], "minutes": state["seconds"] / 60,
-            "log": state["log"], "out": str(out)}
+    return {
+        "stopped": stopped or ("budget" if out_of_budget() else "epochs"),
+        "steps": state["step"],
+        "examples": state["examples"],
+        "minutes": state["seconds"] / 60,
+        "log": state["log"],
+        "out": str(out),
+    }
 
 
 def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
@@ -327,20 +439,30 @@ def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
 
     truth = dataset.truth("train")
     if dataset.meta.get("kind") != "moving-leaves" or truth is None:
-        raise NextframeError(f"--focus needs Moving Leaves ground truth, which {config.data} does not have; drop --focus or use data from `nextframe data leaves`")
+        raise NextframeError(
+            f"--focus needs Moving Leaves ground truth, which {config.data} does not have; drop --focus or use data from "
+            f"`nextframe data leaves`"
+        )
     chosen = np.flatnonzero(approach_windows(truth, config.tau))
     if len(chosen) == 0:
-        raise NextframeError(f"{config.data} has no windows where the disks are about to meet; drop --focus or generate more sequences")
+        raise NextframeError(
+            f"{config.data} has no windows where the disks are about to meet; drop --focus or generate more sequences"
+        )
     return chosen
 
 
 def _prior_training(init: str) -> list[int]:
     """(steps, examples) that trained the --init weights, counting their own --init chain; 0 when not recorded."""
     meta = model_metadata(init)
-    return [int(meta.get("total_steps", meta.get("steps", 0))), int(meta.get("total_examples", meta.get("examples", 0)))]
+    return [
+        int(meta.get("total_steps", meta.get("steps", 0))),
+        int(meta.get("total_examples", meta.get("examples", 0))),
+    ]
 
 
-def with_focus(order: np.ndarray, focus: np.ndarray, batch_size: int, per_batch: int, rng: np.random.Generator) -> np.ndarray:
+def with_focus(
+    order: np.ndarray, focus: np.ndarray, batch_size: int, per_batch: int, rng: np.random.Generator
+) -> np.ndarray:
     """`order` with the first `per_batch` places of every batch of `batch_size` taken by windows drawn from `focus`."""
     order = order.copy()
     places = np.arange(len(order)) % batch_size < per_batch
@@ -351,13 +473,20 @@ def with_focus(order: np.ndarray, focus: np.ndarray, batch_size: int, per_batch:
 def _bar(enabled: bool, total: int, state: dict):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=state["step_in_epoch"], desc=f"epoch {state['epoch'] + 1}", unit="step", disable=not enabled, leave=False)
+    return tqdm(
+        total=total,
+        initial=state["step_in_epoch"],
+        desc=f"epoch {state['epoch'] + 1}",
+        unit="step",
+        disable=not enabled,
+        leave=False,
+    )
 
 
-def _write_log(path: Path, rows: list[dict]) -> None:
+def _write_log(path: Path, rows: list[dict], columns: list[str]) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=LOG_FIELDS)
+            writer = csv.DictWriter(fh, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
 

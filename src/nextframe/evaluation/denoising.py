@@ -19,8 +19,15 @@ PSNR_RANGE = (-20.0, 80.0)  # dB: sigma 10 to 1e-4 for frames in [0, 1]
 
 
 @torch.no_grad()
-def denoising_psnr(denoiser, windows: Windows, input_psnrs=(0.0, 10.0, 20.0, 30.0), examples: int = 512, seed: int = 0, batch: int = 256,
-                   index: np.ndarray | None = None) -> list[dict]:
+def denoising_psnr(
+    denoiser,
+    windows: Windows,
+    input_psnrs=(0.0, 10.0, 20.0, 30.0),
+    examples: int = 512,
+    seed: int = 0,
+    batch: int = 256,
+    index: np.ndarray | None = None,
+) -> list[dict]:
     """Mean input and output PSNR over fixed held-out windows, one row per input PSNR level.
 
     The same windows and noise (seeded) are used at every level, so rows differ only by the noise amplitude.
@@ -34,8 +41,10 @@ def denoising_psnr(denoiser, windows: Windows, input_psnrs=(0.0, 10.0, 20.0, 30.
         index = np.random.default_rng([seed, 11]).permutation(len(windows))[:examples]
     for level in input_psnrs:
         if not PSNR_RANGE[0] <= level <= PSNR_RANGE[1]:
-            raise NextframeError(f"--psnr {level:g}: input PSNRs must lie in [{PSNR_RANGE[0]:g}, {PSNR_RANGE[1]:g}] dB "
-                                 "(beyond, the noise is far outside training or below float32 resolution)")
+            raise NextframeError(
+                f"--psnr {level:g}: input PSNRs must lie in [{PSNR_RANGE[0]:g}, {PSNR_RANGE[1]:g}] dB "
+                "(beyond, the noise is far outside training or below float32 resolution)"
+            )
     rows = []
     for level in input_psnrs:
         sigma = sigma_for_psnr(level)
@@ -47,5 +56,12 @@ def denoising_psnr(denoiser, windows: Windows, input_psnrs=(0.0, 10.0, 20.0, 30.
             estimate = denoiser(noisy, context).float()
             inputs.append(psnr(noisy, clean))
             outputs.append(psnr(estimate, clean))
-        rows.append({"input_psnr_target": level, "sigma": sigma, "input_psnr": float(torch.cat(inputs).mean()), "output_psnr": float(torch.cat(outputs).mean())})
+        rows.append(
+            {
+                "input_psnr_target": level,
+                "sigma": sigma,
+                "input_psnr": float(torch.cat(inputs).mean()),
+                "output_psnr": float(torch.cat(outputs).mean()),
+            }
+        )
     return rows

@@ -20,7 +20,9 @@ class BlindDenoisingLoss:
     sigma_max itself up thins out the low noise levels that the high-PSNR end of the curves needs.
     """
 
-    def __init__(self, sigma_max: float = 1.0, tail_sigma: float = 0.0, tail_share: float = 0.0, noise_power: float = 2.0):
+    def __init__(
+        self, sigma_max: float = 1.0, tail_sigma: float = 0.0, tail_share: float = 0.0, noise_power: float = 2.0
+    ):
         self.sigma_max = sigma_max
         self.noise_power = noise_power  # sigma = sigma_max * u^power; 2 is App. E, 1 spends more examples at high noise
         self.tail_sigma = tail_sigma  # top of the log-uniform tail (0: no tail)

@@ -1,0 +1,49 @@
+"""Every method nextframe hosts, by name, and `load`, which turns any weights file into that method's predictor.
+
+A method is a folder here (`score/`, `deterministic/`, ...) whose module names it (`NAME`), builds its network from
+the settings saved with its weights (`build_network`), wraps a network in its predictor (`predictor`) and supplies
+what the training loop needs (`training_method`, see `nextframe.training.loop.TrainingMethod`). Adding a method is
+adding a folder and a line to METHODS; docs/adding-a-method.md walks through it.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from nextframe.errors import NextframeError
+from nextframe.methods.base import Prediction, Predictor, StatefulPredictor
+
+METHODS = {  # name -> module
+    "score": "nextframe.methods.score",
+    "deterministic": "nextframe.methods.deterministic",
+}
+
+
+def method(name: str):
+    """The module of a method by its registry name."""
+    if name not in METHODS:
+        raise NextframeError(f"unknown method {name!r}; nextframe has {', '.join(METHODS)}")
+    return import_module(METHODS[name])
+
+
+def load(name_or_path, device="cpu", **options) -> Predictor:
+    """The predictor of any shipped or trained model: a shipped name, a run folder, weights (.safetensors, tagged
+    with their method) or a training checkpoint. `options` go to the method's predictor (for the score-based
+    method: `sampler=SamplerSettings(...)`)."""
+    from nextframe.training.checkpoint import load_state, read_network
+
+    name, settings, state = read_network(name_or_path)
+    module = method(name)
+    network = module.build_network(settings)
+    load_state(network, state, name_or_path)
+    return module.predictor(network.to(device).eval(), **options)
+
+
+def train(config, fresh: bool = False) -> dict:
+    """Train (or resume) the method `config.method` names, in the shared loop (`nextframe.training.trainer.train`)."""
+    from nextframe.training.trainer import train as loop
+
+    return loop(config, method(config.method), fresh=fresh)
+
+
+__all__ = ["METHODS", "Prediction", "Predictor", "StatefulPredictor", "load", "method", "train"]

@@ -1,0 +1,89 @@
+"""The one way every method predicts: past frames in, sampled futures and what they cost out.
+
+A method's predictor subclasses `Predictor` and implements `_predict` (the whole future at once: a block method, or
+one that wraps `rollout`) or subclasses `StatefulPredictor` and implements `start` and `step` (a recurrent method
+that carries its own state from frame to frame). `predict` does the rest for all of them alike: it checks the past
+frames, repeats them for the samples, gives each row its own seed (row r is seeded seed + r, or by the list given) and
+measures the cost.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from nextframe.errors import NextframeError
+from nextframe.sampling.sampler import check_context, per_sample_seeds
+
+
+@dataclass
+class Prediction:
+    frames: torch.Tensor  # (B * samples, steps, C, H, W): row i * samples + j is sample j of context i
+    evaluations: torch.Tensor  # (B * samples, steps): network evaluations spent on each generated frame
+    seconds: float  # wall time of the whole prediction
+    status: list[list[str]] = field(default_factory=list)  # per generated frame, per row: "converged" unless the
+    # method reports otherwise (the sampler's "diverged" or "max_steps")
+
+    @property
+    def seconds_per_frame(self) -> float:
+        return self.seconds / max(self.frames.shape[0] * self.frames.shape[1], 1)
+
+    @property
+    def evaluations_per_frame(self) -> float:
+        """The median over generated frames."""
+        return float(self.evaluations.double().median()) if self.evaluations.numel() else 0.0
+
+
+class Predictor:
+    """Predicts future frames from past ones. Subclasses set `method` (the registry's name) and `context_frames`
+    (how many past frames they need) and implement `_predict(past, steps, seeds)`, which returns the frames
+    (rows, steps, C, H, W), the evaluations (rows, steps) and the status per frame per row (or None: all converged)."""
+
+    method: str = ""
+    context_frames: int = 1
+
+    def predict(self, past, steps: int, *, samples: int = 1, seed: int | list[int] = 0) -> Prediction:
+        """`past` (B, T >= context_frames, C, H, W) floats in [0, 1], oldest first; `steps` future frames;
+        `samples` futures per context; `seed` an int (row r seeded seed + r) or one seed per row of the result."""
+        past = check_context(past, "past frames")
+        if past.ndim != 5 or past.shape[1] < self.context_frames:
+            raise NextframeError(
+                f"{self.method} needs past frames (batch, time >= {self.context_frames}, channels, H, W), "
+                f"got {tuple(past.shape)}"
+            )
+        for name, value in (("steps", steps), ("samples", samples)):
+            if int(value) != value or value < 1:
+                raise NextframeError(f"{name} must be a whole number of at least 1, got {value}")
+        rows = past.repeat_interleave(int(samples), dim=0) if samples > 1 else past
+        seeds = per_sample_seeds(seed, rows.shape[0])
+        started = time.perf_counter()
+        frames, evaluations, status = self._predict(rows, int(steps), seeds)
+        seconds = time.perf_counter() - started
+        status = status or [["converged"] * rows.shape[0] for _ in range(int(steps))]
+        return Prediction(frames, evaluations, seconds, status)
+
+    def _predict(self, past: torch.Tensor, steps: int, seeds: list[int]):
+        raise NotImplementedError
+
+
+class StatefulPredictor(Predictor):
+    """A predictor that generates frame after frame from a state of its own (a recurrent network's hidden state, a
+    latent): `start` builds the state from the past frames, `step` returns the next frame, its evaluations per row
+    and the new state. Frame j of row r should draw its randomness from `derive_seed(seeds[r], j)`."""
+
+    def start(self, past: torch.Tensor, seeds: list[int]) -> Any:
+        raise NotImplementedError
+
+    def step(self, state: Any, j: int, seeds: list[int]) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        raise NotImplementedError
+
+    def _predict(self, past, steps, seeds):
+        state, frames, evaluations = self.start(past, seeds), [], []
+        for j in range(steps):
+            frame, spent, state = self.step(state, j, seeds)
+            frames.append(frame)
+            evaluations.append(torch.as_tensor(spent).expand(past.shape[0]))
+        return torch.stack(frames, dim=1), torch.stack(evaluations, dim=1), None

@@ -1,0 +1,21 @@
+"""The deterministic floor: a network that predicts the next frame from the past frames alone (the paper's
+prediction-only network, `ConditionalUNet` with `noisy_input=False`), trained by plain MSE (`PredictionLoss`). Its
+prediction is the conditional mean: every stochastic method must beat it on CRPS."""
+
+from nextframe.methods.deterministic.predictor import DeterministicPredictor, PredictionLoss
+from nextframe.methods.deterministic.training import training_method
+from nextframe.networks.unet import ConditionalUNet, UNetConfig
+
+NAME = "deterministic"
+
+
+def build_network(settings: dict) -> ConditionalUNet:
+    """The prediction-only U-Net its weights were saved with (`UNetConfig` as a dict, noisy_input False)."""
+    return ConditionalUNet(UNetConfig(**settings))
+
+
+def predictor(network: ConditionalUNet) -> DeterministicPredictor:
+    return DeterministicPredictor(network)
+
+
+__all__ = ["NAME", "DeterministicPredictor", "PredictionLoss", "build_network", "predictor", "training_method"]

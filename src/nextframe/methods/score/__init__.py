@@ -1,0 +1,22 @@
+"""The paper's method: a blind conditional denoiser (`networks.unet.ConditionalUNet`, trained by
+`loss.BlindDenoisingLoss`) whose residual is the score of the noisy conditional density, sampled by iterative partial
+denoising (`sampling.sample`) and rolled out frame by frame (`predictor.ScorePredictor`)."""
+
+from nextframe.methods.score.loss import BlindDenoisingLoss
+from nextframe.methods.score.predictor import ScorePredictor
+from nextframe.methods.score.training import training_method
+from nextframe.networks.unet import ConditionalUNet, UNetConfig
+
+NAME = "score"
+
+
+def build_network(settings: dict) -> ConditionalUNet:
+    """The U-Net its weights were saved with (`UNetConfig` as a dict)."""
+    return ConditionalUNet(UNetConfig(**settings))
+
+
+def predictor(network: ConditionalUNet, sampler=None) -> ScorePredictor:
+    return ScorePredictor(network, sampler)
+
+
+__all__ = ["NAME", "BlindDenoisingLoss", "ScorePredictor", "build_network", "predictor", "training_method"]

@@ -1,0 +1,119 @@
+"""Every method through one predictor interface: shipped weights load as the method that made them and sample
+bitwise as before the interface existed; a toy recurrent method carries its state through the same `predict`."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import nextframe
+from nextframe.errors import NextframeError
+from nextframe.methods import METHODS, Predictor, StatefulPredictor, load, method
+from nextframe.methods.deterministic import DeterministicPredictor
+from nextframe.methods.score import ScorePredictor
+from nextframe.networks.unet import ConditionalUNet, UNetConfig
+from nextframe.sampling import PAPER, derive_seed, rollout
+from nextframe.training.checkpoint import UNET_FORMAT, read_metadata, save_weights
+
+# Frames drawn by `rollout` at commit c0a652c, before methods, settings dataclasses and the predictor interface:
+# past = torch.rand(2, 3, 1, 32, 32, generator=manual_seed(123)); 2 frames, 2 samples, seeds 11-14, the paper's sampler
+FIXTURE = Path(__file__).parent / "fixtures" / "shipped_samples.npz"
+SEEDS = [11, 12, 13, 14]
+
+
+@pytest.fixture(scope="module")
+def before():
+    return dict(np.load(FIXTURE))
+
+
+@pytest.mark.parametrize("name", ["leaves-tau2", "davis-tau2"])
+def test_shipped_denoisers_sample_bitwise_as_before(before, name):
+    past = torch.from_numpy(before["past"])
+    predictor = load(name, sampler=PAPER)
+    assert isinstance(predictor, ScorePredictor) and predictor.method == "score"
+    assert read_metadata(nextframe.models.shipped_path(name))["format"] == UNET_FORMAT  # the first format still reads
+    got = predictor.predict(past, 2, samples=2, seed=SEEDS)
+    np.testing.assert_array_equal(got.frames.numpy(), before[name])
+    np.testing.assert_array_equal(got.evaluations.numpy(), before[f"{name}-evals"])
+    frames, _ = rollout(predictor, past, 2, samples=2, seed=SEEDS, **PAPER.knobs())  # the predictor is a denoiser too
+    np.testing.assert_array_equal(frames.numpy(), before[name])
+    assert got.status == [["converged"] * 4] * 2 and got.seconds_per_frame > 0
+
+
+def test_shipped_prediction_only_network_is_the_deterministic_method(before):
+    predictor = load("davis-pred")
+    assert isinstance(predictor, DeterministicPredictor)
+    got = predictor.predict(torch.from_numpy(before["past"]), 2, samples=2, seed=SEEDS)
+    np.testing.assert_array_equal(got.frames.numpy(), before["davis-pred"])
+    assert torch.equal(got.frames[0], got.frames[1])  # a deterministic method gives one future, whatever the seed
+    assert got.evaluations.tolist() == [[1, 1]] * 4
+
+
+def test_weights_say_which_method_made_them(tmp_path):
+    for name, noisy in (("score", True), ("deterministic", False)):
+        network = ConditionalUNet(UNetConfig(tau=2, width=4, noisy_input=noisy)).eval()
+        save_weights(tmp_path / f"{name}.safetensors", network, name, {"note": 1})
+        meta = read_metadata(tmp_path / f"{name}.safetensors")
+        assert meta["method"] == name and meta["network"] == network.config.to_dict() and meta["note"] == 1
+        loaded = load(tmp_path / f"{name}.safetensors")
+        assert loaded.method == name
+        x, c = torch.rand(2, 1, 32, 32), torch.rand(2, 2, 32, 32)
+        with torch.no_grad():
+            torch.testing.assert_close(loaded(x, c), network(x, c), rtol=0, atol=0)
+    save_weights(tmp_path / "alien.safetensors", network, "alien")
+    with pytest.raises(NextframeError, match="unknown method 'alien'"):
+        load(tmp_path / "alien.safetensors")
+
+
+def test_every_registered_method_offers_what_load_and_the_loop_need():
+    for name in METHODS:
+        module = method(name)
+        assert module.NAME == name
+        for part in ("build_network", "predictor", "training_method"):
+            assert callable(getattr(module, part)), (name, part)
+
+
+class RunningMeanWalk(StatefulPredictor):
+    """A toy recurrent method: its state is a running mean of every frame so far plus a per-row random offset that
+    walks from frame to frame, so that frame j depends on all the frames and draws before it."""
+
+    method = "toy-recurrent"
+    context_frames = 2
+
+    def start(self, past, seeds):
+        return {"mean": past.mean(dim=1), "count": past.shape[1], "offset": torch.zeros(past.shape[0], 1, 1, 1)}
+
+    def step(self, state, j, seeds):
+        steps = [torch.randn((), generator=torch.Generator().manual_seed(derive_seed(s, j))) for s in seeds]
+        offset = state["offset"] + 0.01 * torch.stack(steps).view(-1, 1, 1, 1)
+        frame = (state["mean"] + offset).clamp(0, 1)
+        count = state["count"] + 1
+        mean = state["mean"] + (frame - state["mean"]) / count
+        return frame, 1, {"mean": mean, "count": count, "offset": offset}
+
+
+def test_a_recurrent_method_carries_its_state_through_predict():
+    toy = RunningMeanWalk()
+    past = torch.rand(3, 2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    got = toy.predict(past, 4, samples=2, seed=100)
+    assert got.frames.shape == (6, 4, 1, 8, 8) and got.evaluations.tolist() == [[1] * 4] * 6
+    torch.testing.assert_close(got.frames, toy.predict(past, 4, samples=2, seed=100).frames, rtol=0, atol=0)
+    # row r is seeded 100 + r: the same row alone gives the same future, whatever else is in the batch
+    alone = toy.predict(past[1:2], 4, samples=1, seed=[103])
+    torch.testing.assert_close(alone.frames[0], got.frames[3], rtol=0, atol=0)
+    # the state carries: the offsets accumulate, so later frames of two samples of one context drift further apart
+    gaps = (got.frames[0] - got.frames[1]).abs().mean(dim=(1, 2, 3))
+    assert gaps[0] > 0 and gaps[-1] > gaps[0]
+
+
+def test_predict_refuses_what_it_cannot_use():
+    toy = RunningMeanWalk()
+    with pytest.raises(NextframeError, match="time >= 2"):
+        toy.predict(torch.rand(1, 1, 1, 8, 8), 2)
+    with pytest.raises(NextframeError, match="steps must be"):
+        toy.predict(torch.rand(1, 2, 1, 8, 8), 0)
+    with pytest.raises(NextframeError, match=r"floats in \[0, 1\]"):
+        toy.predict(torch.full((1, 2, 1, 8, 8), 200.0), 1)
+    with pytest.raises(NotImplementedError):
+        Predictor().predict(torch.rand(1, 2, 1, 8, 8), 1)
