@@ -1,7 +1,7 @@
 """Where the gap between a conditional denoiser and the prediction-only network at a very low input PSNR comes from.
 
-    python docs/results/davis/gap_anatomy.py --data runs/davis32 --denoiser davis-tau2 --prediction davis-pred
-    python docs/results/davis/gap_anatomy.py --data runs/davis32 --denoiser runs/davis-tau2-ft3/model.safetensors \
+    python scripts/davis_gap_anatomy.py --data runs/davis32 --denoiser davis-tau2 --prediction davis-pred
+    python scripts/davis_gap_anatomy.py --data runs/davis32 --denoiser runs/davis-tau2-ft3/model.safetensors \
         --prediction runs/davis-pred-ft3/model.safetensors
 
 Same windows and noise as `nextframe experiment psnr-curves` (512 held-out windows, targets from frame 3, noise seeded
@@ -11,6 +11,7 @@ per batch of 256), so the first line repeats that figure's gap. Then:
 - the gap of the denoiser's estimate averaged over `--draws` noise draws: what is left is a systematic difference
   from the prediction (the denoiser predicts worse), the rest of the gap is the estimate moving with the noise.
 """
+
 import argparse
 
 import numpy as np
@@ -18,9 +19,9 @@ import torch
 
 from nextframe.analysis.natural import aligned_windows
 from nextframe.data.store import ClipDataset
+from nextframe.evaluation.denoising import sigma_for_psnr
 from nextframe.metrics import psnr
 from nextframe.training.checkpoint import load_model
-from nextframe.training.evaluate import sigma_for_psnr
 
 
 @torch.no_grad()
@@ -31,7 +32,9 @@ def main() -> None:
     parser.add_argument("--prediction", default="davis-pred")
     parser.add_argument("--psnr", type=float, default=-10.0, help="input PSNR in dB")
     parser.add_argument("--draws", type=int, default=8, help="noise draws for the noise-averaged estimate")
-    parser.add_argument("--max-tau", type=int, default=3, help="targets from this frame on, as psnr-curves with tau 0-3")
+    parser.add_argument(
+        "--max-tau", type=int, default=3, help="targets from this frame on, as psnr-curves with tau 0-3"
+    )
     args = parser.parse_args()
 
     denoiser, prediction = load_model(args.denoiser).eval(), load_model(args.prediction).eval()
@@ -40,13 +43,18 @@ def main() -> None:
     past_windows = aligned_windows(clips, prediction.config.tau, args.max_tau)  # same targets, the prediction's memory
     index = np.random.default_rng([0, 11]).permutation(len(windows))[:512]  # psnr-curves' windows (seed 0)
     sigma = sigma_for_psnr(args.psnr)
-    rows = []  # (clean, prediction, estimate, noise-averaged estimate, spread over draws) per batch of 256, as psnr-curves batches its noise
+    # (clean, prediction, estimate, noise-averaged estimate, spread over draws) per batch of 256, as psnr-curves
+    # batches its noise
+    rows = []
     for b, start in enumerate(range(0, len(index), 256)):
         context, clean = windows.batch(index[start : start + 256])
         past = past_windows.batch(index[start : start + 256])[0]
         predicted = prediction(torch.zeros_like(clean), past)
         draws = [torch.randn(clean.shape, generator=torch.Generator().manual_seed(b))]  # psnr-curves' noise first
-        draws += [torch.randn(clean.shape, generator=torch.Generator().manual_seed(10_000 + 100 * k + b)) for k in range(1, args.draws)]
+        draws += [
+            torch.randn(clean.shape, generator=torch.Generator().manual_seed(10_000 + 100 * k + b))
+            for k in range(1, args.draws)
+        ]
         estimates = torch.stack([denoiser(clean + sigma * z, context) for z in draws])
         spread = (estimates - estimates.mean(0)).square().mean((0, 2, 3, 4))  # per window, over draws and pixels
         rows.append((clean, predicted, estimates[0], estimates.mean(0), spread))
@@ -55,16 +63,26 @@ def main() -> None:
     p_pred, p_est, p_avg = psnr(predicted, clean), psnr(estimate, clean), psnr(averaged, clean)
     pooled = lambda e: float(10 * torch.log10(1 / ((e - clean) ** 2).mean()))  # noqa: E731
     print(f"{args.denoiser} against {args.prediction} at {args.psnr:g} dB in (sigma {sigma:.2f}), {len(clean)} windows")
-    print(f"  mean of per-window PSNR (psnr-curves): {p_est.mean():.2f} against {p_pred.mean():.2f}, gap {p_pred.mean() - p_est.mean():.2f} dB")
-    print(f"  pooled MSE: {pooled(estimate):.2f} against {pooled(predicted):.2f}, gap {pooled(predicted) - pooled(estimate):.2f} dB")
+    print(
+        f"  mean of per-window PSNR (psnr-curves): {p_est.mean():.2f} against {p_pred.mean():.2f}, gap "
+        f"{p_pred.mean() - p_est.mean():.2f} dB"
+    )
+    print(
+        f"  pooled MSE: {pooled(estimate):.2f} against {pooled(predicted):.2f}, gap {pooled(predicted) - pooled(estimate):.2f} dB"
+    )
     order = torch.argsort(p_pred)
     for part in np.array_split(order.numpy(), 5):
         differ = (estimate[part] - predicted[part]).square().mean()
-        print(f"  windows whose prediction reaches {p_pred[part].min():4.1f}-{p_pred[part].max():4.1f} dB: gap {(p_pred[part] - p_est[part]).mean():5.2f} dB;"
-              f" estimate - prediction: mean square {differ:.1e}, of which {spread[part].mean():.1e} varies with the noise;"
-              f" prediction's own error {(predicted[part] - clean[part]).square().mean():.1e}")
-    print(f"  estimate averaged over {args.draws} noise draws: {p_avg.mean():.2f} dB, gap {p_pred.mean() - p_avg.mean():.2f} dB "
-          f"(systematic); the other {p_avg.mean() - p_est.mean():.2f} dB moves with the noise")
+        print(
+            f"  windows whose prediction reaches {p_pred[part].min():4.1f}-{p_pred[part].max():4.1f} dB: gap "
+            f"{(p_pred[part] - p_est[part]).mean():5.2f} dB;"
+            f" estimate - prediction: mean square {differ:.1e}, of which {spread[part].mean():.1e} varies with the noise;"
+            f" prediction's own error {(predicted[part] - clean[part]).square().mean():.1e}"
+        )
+    print(
+        f"  estimate averaged over {args.draws} noise draws: {p_avg.mean():.2f} dB, gap {p_pred.mean() - p_avg.mean():.2f} dB "
+        f"(systematic); the other {p_avg.mean() - p_est.mean():.2f} dB moves with the noise"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The learning-efficiency study of issue 15: arms that start from the shipped leaves-tau2 weights and differ in one
 # setting each, at an equal budget of 7,500 steps of 32 windows (240,000 examples; about 30 CPU minutes per arm on one
-# core). Two arms run at a time, one thread each. Usage: docs/results/leaves-study/arms.sh DATA OUT ARM [ARM ...]
+# core). Two arms run at a time, one thread each. Usage: scripts/leaves_study_arms.sh DATA OUT ARM [ARM ...]
 #   DATA: `nextframe data leaves --out DATA` (seed 0, 100,000 sequences); OUT: parent folder of the run folders.
 set -euo pipefail
 data=$1; out=$2; shift 2

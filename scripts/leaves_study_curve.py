@@ -1,9 +1,9 @@
 """The learning curve of the shipped leaves-tau2 weights (issue 15, item 4): the decision instrument against the
 examples each stage's weights had seen, and what a straight line through it in log(examples) says the targets cost.
 
-    python docs/results/leaves-study/curve.py runs/study/curve.json --out docs/results/leaves-tau2/learning_curve.png
+    python scripts/leaves_study_curve.py runs/study/curve.json --out docs/results/leaves-tau2/learning_curve.png
 
-The input is the table `score.py --table` writes (one row per stage's weights, `total_examples` from their metadata
+The input is the table `scripts/leaves_study_score.py --table` writes (one row per stage's weights, `total_examples` from their metadata
 or given as NAME@EXAMPLES in --examples). Prints the fit and the extrapolation; the figure shows both.
 """
 
@@ -27,26 +27,42 @@ def cost(a: float, b: float, target: float) -> float:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("table", help="JSON rows from score.py --table")
+    p.add_argument("table", help="JSON rows from leaves_study_score.py --table")
     p.add_argument("--out", default="docs/results/leaves-tau2/learning_curve.png")
-    p.add_argument("--examples", nargs="*", default=[], help="NAME=EXAMPLES for rows whose weights do not count their earlier stages")
+    p.add_argument(
+        "--examples",
+        nargs="*",
+        default=[],
+        help="NAME=EXAMPLES for rows whose weights do not count their earlier stages",
+    )
     args = p.parse_args()
     rows = json.loads(open(args.table).read())
     given = {k: float(v) for k, v in (e.split("=") for e in args.examples)}
     x = np.array([given.get(r["arm"], r["total_examples"]) for r in rows], float)
-    series = {"collisions: larger in front": np.array([r["collisions"]["larger"] for r in rows]),
-              "collisions: smaller in front": np.array([r["collisions"]["smaller"] for r in rows]),
-              "probes: larger in front (unambiguous)": np.array([r["probes_larger_unambiguous"] for r in rows])}
+    series = {
+        "collisions: larger in front": np.array([r["collisions"]["larger"] for r in rows]),
+        "collisions: smaller in front": np.array([r["collisions"]["smaller"] for r in rows]),
+        "probes: larger in front (unambiguous)": np.array([r["probes_larger_unambiguous"] for r in rows]),
+    }
     targets = {"collisions: larger in front": 0.80, "probes: larger in front (unambiguous)": 0.90}
     report = {}
     for name, y in series.items():
         a, b = fit(x, y)
-        report[name] = {"per_decade": b, "target": targets.get(name),
-                        "examples_at_target": cost(a, b, targets[name]) if name in targets else None}
+        report[name] = {
+            "per_decade": b,
+            "target": targets.get(name),
+            "examples_at_target": cost(a, b, targets[name]) if name in targets else None,
+        }
         where = report[name]["examples_at_target"]
-        print(f"{name}: {' '.join(f'{v:.0%}' for v in y)} at {' '.join(f'{v / 1e6:.2f}M' for v in x)} examples; "
-              f"{b * 100:+.1f} points per tenfold examples" + (f"; the line reaches {targets[name]:.0%} at "
-              f"{'never' if math.isinf(where) else f'{where:.2g} examples'}" if name in targets else ""))
+        print(
+            f"{name}: {' '.join(f'{v:.0%}' for v in y)} at {' '.join(f'{v / 1e6:.2f}M' for v in x)} examples; "
+            f"{b * 100:+.1f} points per tenfold examples"
+            + (
+                f"; the line reaches {targets[name]:.0%} at {'never' if math.isinf(where) else f'{where:.2g} examples'}"
+                if name in targets
+                else ""
+            )
+        )
 
     import matplotlib
 
