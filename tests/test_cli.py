@@ -210,3 +210,56 @@ def test_experiments_refuse_a_model_that_is_not_a_tau2_leaves_model(tmp_path, ca
         ["experiment", "probes", "--model", tmp_path / "tau1.safetensors", "--out", tmp_path / "o"], capsys
     )
     assert code == 2 and "need a grayscale tau=2" in err and not (tmp_path / "o").exists()
+
+
+def _subparser(name: str):
+    import argparse
+
+    from nextframe.cli.main import build_parser
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices[name]
+
+
+def test_flags_are_generated_from_the_settings_dataclasses():
+    """Every setting has its flag, and the flags' defaults are the dataclasses' (one source of truth)."""
+    from dataclasses import fields
+
+    from nextframe.cli.options import given, sampler_settings
+    from nextframe.sampling.settings import PAPER, SamplerSettings
+
+    train_flags = {s for a in _subparser("train")._actions for s in a.option_strings}
+    for f in fields(TrainConfig):
+        assert ("--no-" if f.default is True else "--") + f.name.replace("_", "-") in train_flags
+    args = _subparser("train").parse_args(["--data", "d"])
+    assert TrainConfig(**given(args, TrainConfig)) == TrainConfig(data="d")
+    args = _subparser("train").parse_args(["--data", "d", "--tail-share", "0.2", "--no-progress", "--augment"])
+    assert TrainConfig(**given(args, TrainConfig)) == TrainConfig(
+        data="d", tail_share=0.2, progress=False, augment=True
+    )
+    sample = _subparser("sample")
+    assert sampler_settings(sample.parse_args(["--context", "c", "--out", "o"])) == SamplerSettings()
+    assert sampler_settings(sample.parse_args(["--context", "c", "--out", "o", "--paper-sampler"])) == PAPER
+    mixed = sampler_settings(sample.parse_args(["--context", "c", "--out", "o", "--paper-sampler", "--beta", "0.3"]))
+    assert mixed == SamplerSettings(**{**PAPER.__dict__, "beta": 0.3})
+
+
+@pytest.mark.parametrize(
+    "flag, value, expected",
+    [
+        ("scales", 7, "at most 6"),
+        ("lr", 0.0, "positive"),
+        ("focus", 1.5, "share of each batch"),
+        ("lr_schedule", "cosine", "max-steps"),
+        ("heldout_examples", 0, "at least 1"),
+    ],
+)
+def test_the_api_and_the_command_line_refuse_a_training_setting_alike(flag, value, expected, tmp_path, capsys):
+    from nextframe.errors import NextframeError
+
+    with pytest.raises(NextframeError, match=expected) as raised:
+        TrainConfig(data="d", **{flag: value})
+    argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--" + flag.replace("_", "-"), str(value)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(raised.value) in err and len(err.splitlines()) == 1 and not (tmp_path / "r").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nextframe"
 LAYERS = {  # subpackage (or top-level module) -> layer; a module may import its own layer and those below
     "errors": 0,
+    "settings": 0,  # fields that carry their help and bounds
     "models": 0,  # the shipped weights and their cards: data
     "data": 1,
     "metrics": 1,

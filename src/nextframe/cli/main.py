@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import math
 import shutil
 import sys
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from nextframe.cli.experiments import add_experiment
-from nextframe.cli.options import add_sampler_args, sampler_knobs
+from nextframe.cli.options import add_dataclass_args, add_sampler_args, given, sampler_knobs
 from nextframe.data.frames_io import write_json
 from nextframe.errors import NextframeError
 
@@ -120,107 +120,20 @@ def run_data_video(args) -> None:
 
 
 def add_train(sub) -> None:
-    from nextframe.training.config import TrainConfig
-
-    d = TrainConfig()
-    p = sub.add_parser("train", help="train a blind conditional denoiser (App. E); resumes from --out's checkpoint")
-    p.add_argument("--data", required=True, help="dataset folder (from `nextframe data ...`)")
-    p.add_argument("--out", default=d.out, help=f"run folder (default {d.out})")
-    p.add_argument("--tau", type=int, default=d.tau, help=f"past frames (default {d.tau}; 0: single-image denoiser)")
-    p.add_argument("--width", type=int, default=d.width, help=f"channels at the first scale (default {d.width})")
+    """The flags are generated from the settings dataclasses (`training.config.CONCERNS`), one group per concern."""
     from nextframe.methods import METHODS
+    from nextframe.training.config import CONCERNS
 
-    p.add_argument("--method", choices=list(METHODS), default=d.method, help="the method to train")
+    p = sub.add_parser("train", help="train a method on a dataset (App. E for the score denoiser); resumes from --out")
+    for concern in CONCERNS:
+        group = p.add_argument_group(concern.__name__.removesuffix("Settings").lower())
+        add_dataclass_args(group, concern, choices={"method": list(METHODS)})
     p.add_argument(
         "--prediction-only",
         action="store_true",
         help="the same as --method deterministic: the network that sees only the past frames",
     )
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=d.batch_size,
-        help="windows per optimiser step (per process under torchrun; App. E: 4)",
-    )
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (App. E: 3e-4)")
-    p.add_argument(
-        "--lr-schedule",
-        choices=["plateau", "cosine"],
-        default=d.lr_schedule,
-        help="plateau: halve on a held-out plateau (paper); cosine: anneal to 0 over --max-steps",
-    )
-    p.add_argument(
-        "--epochs",
-        type=int,
-        default=d.epochs,
-        help="epochs to train (App. E: 1000; --max-minutes or --max-steps usually stop first on a CPU)",
-    )
-    p.add_argument("--examples-per-epoch", type=int, default=d.examples_per_epoch, help="0: every training window")
-    p.add_argument(
-        "--heldout-examples",
-        type=int,
-        default=d.heldout_examples,
-        help="held-out windows scored after each epoch (loss and PSNR in log.csv)",
-    )
-    p.add_argument(
-        "--max-minutes", type=float, default=d.max_minutes, help="stop after this much training time (0: none)"
-    )
-    p.add_argument("--max-steps", type=int, default=d.max_steps, help="stop after this many optimiser steps (0: none)")
-    p.add_argument(
-        "--checkpoint-minutes",
-        type=float,
-        default=d.checkpoint_minutes,
-        help="save the full training state at least this often (an interrupted run loses at most this much)",
-    )
-    p.add_argument(
-        "--focus",
-        type=float,
-        default=d.focus,
-        help="share of each batch drawn from windows where two Moving Leaves disks are about to meet (default 0)",
-    )
-    p.add_argument(
-        "--sigma-max",
-        type=float,
-        default=d.sigma_max,
-        help=f"largest training noise std: sigma = sigma_max * u^2, u ~ U[0, 1] (default {d.sigma_max:g}, App. E)",
-    )
-    p.add_argument(
-        "--noise-power",
-        type=float,
-        default=d.noise_power,
-        help=f"sigma = sigma_max * u^power (default {d.noise_power:g}, App. E; 1: more examples at high noise)",
-    )
-    p.add_argument(
-        "--tail-share",
-        type=float,
-        default=d.tail_share,
-        help="share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead (default 0: none)",
-    )
-    p.add_argument("--tail-sigma", type=float, default=4.0, help="top of that tail (default 4: input PSNR -12 dB)")
-    p.add_argument(
-        "--augment", action="store_true", help="a random flip or quarter turn per window, the same on all its frames"
-    )
-    p.add_argument(
-        "--freeze-norm",
-        action="store_true",
-        help="batch norms keep the --init weights' running statistics in training too",
-    )
-    p.add_argument(
-        "--ema-halflife",
-        type=int,
-        default=d.ema_halflife,
-        help="write, evaluate and sample from a moving average of the weights whose memory halves every this "
-        "many examples (default 0: the live weights)",
-    )
-    p.add_argument("--seed", type=int, default=d.seed, help="seeds the initial weights, the window order and the noise")
-    p.add_argument("--device", default=d.device, help="auto, cpu, cuda")
-    p.add_argument(
-        "--init",
-        default=d.init,
-        help="start from these weights (shipped name or .safetensors) with a fresh optimiser and schedule",
-    )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out and start over")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar; one line per epoch (for logs)")
     p.set_defaults(run=run_train)
 
 
@@ -229,36 +142,9 @@ def run_train(args) -> None:
     from nextframe.training.config import TrainConfig
     from nextframe.training.trainer import train
 
-    if not (math.isfinite(args.tail_sigma) and args.tail_sigma > 0):
-        raise NextframeError(f"--tail-sigma {args.tail_sigma}: must be a positive number")
-    config = TrainConfig(
-        data=args.data,
-        out=args.out,
-        tau=args.tau,
-        width=args.width,
-        method="deterministic" if args.prediction_only else args.method,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_schedule=args.lr_schedule,
-        epochs=args.epochs,
-        examples_per_epoch=args.examples_per_epoch,
-        heldout_examples=args.heldout_examples,
-        max_minutes=args.max_minutes,
-        max_steps=args.max_steps,
-        checkpoint_minutes=args.checkpoint_minutes,
-        seed=args.seed,
-        init=args.init,
-        focus=args.focus,
-        sigma_max=args.sigma_max,
-        tail_sigma=args.tail_sigma if args.tail_share > 0 else 0.0,
-        tail_share=args.tail_share,
-        augment=args.augment,
-        freeze_norm=args.freeze_norm,
-        device=args.device,
-        progress=not args.no_progress,
-        noise_power=args.noise_power,
-        ema_halflife=args.ema_halflife,
-    )
+    config = TrainConfig(**given(args, TrainConfig))
+    if args.prediction_only:
+        config = replace(config, method="deterministic")
     summary = train(config, method(config.method), fresh=args.fresh)
     if summary["stopped"] == "interrupted":
         raise KeyboardInterrupt  # the state is saved; exit 130 like any interrupted command

@@ -18,8 +18,10 @@ def _parse_type(hint):
     return args[0] if args else hint
 
 
-def add_dataclass_args(parser, cls, defaults=None, skip=()) -> None:
-    """One flag per field of dataclass `cls`; the help shows the default of `defaults` (an instance; default `cls()`)."""
+def add_dataclass_args(parser, cls, defaults=None, skip=(), choices=None) -> None:
+    """One flag per field of dataclass `cls`; the help shows the default of `defaults` (an instance; default `cls()`).
+    A bool field that defaults to True becomes `--no-field-name`; `choices` overrides a field's choices by name (for
+    lists the dataclass's layer cannot know, such as the registered methods)."""
     hints = typing.get_type_hints(cls)
     defaults = defaults if defaults is not None else cls()
     for f in fields(cls):
@@ -29,15 +31,21 @@ def add_dataclass_args(parser, cls, defaults=None, skip=()) -> None:
         text = f.metadata.get("help", "")
         kind = _parse_type(hints[f.name])
         if kind is bool:
-            parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
+            if default:
+                no = "--no-" + f.name.replace("_", "-")
+                parser.add_argument(no, dest=f.name, action="store_false", default=argparse.SUPPRESS, help=f"no {text}")
+            else:
+                parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
             continue
         shown = "none" if default is None else default
+        required = bool(f.metadata.get("required"))
         parser.add_argument(
             flag,
             type=kind,
-            choices=f.metadata.get("choices"),
+            choices=(choices or {}).get(f.name, f.metadata.get("choices")),
             default=argparse.SUPPRESS,
-            help=f"{text} (default {shown})" if "default" not in text else text,
+            required=required,
+            help=text if required or "default" in text else f"{text} (default {shown})",
         )
 
 

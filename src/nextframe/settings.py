@@ -1,0 +1,50 @@
+"""Settings fields that carry their own help, choices and bounds, so that one dataclass is the single source of truth:
+its defaults, its checks (`check_fields`, run by the API and hence by the CLI), and its flags (`nextframe.cli.options`
+generates `--field-name` from each field). A bound names the flag in its error, because most users meet it there."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import field, fields
+
+from nextframe.errors import NextframeError
+
+
+def setting(default, help: str, *, low=None, high=None, positive: bool = False, choices=None, **extra):
+    """A dataclass field with its help text; `low`/`high` bound a number (inclusive), `positive` excludes 0,
+    `choices` lists the allowed strings (and becomes the flag's choices)."""
+    meta = {"help": help, "low": low, "high": high, "positive": positive, "choices": choices, **extra}
+    return field(default=default, metadata=meta)
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_fields(obj) -> None:
+    """Refuse a value of the wrong type or outside its field's bounds, naming the flag."""
+    for f in fields(obj):
+        meta, value = f.metadata, getattr(obj, f.name)
+        kind = type(f.default) if f.default is not None else None
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise NextframeError(f"{flag(f.name)} {value!r}: must be true or false")
+            continue
+        if kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise NextframeError(f"{flag(f.name)} {value!r}: must be a whole number")
+        elif kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise NextframeError(f"{flag(f.name)} {value!r}: must be a finite number")
+        elif kind is str and not isinstance(value, str):
+            raise NextframeError(f"{flag(f.name)} {value!r}: must be text")
+        if meta.get("choices") and value not in meta["choices"]:
+            raise NextframeError(f"{flag(f.name)} {value!r}: use one of {', '.join(meta['choices'])}")
+        low, high = meta.get("low"), meta.get("high")
+        if meta.get("positive") and not value > 0:
+            raise NextframeError(f"{flag(f.name)} {value!r}: must be a positive number")
+        if low is not None and value < low:
+            whole = "a whole number" if kind is int else "a number"
+            raise NextframeError(f"{flag(f.name)} {value!r}: must be {whole} of at least {low:g}")
+        if high is not None and value > high:
+            raise NextframeError(f"{flag(f.name)} {value!r}: at most {high:g}")
