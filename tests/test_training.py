@@ -179,6 +179,15 @@ def test_prediction_only_network_trains(small_data, tmp_path):
     # it never sees the noisy frame: its log holds one held-out PSNR, that of its prediction
     log = summary["log"][-1]
     assert np.isfinite(log["heldout_psnr"]) and not set(PSNR_COLUMNS) & set(log)
+    # and it is used through the one predictor interface: one network evaluation per frame, the same frames every
+    # time (it is deterministic), whatever the seeds
+    import nextframe
+
+    predictor = nextframe.load(str(tmp_path / "model.safetensors"))
+    past = torch.rand(2, 2, 1, 32, 32)
+    first, again = predictor.predict(past, 3, samples=2, seed=0), predictor.predict(past, 3, samples=2, seed=5)
+    assert first.frames.shape == (4, 3, 1, 32, 32) and torch.equal(first.frames, again.frames)
+    assert first.evaluations_per_frame == 1
 
 
 def test_logged_heldout_psnrs_are_those_of_the_saved_weights(small_data, tmp_path):
