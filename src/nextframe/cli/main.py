@@ -31,6 +31,18 @@ def add_data(sub) -> None:
     leaves.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     leaves.set_defaults(run=run_data_leaves)
 
+    from nextframe.data.smmnist import SMMNISTConfig
+
+    mnist = data.add_parser(
+        "smmnist", help="generate Stochastic Moving MNIST (SVG/MCVD rules at 64x64, or every length halved at 32x32)"
+    )
+    mnist.add_argument("--mnist", required=True, help="folder holding the four MNIST idx files (gzip or not)")
+    mnist.add_argument("--out", required=True, help="dataset folder to create")
+    add_dataclass_args(mnist, SMMNISTConfig)
+    mnist.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    mnist.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+    mnist.set_defaults(run=run_data_smmnist)
+
     from nextframe.data.video import VideoCropConfig
 
     v = VideoCropConfig()
@@ -89,6 +101,14 @@ def run_data_leaves(args) -> None:
         args.out, n=args.n, seed=args.seed, cfg=LeavesConfig.for_size(args.size, args.frames), overwrite=args.overwrite
     )
     print(f"wrote {args.n} sequences to {out}")
+
+
+def run_data_smmnist(args) -> None:
+    from nextframe.data.smmnist import SMMNISTConfig, write_smmnist
+
+    cfg = SMMNISTConfig(**given(args, SMMNISTConfig))
+    out = write_smmnist(args.mnist, args.out, cfg, overwrite=args.overwrite, progress=not args.no_progress)
+    print(f"wrote {out}: {cfg.n} training and {cfg.test} test sequences of {cfg.frames} frames, {cfg.size}x{cfg.size}")
 
 
 def run_data_video(args) -> None:
