@@ -5,7 +5,7 @@ generates `--field-name` from each field). A bound names the flag in its error, 
 from __future__ import annotations
 
 import math
-from dataclasses import field, fields
+from dataclasses import MISSING, field, fields
 
 from nextframe.errors import NextframeError
 
@@ -25,6 +25,8 @@ def check_fields(obj) -> None:
     """Refuse a value of the wrong type or outside its field's bounds, naming the flag."""
     for f in fields(obj):
         meta, value = f.metadata, getattr(obj, f.name)
+        if f.default is MISSING:  # a container (default_factory): its owner checks what it holds
+            continue
         kind = type(f.default) if f.default is not None else None
         if kind is bool:
             if not isinstance(value, bool):

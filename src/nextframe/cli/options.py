@@ -33,7 +33,13 @@ def add_dataclass_args(parser, cls, defaults=None, skip=(), choices=None) -> Non
         if kind is bool:
             if default:
                 no = "--no-" + f.name.replace("_", "-")
-                parser.add_argument(no, dest=f.name, action="store_false", default=argparse.SUPPRESS, help=f"no {text}")
+                parser.add_argument(
+                    no,
+                    dest=f.name,
+                    action="store_false",
+                    default=argparse.SUPPRESS,
+                    help=f.metadata.get("off_help", f"turn off: {text}"),
+                )
             else:
                 parser.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
             continue

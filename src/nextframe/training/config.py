@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from nextframe.errors import NextframeError
 from nextframe.settings import check_fields, setting
@@ -18,6 +18,8 @@ MODEL_FIELDS = (
     "width",
     "scales",
     "method",
+    "options",
+    "future",
     "seed",
     "sigma_max",
     "noise_power",
@@ -37,6 +39,7 @@ MODEL_FIELDS = (
 class DataSettings:
     data: str = setting("", "dataset folder (from `nextframe data ...`)", required=True)
     tau: int = setting(2, "past frames the network sees (0: a single-image denoiser)", low=0)
+    future: int = setting(1, "future frames per training window (1: the next frame; sequence methods take more)", low=1)
     augment: bool = setting(False, "a random flip or quarter turn per window, the same on all its frames")
     focus: float = setting(
         0.0,
@@ -67,6 +70,10 @@ class ModelSettings:
     )
     width: int = setting(64, "channels at the first scale (App. C: 64)", low=1)
     scales: int = setting(3, "scales of the U-Net, each halving the image", low=1, high=6)
+    options: dict = field(
+        default_factory=dict,
+        metadata={"help": "the method's own settings by name (its folder's Settings dataclass); checked by the method"},
+    )
 
     def __post_init__(self):
         check_fields(self)
@@ -161,7 +168,7 @@ class RunSettings:
         2.0, "save the full training state at least this often (an interrupted run loses at most this)", positive=True
     )
     device: str = setting("auto", "auto (cuda if available, else cpu), cpu, cuda or cuda:N")
-    progress: bool = setting(True, "a progress bar; without it, one line per epoch (for logs)")
+    progress: bool = setting(True, "a progress bar", off_help="no progress bar; one line per epoch (for logs)")
 
     def __post_init__(self):
         check_fields(self)

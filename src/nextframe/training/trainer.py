@@ -54,10 +54,10 @@ class TrainingMethod:
     loss: (
         Loss  # (net, context, target, generator) -> the objective on a batch of windows; all randomness from generator
     )
-    heldout: Callable[[Callable, Windows, np.ndarray, int], dict[str, float]]  # (net as a function of (noisy,
-    # context), test windows, their indices, seed) -> the measures logged after each epoch, the same names every time
+    heldout: Callable[[torch.nn.Module, Windows, np.ndarray, int, torch.device], dict[str, float]]  # (network in
+    # eval mode, test windows, their indices, seed, device) -> the measures logged after each epoch, the same names
+    # every time
     columns: tuple[str, ...] = ()  # the names `heldout` returns, in the order of the log
-    future: int = 1  # future frames per window
 
 
 LOG_START = ["epoch", "step", "examples", "train_loss", "heldout_loss"]
@@ -170,9 +170,8 @@ def heldout_loss(
 def heldout_measures(method: TrainingMethod, model, windows: Windows, indices: np.ndarray, seed: int, device) -> dict:
     """The method's held-out measures on fixed windows (fixed noise, comparable across epochs)."""
     model.eval()
-    measures = method.heldout(
-        lambda noisy, context: model(noisy.to(device), context.to(device)).cpu(), windows, indices, seed
-    )
+    with torch.no_grad():
+        measures = method.heldout(model, windows, indices, seed, device)
     model.train()
     return measures
 
@@ -184,8 +183,8 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     dataset = ClipDataset.open(config.data)
     clips = dataset.clips("train")
     spec: TrainingMethod = method.training_method(config, clips.shape[2:])
-    windows = Windows(clips, config.tau, spec.future)
-    test_windows = Windows(dataset.clips("test"), config.tau, spec.future)
+    windows = Windows(clips, config.tau, config.future)
+    test_windows = Windows(dataset.clips("test"), config.tau, config.future)
     if len(windows) == 0 or len(test_windows) == 0:
         raise NextframeError(f"{config.data} has an empty train or test split; generate more clips")
 

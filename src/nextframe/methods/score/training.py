@@ -3,6 +3,7 @@ the run's noise levels, and held-out output PSNR at fixed input PSNRs."""
 
 from __future__ import annotations
 
+from nextframe.errors import NextframeError
 from nextframe.evaluation.denoising import denoising_psnr
 from nextframe.methods.score.loss import BlindDenoisingLoss
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
@@ -11,17 +12,21 @@ from nextframe.training.trainer import TrainingMethod
 # the held-out loss averages over training's noise levels and hardly sees the ends of the range, which can move by a
 # dB or more while it stays put; the log also follows the output PSNR at these input PSNRs (dB)
 LOG_PSNRS = (-10, 0, 20, 40)
+NAME = "score"
 COLUMNS = tuple(f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS)
 
 
 def training_method(config, shape) -> TrainingMethod:
     """For a `TrainConfig` and frames of `shape` (channels, H, W)."""
     channels, height, width = shape
+    if config.future != 1:
+        raise NextframeError(f"--future {config.future}: the {NAME} method learns the next frame only; use --future 1")
     unet = UNetConfig(tau=config.tau, channels=channels, width=config.width, scales=config.scales, noisy_input=True)
     unet.check_size(height, width)
     loss = BlindDenoisingLoss(config.sigma_max, config.tail_sigma, config.tail_share, config.noise_power)
 
-    def heldout(denoiser, windows, indices, seed) -> dict:
+    def heldout(net, windows, indices, seed, device) -> dict:
+        denoiser = lambda noisy, context: net(noisy.to(device), context.to(device)).cpu()  # noqa: E731
         rows = denoising_psnr(denoiser, windows, LOG_PSNRS, seed=seed, index=indices)
         return dict(zip(COLUMNS, (r["output_psnr"] for r in rows)))
 
