@@ -141,13 +141,20 @@ def run_data_video(args) -> None:
 
 def add_train(sub) -> None:
     """The flags are generated from the settings dataclasses (`training.config.CONCERNS`), one group per concern."""
-    from nextframe.methods import METHODS
+    from nextframe.methods import METHODS, method
     from nextframe.training.config import CONCERNS
 
     p = sub.add_parser("train", help="train a method on a dataset (App. E for the score denoiser); resumes from --out")
     for concern in CONCERNS:
         group = p.add_argument_group(concern.__name__.removesuffix("Settings").lower())
         add_dataclass_args(group, concern, choices={"method": list(METHODS)})
+    added = {a.dest for a in p._actions}
+    for name in METHODS:  # each method's own settings (its Settings dataclass), a flag once however many share it
+        own = getattr(method(name), "Settings", None)
+        if own is not None:
+            group = p.add_argument_group(f"{name} (with --method {name})")
+            add_dataclass_args(group, own, skip=added)
+            added |= set(own.__dataclass_fields__)
     p.add_argument(
         "--prediction-only",
         action="store_true",
@@ -158,13 +165,20 @@ def add_train(sub) -> None:
 
 
 def run_train(args) -> None:
-    from nextframe.methods import method
+    from nextframe.methods import METHODS, method
     from nextframe.training.config import TrainConfig
     from nextframe.training.trainer import train
 
     config = TrainConfig(**given(args, TrainConfig))
     if args.prediction_only:
         config = replace(config, method="deterministic")
+    own = getattr(method(config.method), "Settings", None)
+    options = given(args, own) if own is not None else {}
+    for name in METHODS:  # a flag of another method is a mistake, not something to ignore
+        other = getattr(method(name), "Settings", None)
+        for key in set(given(args, other) if other is not None else {}) - set(options):
+            raise NextframeError(f"--{key.replace('_', '-')} is a setting of --method {name}, not {config.method}")
+    config = replace(config, options=options)
     summary = train(config, method(config.method), fresh=args.fresh)
     if summary["stopped"] == "interrupted":
         raise KeyboardInterrupt  # the state is saved; exit 130 like any interrupted command
@@ -211,9 +225,10 @@ def run_sample(args) -> int:
         write_grid,
         write_npy,
     )
+    from nextframe.methods import load
     from nextframe.sampling import rollout
     from nextframe.sampling.sampler import per_sample_seeds
-    from nextframe.training.checkpoint import load_model
+    from nextframe.sampling.settings import SamplerSettings
 
     # everything that can be refused is refused before the first network evaluation
     out = check_out_dir(args.out)
@@ -223,40 +238,61 @@ def run_sample(args) -> int:
         raise NextframeError(f"--scale {args.scale}: the PNG and GIF enlargement must lie between 1 and 16")
     knobs = sampler_knobs(args)
     per_sample_seeds(args.seed, args.samples)
-    model = load_model(args.model)
-    cfg = model.config
-    if cfg.tau == 0:
+    predictor = load(args.model)
+    denoiser = predictor.method in ("score", "deterministic")  # U-Nets sampled by `sample`, with its knobs
+    if not denoiser:
+        typed = [f"--{k.replace('_', '-')}" for k in given(args, SamplerSettings)]
+        if typed or getattr(args, "paper_sampler", False):
+            raise NextframeError(
+                f"{' '.join(typed) or '--paper-sampler'}: settings of the score-based sampler; a {predictor.method} "
+                "model samples its own way"
+            )
+        knobs = {}
+    cfg = predictor.config
+    tau = predictor.context_frames
+    if tau == 0:
         raise NextframeError("this model has tau=0 (no context); it denoises single images and predicts nothing")
     frames = read_frames(args.context, channels=cfg.channels)
-    if len(frames) < cfg.tau:
-        raise NextframeError(
-            f"got {len(frames)} context frame(s) but the model has tau={cfg.tau}; pass {cfg.tau} frames"
-        )
-    if len(frames) > cfg.tau:
+    if len(frames) < tau:
+        raise NextframeError(f"got {len(frames)} context frame(s) but the model has tau={tau}; pass {tau} frames")
+    if len(frames) > tau:
         if not args.take_last:
             raise NextframeError(
-                f"got {len(frames)} context frames but the model has tau={cfg.tau}; pass {cfg.tau} frames, "
-                f"or add --take-last to use the last {cfg.tau}"
+                f"got {len(frames)} context frames but the model has tau={tau}; pass {tau} frames, "
+                f"or add --take-last to use the last {tau}"
             )
-        frames = frames[len(frames) - cfg.tau :]
+        frames = frames[len(frames) - tau :]
     cfg.check_size(*frames.shape[-2:])
-    _check_memory(args.samples, cfg.tau + args.frames, frames[0].size, args.scale)
+    _check_memory(args.samples, tau + args.frames, frames[0].size, args.scale)
 
     context = torch.from_numpy(frames)[None]
     chunks = [range(i, min(i + SAMPLE_CHUNK, args.samples)) for i in range(0, args.samples, SAMPLE_CHUNK)]
-    parts = [
-        rollout(model, context, args.frames, samples=len(c), seed=[args.seed + i for i in c], **knobs) for c in chunks
-    ]
-    sampled = torch.cat([p[0] for p in parts]).numpy()
-    status = [[s for p in parts for s in p[1][j].status] for j in range(args.frames)]  # per frame, per sample
-    retries = [[n for p in parts for n in p[1][j].retries] for j in range(args.frames)]
-    evals = [torch.cat([p[1][j].evaluations for p in parts]).tolist() for j in range(args.frames)]
-    estimate, _ = rollout(model, context, args.frames, method="one_step", seed=args.seed, **knobs)
-    estimate = estimate.numpy()
+    if denoiser:
+        model = predictor.network
+        parts = [
+            rollout(model, context, args.frames, samples=len(c), seed=[args.seed + i for i in c], **knobs)
+            for c in chunks
+        ]
+        sampled = torch.cat([p[0] for p in parts]).numpy()
+        status = [[s for p in parts for s in p[1][j].status] for j in range(args.frames)]  # per frame, per sample
+        retries = [[n for p in parts for n in p[1][j].retries] for j in range(args.frames)]
+        evals = [torch.cat([p[1][j].evaluations for p in parts]).tolist() for j in range(args.frames)]
+        estimate, _ = rollout(model, context, args.frames, method="one_step", seed=args.seed, **knobs)
+        estimate = estimate.numpy()
+    else:  # any other method, through its predictor
+        parts = [
+            predictor.predict(context, args.frames, samples=len(c), seed=[args.seed + i for i in c]) for c in chunks
+        ]
+        sampled = torch.cat([p.frames for p in parts]).numpy()
+        status = [[s for p in parts for s in p.status[j]] for j in range(args.frames)]
+        retries = [[0] * args.samples for _ in range(args.frames)]
+        evals = torch.cat([p.evaluations for p in parts]).T.tolist()
+        estimate = np.zeros((0, *sampled.shape[1:]), sampled.dtype)  # no one-step estimate: no first row
     summary = {
         "model": str(args.model),
         "context": [str(c) for c in args.context],
-        "tau": cfg.tau,
+        "method": predictor.method,
+        "tau": tau,
         "samples": args.samples,
         "frames": args.frames,
         "seeds": [args.seed + i for i in range(args.samples)],
@@ -264,25 +300,29 @@ def run_sample(args) -> int:
         "evaluations_per_frame": evals,
         "status": status,  # per frame, per sample: converged, diverged (noise, not a sample) or max_steps (stopped early)
         "retries": retries,  # per frame, per sample: restarts after a divergence
-        "png": "row 1: context then the one-step estimate; rows 2+: context then one sample per row, labelled with its status",
+        "png": "row 1: context then the one-step estimate; rows 2+: context then one sample per row, labelled with its status"
+        if len(estimate)
+        else "context then one sample per row",
     }
     sample_status = [_worst([status[j][i] for j in range(args.frames)]) for i in range(args.samples)]
-    rows = np.concatenate([np.repeat(frames[None], args.samples + 1, 0), np.concatenate([estimate, sampled])], axis=1)
-    row_labels = ["one-step"] + [
+    shown = np.concatenate([estimate, sampled])
+    rows = np.concatenate([np.repeat(frames[None], len(shown), 0), shown], axis=1)
+    row_labels = ["one-step"] * len(estimate) + [
         f"sample {i + 1}" + ("" if st == "converged" else f" ({st})") for i, st in enumerate(sample_status)
     ]
-    col_labels = [f"t-{cfg.tau - 1 - t}" if t < cfg.tau - 1 else "t" for t in range(cfg.tau)] + [
+    col_labels = [f"t-{tau - 1 - t}" if t < tau - 1 else "t" for t in range(tau)] + [
         f"t+{j + 1}" for j in range(args.frames)
     ]
-    title = f"{args.model}: context (first {cfg.tau} columns), then generated frames"
+    title = f"{args.model}: context (first {tau} columns), then generated frames"
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=_existing_parent(out)))
     try:  # write everything aside, then move it in: a failure leaves no partial output
         write_npy(tmp / "samples.npy", sampled.astype(np.float32))
-        write_npy(tmp / "one_step.npy", estimate[0].astype(np.float32))
+        if len(estimate):
+            write_npy(tmp / "one_step.npy", estimate[0].astype(np.float32))
         write_grid(
             tmp / "samples.png", rows, scale=args.scale, row_labels=row_labels, col_labels=col_labels, title=title
         )
-        gif_titles = [f"{col_labels[t]} ({'context' if t < cfg.tau else 'generated'})" for t in range(rows.shape[1])]
+        gif_titles = [f"{col_labels[t]} ({'context' if t < tau else 'generated'})" for t in range(rows.shape[1])]
         write_gif(
             tmp / "samples.gif",
             rows.transpose(1, 0, 2, 3, 4),

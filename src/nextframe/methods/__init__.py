@@ -16,6 +16,7 @@ from nextframe.methods.base import Prediction, Predictor, StatefulPredictor
 METHODS = {  # name -> module
     "score": "nextframe.methods.score",
     "deterministic": "nextframe.methods.deterministic",
+    "svg_lp": "nextframe.methods.svg_lp",
 }
 
 

@@ -1,0 +1,113 @@
+"""SVG-LP / SVG-FP: the KL term against the closed form, a tiny instance that learns, samples of the right shape and
+range that a seed fixes, a save/load round trip through the shared loop, and the refusals."""
+
+import numpy as np
+import pytest
+import torch
+
+import nextframe
+from nextframe.cli.main import main
+from nextframe.data.leaves import write_leaves
+from nextframe.errors import NextframeError
+from nextframe.methods import train
+from nextframe.methods.svg_lp import SVG, SVGConfig, SVGLoss, SVGPredictor, gaussian_kl
+from nextframe.training.config import TrainConfig
+
+TINY = {"width": 8, "g_dim": 16, "rnn_size": 16, "z_dim": 4}
+
+
+def test_kl_term_is_the_closed_form_of_two_gaussians():
+    g = torch.Generator().manual_seed(0)
+    mq, mp, lq, lp = (torch.randn(7, 5, generator=g) for _ in range(4))
+    exact = torch.distributions.kl_divergence(
+        torch.distributions.Normal(mq, (0.5 * lq).exp()), torch.distributions.Normal(mp, (0.5 * lp).exp())
+    ).sum(-1)
+    assert torch.allclose(gaussian_kl(mq, lq, mp, lp), exact, atol=1e-5)
+    assert torch.allclose(gaussian_kl(mq, lq, mq, lq), torch.zeros(7), atol=1e-6)  # zero for equal distributions
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_encoder_and_decoder_keep_the_frame_size(size):
+    net = SVG(SVGConfig(tau=2, size=size, **TINY)).eval()
+    code, skips = net.encoder(torch.rand(3, 1, size, size))
+    assert code.shape == (3, 16) and len(skips) == net.config.stages == (3 if size == 32 else 4)
+    frame = net.decoder(code, skips)
+    assert frame.shape == (3, 1, size, size) and 0 <= frame.min() and frame.max() <= 1
+
+
+def moving_square(n: int, frames: int, seed: int) -> torch.Tensor:
+    """(n, frames, 1, 32, 32): a bright square moving right or left at random: the future is a coin flip."""
+    g = np.random.default_rng(seed)
+    x = np.zeros((n, frames, 1, 32, 32), np.float32)
+    for i in range(n):
+        step = g.choice([-2, 2])
+        for t in range(frames):
+            c = 12 + step * t
+            x[i, t, 0, 12:20, c : c + 8] = 1.0
+    return torch.from_numpy(x)
+
+
+@pytest.mark.parametrize("prior", ["learned", "fixed"])
+def test_a_tiny_svg_learns_and_its_samples_are_seeded(prior):
+    torch.manual_seed(0)
+    net = SVG(SVGConfig(tau=2, size=32, prior=prior, **TINY))
+    clips = moving_square(16, 5, 0)
+    context, target = clips[:, :2].flatten(1, 2), clips[:, 2:].flatten(1, 2)
+    loss = SVGLoss(beta=1e-3, z_dim=4)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    first = None
+    for step in range(40):
+        value = loss(net, context, target, torch.Generator().manual_seed(step))
+        first = value.item() if first is None else first
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    assert value.item() < 0.5 * first
+    predictor = SVGPredictor(net)
+    past = clips[:3, :2]
+    a = predictor.predict(past, 3, samples=2, seed=5)
+    b = predictor.predict(past, 3, samples=2, seed=5)
+    c = predictor.predict(past, 3, samples=2, seed=6)
+    assert a.frames.shape == (6, 3, 1, 32, 32) and torch.equal(a.frames, b.frames)
+    assert 0 <= a.frames.min() and a.frames.max() <= 1 and a.evaluations_per_frame == 1
+    assert not torch.equal(a.frames, c.frames)
+    # a row is the same whatever else is in its batch (batch norm in evaluation mode, per-row latents)
+    alone = predictor.predict(past[1:2], 3, samples=1, seed=[5 + 2])
+    assert torch.allclose(alone.frames[0], a.frames[2], atol=1e-5)
+
+
+def test_trained_through_the_shared_loop_it_loads_by_path_and_samples_the_same(tmp_path, capsys):
+    data = write_leaves(tmp_path / "data", n=40, progress=False)
+    config = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "run"),
+        method="svg_lp",
+        tau=2,
+        future=3,
+        width=8,
+        options={k: v for k, v in TINY.items() if k != "width"},
+        batch_size=8,
+        max_steps=3,
+        examples_per_epoch=16,
+        heldout_examples=8,
+        progress=False,
+    )
+    summary = train(config)
+    row = summary["log"][-1]
+    assert np.isfinite(row["heldout_loss"]) and np.isfinite(row["heldout_psnr"]) and row["heldout_kl"] >= 0
+    predictor = nextframe.load(str(tmp_path / "run" / "model.safetensors"))
+    assert isinstance(predictor, SVGPredictor) and predictor.config.z_dim == 4
+    past = torch.rand(1, 2, 1, 32, 32)
+    again = nextframe.load(str(tmp_path / "run"))
+    assert torch.equal(predictor.predict(past, 2, seed=1).frames, again.predict(past, 2, seed=1).frames)
+    with pytest.raises(NextframeError, match="time >= 2"):
+        predictor.predict(past[:, :1], 2)
+    with pytest.raises(NextframeError, match="takes 32x32 frames, got 64x64"):
+        predictor.config.check_size(64, 64)
+    # the command line: settings of another method are refused in one line, before any work
+    capsys.readouterr()
+    argv = ["train", "--data", str(data), "--out", str(tmp_path / "r2"), "--z-dim", "4"]
+    assert main(argv) == 2
+    assert "--z-dim is a setting of --method svg_lp, not score" in capsys.readouterr().err
+    with pytest.raises(NextframeError, match="not settings of svg_lp"):
+        train(TrainConfig(**{**config.__dict__, "options": {"zdim": 3}, "out": str(tmp_path / "r3")}))
