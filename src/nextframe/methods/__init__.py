@@ -17,6 +17,7 @@ METHODS = {  # name -> module
     "score": "nextframe.methods.score",
     "deterministic": "nextframe.methods.deterministic",
     "svg_lp": "nextframe.methods.svg_lp",
+    "mcvd": "nextframe.methods.mcvd",
 }
 
 

@@ -1,0 +1,30 @@
+"""MCVD (Voleti, Jolicoeur-Martineau, Pal 2022), the concat variant: a DDPM whose noise-predicting U-Net sees the past
+frames (and, for interpolation, future frames) concatenated with the noisy block, trained with random masks of the
+past and the future so that one model predicts, generates and interpolates; sampled block by block by DDPM or DDIM
+(`nextframe.sampling.diffusion`)."""
+
+from nextframe.methods.mcvd.network import MCVDConfig, NoiseUNet
+from nextframe.methods.mcvd.predictor import MCVDPredictor
+from nextframe.methods.mcvd.training import NAME, MCVDLoss, Settings, masks, training_method
+
+
+def build_network(settings: dict) -> NoiseUNet:
+    return NoiseUNet(MCVDConfig(**settings))
+
+
+def predictor(network: NoiseUNet, sampler: str | None = None, sample_steps: int | None = None) -> MCVDPredictor:
+    return MCVDPredictor(network, sampler, sample_steps)
+
+
+__all__ = [
+    "NAME",
+    "MCVDConfig",
+    "MCVDLoss",
+    "MCVDPredictor",
+    "NoiseUNet",
+    "Settings",
+    "build_network",
+    "masks",
+    "predictor",
+    "training_method",
+]

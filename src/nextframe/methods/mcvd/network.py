@@ -1,0 +1,165 @@
+"""MCVD's network (Voleti et al. 2022, the concat variant): a U-Net that predicts the noise of the current block of k
+frames from the noisy block concatenated with the (possibly masked) past frames and, for interpolation, future frames.
+
+At the CPU scale of `../shared/docs/peers.md`: width 32, channel multipliers (1, 2, 2) at 32x32, one residual block
+per level, attention at 8x8 only. Residual blocks as in NCSN++/DDPM: group norm whose scale and shift come from the
+noise level's embedding, swish, dropout 0.1, outputs scaled by 1/sqrt(2). Frames enter and leave in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from nextframe.errors import NextframeError
+
+
+@dataclass
+class MCVDConfig:
+    tau: int = 2  # past frames (p)
+    block: int = 1  # frames generated together (k)
+    future_frames: int = 0  # frames after the block given as condition (interpolation); 0: none
+    channels: int = 1
+    size: int = 32
+    width: int = 32
+    multipliers: tuple[int, ...] = (1, 2, 2)
+    res_blocks: int = 1
+    attention: tuple[int, ...] = (8,)  # resolutions with self-attention
+    dropout: float = 0.1
+    diffusion_steps: int = 1000  # T
+    beta_start: float = 1e-4
+    beta_end: float = 0.02
+    sampler: str = "ddpm"  # "ddpm" or "ddim", and over how many levels
+    sample_steps: int = 100
+
+    def __post_init__(self):
+        self.multipliers, self.attention = tuple(self.multipliers), tuple(self.attention)
+        down = 2 ** (len(self.multipliers) - 1)
+        if self.size % down or self.size < down:
+            raise NextframeError(f"{self.size}x{self.size} frames do not halve {len(self.multipliers) - 1} times")
+        if self.width % 8:
+            raise NextframeError(f"--width {self.width}: group norm needs a multiple of 8")
+        if self.sampler not in ("ddpm", "ddim"):
+            raise NextframeError(f"sampler must be 'ddpm' or 'ddim', got {self.sampler!r}")
+        if not 1 <= self.sample_steps <= self.diffusion_steps:
+            raise NextframeError(
+                f"--sample-steps {self.sample_steps}: must lie between 1 and --diffusion-steps {self.diffusion_steps}"
+            )
+
+    def check_size(self, height: int, width: int) -> None:
+        if (height, width) != (self.size, self.size):
+            raise NextframeError(
+                f"this MCVD model takes {self.size}x{self.size} frames, got {height}x{width}; resize the frames or "
+                "train a model at this size"
+            )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def level_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding of the integer noise level (Transformer / DDPM)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    angles = t.float()[:, None] * freqs[None]
+    return torch.cat([angles.sin(), angles.cos()], 1)
+
+
+def _norm(ch: int) -> nn.GroupNorm:
+    return nn.GroupNorm(min(32, ch // 4), ch)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, emb: int, dropout: float):
+        super().__init__()
+        self.norm1, self.conv1 = _norm(cin), nn.Conv2d(cin, cout, 3, padding=1)
+        self.norm2, self.conv2 = _norm(cout), nn.Conv2d(cout, cout, 3, padding=1)
+        self.modulation = nn.Linear(emb, 2 * cout)  # scale and shift of the second norm, from the level
+        self.drop = nn.Dropout(dropout)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+        nn.init.zeros_(self.conv2.weight)  # each block starts as the identity on its skip
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x, emb):
+        h = self.conv1(nn.functional.silu(self.norm1(x)))
+        scale, shift = self.modulation(emb)[:, :, None, None].chunk(2, 1)
+        h = self.norm2(h) * (1 + scale) + shift
+        h = self.conv2(self.drop(nn.functional.silu(h)))
+        return (self.skip(x) + h) / math.sqrt(2)
+
+
+class Attention(nn.Module):
+    def __init__(self, ch: int):
+        super().__init__()
+        self.norm, self.qkv, self.out = _norm(ch), nn.Conv2d(ch, 3 * ch, 1), nn.Conv2d(ch, ch, 1)
+
+    def forward(self, x, emb=None):
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(self.norm(x)).flatten(2).chunk(3, 1)  # (b, c, hw) each
+        y = nn.functional.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        return (x + self.out(y.transpose(1, 2).reshape(b, c, h, w))) / math.sqrt(2)
+
+
+class NoiseUNet(nn.Module):
+    """(noisy block (B, k*C, H, W), level t (B,), condition (B, (p + f)*C, H, W)) -> predicted noise (B, k*C, H, W)."""
+
+    def __init__(self, cfg: MCVDConfig):
+        super().__init__()
+        self.config = cfg
+        ch, emb = cfg.width, 4 * cfg.width
+        cin = (cfg.tau + cfg.block + cfg.future_frames) * cfg.channels
+        self.embed = nn.Sequential(nn.Linear(ch, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.conv_in = nn.Conv2d(cin, ch, 3, padding=1)
+        self.down, skips, size, now = nn.ModuleList(), [ch], cfg.size, ch
+        for level, m in enumerate(cfg.multipliers):
+            for _ in range(cfg.res_blocks):
+                self.down.append(ResBlock(now, ch * m, emb, cfg.dropout))
+                now = ch * m
+                if size in cfg.attention:
+                    self.down.append(Attention(now))
+                skips.append(now)
+            if level + 1 < len(cfg.multipliers):
+                self.down.append(nn.Conv2d(now, now, 3, stride=2, padding=1))
+                skips.append(now)
+                size //= 2
+        self.mid = nn.ModuleList(
+            [ResBlock(now, now, emb, cfg.dropout), Attention(now), ResBlock(now, now, emb, cfg.dropout)]
+        )
+        self.up = nn.ModuleList()
+        for level, m in reversed(list(enumerate(cfg.multipliers))):
+            for _ in range(cfg.res_blocks + 1):
+                self.up.append(ResBlock(now + skips.pop(), ch * m, emb, cfg.dropout))
+                now = ch * m
+                if size in cfg.attention:
+                    self.up.append(Attention(now))
+            if level > 0:
+                self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
+                self.up.append(nn.Conv2d(now, now, 3, padding=1))
+                size *= 2
+        self.out = nn.Sequential(_norm(now), nn.SiLU(), nn.Conv2d(now, cfg.block * cfg.channels, 3, padding=1))
+        nn.init.zeros_(self.out[-1].weight)
+        nn.init.zeros_(self.out[-1].bias)
+
+    def forward(self, noisy: torch.Tensor, t: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        emb = self.embed(level_embedding(t, self.config.width))
+        h = self.conv_in(torch.cat([condition, noisy], 1))
+        hs = [h]
+        for layer in self.down:
+            h = layer(h, emb) if isinstance(layer, (ResBlock, Attention)) else layer(h)
+            if not isinstance(layer, Attention):
+                hs.append(h)
+            else:
+                hs[-1] = h
+        for layer in self.mid:
+            h = layer(h, emb)
+        for layer in self.up:
+            if isinstance(layer, ResBlock):
+                h = layer(torch.cat([h, hs.pop()], 1), emb)
+            elif isinstance(layer, Attention):
+                h = layer(h)
+            else:
+                h = layer(h)
+        return self.out(h)
