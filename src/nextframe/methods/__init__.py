@@ -18,6 +18,7 @@ METHODS = {  # name -> module
     "deterministic": "nextframe.methods.deterministic",
     "svg_lp": "nextframe.methods.svg_lp",
     "mcvd": "nextframe.methods.mcvd",
+    "rvd": "nextframe.methods.rvd",
 }
 
 

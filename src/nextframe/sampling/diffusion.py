@@ -7,7 +7,7 @@ Sampling visits S of the T levels, evenly spaced and ending at level 0's neighbo
 levels it visits (beta'_i = 1 - abar_i / abar_{i-1}, the respacing of Nichol & Dhariwal 2021, as MCVD does), and its
 last step returns the posterior mean with abar_prev = 1, the x_0 estimate itself: a final denoising step with the
 right noise level. DDIM (Song et al. 2021) with eta = 0 is deterministic given x_T. Both clip the x_0 estimate to
-[-1, 1] at every step, as the peers' code does.
+the data's range ([-1, 1] unless told) at every step, as the peers' code does.
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ def visited_levels(total: int, steps: int) -> list[int]:
     return [total - 1 - round(i * stride) for i in range(steps)]
 
 
-def _x0(eps: NoisePredictor, x: torch.Tensor, t: int, abar_t: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _x0(eps: NoisePredictor, x: torch.Tensor, t: int, abar_t: float, clip: float) -> tuple[torch.Tensor, torch.Tensor]:
     e = eps(x, torch.full((x.shape[0],), t, dtype=torch.long, device=x.device))
-    x0 = ((x - math.sqrt(1 - abar_t) * e) / math.sqrt(abar_t)).clamp(-1, 1)
+    x0 = ((x - math.sqrt(1 - abar_t) * e) / math.sqrt(abar_t)).clamp(-clip, clip)
     return x0, e
 
 
@@ -67,6 +67,7 @@ def ddpm_sample(
     steps: int,  # levels visited (MCVD: 100 of 1,000)
     generators: Sequence[torch.Generator],  # one per row: x_T and every step's noise of row r come from generators[r]
     device: torch.device | str = "cpu",
+    clip: float = 1.0,  # the x_0 estimate is clipped to [-clip, clip]: the range of the data
 ) -> torch.Tensor:
     """Ancestral sampling over `steps` evenly spaced levels; returns x_0 in [-1, 1]."""
     levels = visited_levels(len(abar), steps)
@@ -75,7 +76,7 @@ def ddpm_sample(
         a_t = float(abar[t])
         a_prev = float(abar[levels[i + 1]]) if i + 1 < len(levels) else 1.0
         beta = 1 - a_t / a_prev
-        x0, _ = _x0(eps, x, t, a_t)
+        x0, _ = _x0(eps, x, t, a_t, clip)
         mean = (math.sqrt(a_prev) * beta / (1 - a_t)) * x0 + (math.sqrt(1 - beta) * (1 - a_prev) / (1 - a_t)) * x
         if i + 1 == len(levels):
             return mean  # a_prev = 1: the mean is the x_0 estimate, no noise is added
@@ -91,13 +92,14 @@ def ddim_sample(
     steps: int,
     generators: Sequence[torch.Generator],  # draws x_T only: with eta = 0 nothing else is random
     device: torch.device | str = "cpu",
+    clip: float = 1.0,  # the x_0 estimate is clipped to [-clip, clip]: the range of the data
 ) -> torch.Tensor:
     """DDIM with eta = 0 over `steps` evenly spaced levels: deterministic given x_T; returns x_0 in [-1, 1]."""
     levels = visited_levels(len(abar), steps)
     x = _row_noise(generators, shape[1:]).to(device)
     for i, t in enumerate(levels):
         a_t = float(abar[t])
-        x0, e = _x0(eps, x, t, a_t)
+        x0, e = _x0(eps, x, t, a_t, clip)
         if i + 1 == len(levels):
             return x0
         a_prev = float(abar[levels[i + 1]])

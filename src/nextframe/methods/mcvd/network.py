@@ -8,13 +8,13 @@ noise level's embedding, swish, dropout 0.1, outputs scaled by 1/sqrt(2). Frames
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
 from nextframe.errors import NextframeError
+from nextframe.networks.diffusion_blocks import Attention, ResBlock, level_embedding, norm
 
 
 @dataclass
@@ -60,49 +60,6 @@ class MCVDConfig:
         return asdict(self)
 
 
-def level_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Sinusoidal embedding of the integer noise level (Transformer / DDPM)."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(10000) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
-    angles = t.float()[:, None] * freqs[None]
-    return torch.cat([angles.sin(), angles.cos()], 1)
-
-
-def _norm(ch: int) -> nn.GroupNorm:
-    return nn.GroupNorm(min(32, ch // 4), ch)
-
-
-class ResBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, emb: int, dropout: float):
-        super().__init__()
-        self.norm1, self.conv1 = _norm(cin), nn.Conv2d(cin, cout, 3, padding=1)
-        self.norm2, self.conv2 = _norm(cout), nn.Conv2d(cout, cout, 3, padding=1)
-        self.modulation = nn.Linear(emb, 2 * cout)  # scale and shift of the second norm, from the level
-        self.drop = nn.Dropout(dropout)
-        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
-        nn.init.zeros_(self.conv2.weight)  # each block starts as the identity on its skip
-        nn.init.zeros_(self.conv2.bias)
-
-    def forward(self, x, emb):
-        h = self.conv1(nn.functional.silu(self.norm1(x)))
-        scale, shift = self.modulation(emb)[:, :, None, None].chunk(2, 1)
-        h = self.norm2(h) * (1 + scale) + shift
-        h = self.conv2(self.drop(nn.functional.silu(h)))
-        return (self.skip(x) + h) / math.sqrt(2)
-
-
-class Attention(nn.Module):
-    def __init__(self, ch: int):
-        super().__init__()
-        self.norm, self.qkv, self.out = _norm(ch), nn.Conv2d(ch, 3 * ch, 1), nn.Conv2d(ch, ch, 1)
-
-    def forward(self, x, emb=None):
-        b, c, h, w = x.shape
-        q, k, v = self.qkv(self.norm(x)).flatten(2).chunk(3, 1)  # (b, c, hw) each
-        y = nn.functional.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
-        return (x + self.out(y.transpose(1, 2).reshape(b, c, h, w))) / math.sqrt(2)
-
-
 class NoiseUNet(nn.Module):
     """(noisy block (B, k*C, H, W), level t (B,), condition (B, (p + f)*C, H, W)) -> predicted noise (B, k*C, H, W)."""
 
@@ -139,7 +96,7 @@ class NoiseUNet(nn.Module):
                 self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
                 self.up.append(nn.Conv2d(now, now, 3, padding=1))
                 size *= 2
-        self.out = nn.Sequential(_norm(now), nn.SiLU(), nn.Conv2d(now, cfg.block * cfg.channels, 3, padding=1))
+        self.out = nn.Sequential(norm(now), nn.SiLU(), nn.Conv2d(now, cfg.block * cfg.channels, 3, padding=1))
         nn.init.zeros_(self.out[-1].weight)
         nn.init.zeros_(self.out[-1].bias)
 

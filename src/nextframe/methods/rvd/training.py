@@ -1,0 +1,102 @@
+"""RVD in the training loop: windows of tau frames that only warm the recurrent networks and --future frames whose
+residuals are denoised (RVD: 2 + 6), teacher forced; the denoising loss at a uniformly drawn level of the cosine
+schedule is the only loss (L1 as in the public code; L2 as in the paper with --rvd-loss l2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from nextframe.errors import NextframeError
+from nextframe.methods.rvd.network import RVD, RVDConfig
+from nextframe.metrics import psnr
+from nextframe.sampling.diffusion import alpha_bars
+from nextframe.settings import check_fields, setting
+from nextframe.training.trainer import TrainingMethod
+
+NAME = "rvd"
+COLUMNS = ("heldout_mean_psnr", "heldout_psnr")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """RVD's own settings (`nextframe train --method rvd ...`); the width is --width (a multiple of 8)."""
+
+    rvd_multipliers: str = setting("1,2,4", "channel multipliers per level, comma-separated (peers.md's CPU scale)")
+    rvd_diffusion_steps: int = setting(1600, "levels T of the cosine schedule (RVD: 1,600)", low=2, high=100_000)
+    rvd_sample_steps: int = setting(
+        100, "levels visited when sampling (RVD's code: all 1,600; fewer is a deviation, reported)", low=1
+    )
+    rvd_loss: str = setting("l1", "l1 (the public code) or l2 (the paper)", choices=("l1", "l2"))
+
+    def __post_init__(self):
+        check_fields(self)
+
+
+def settings(options: dict) -> Settings:
+    unknown = set(options) - set(Settings.__dataclass_fields__)
+    if unknown:
+        raise NextframeError(
+            f"{', '.join(sorted(unknown))}: not settings of {NAME}; it has {', '.join(Settings.__dataclass_fields__)}"
+        )
+    return Settings(**options)
+
+
+class RVDLoss:
+    def __init__(self, cfg: RVDConfig, l1: bool):
+        self.cfg, self.l1 = cfg, l1  # network settings; L1 (public code) or L2 (paper) on the noise
+        self.abar = alpha_bars("cosine", cfg.diffusion_steps)
+
+    def __call__(self, net, context, target, generator) -> torch.Tensor:
+        cfg, b = self.cfg, len(context)
+        frames = torch.cat([context, target], 1).view(b, -1, cfg.channels, cfg.size, cfg.size) * 2 - 1
+        predicted = frames.shape[1] - cfg.tau
+        levels = torch.randint(0, cfg.diffusion_steps, (b, predicted), generator=generator).to(context.device)
+        noise = torch.randn((b, predicted, *frames.shape[2:]), generator=generator).to(context.device)
+        return net(frames, levels, noise, self.abar, self.l1)
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise NextframeError(f"--rvd-multipliers {text!r}: whole numbers separated by commas") from None
+
+
+def training_method(config, shape) -> TrainingMethod:
+    own = settings(config.options)
+    channels, height, width = shape
+    if height != width:
+        raise NextframeError(f"RVD here takes square frames, got {height}x{width}")
+    if config.tau < 1:
+        raise NextframeError("RVD warms its recurrent networks on past frames: --tau 1 or more")
+    net = RVDConfig(
+        tau=config.tau,
+        channels=channels,
+        size=height,
+        width=config.width,
+        multipliers=_ints(own.rvd_multipliers),
+        diffusion_steps=own.rvd_diffusion_steps,
+        sample_steps=own.rvd_sample_steps,
+    )
+    loss = RVDLoss(net, own.rvd_loss == "l1")
+
+    def heldout(model, windows, indices, seed, device) -> dict:
+        """PSNR of mu alone and of one sample (20 DDIM levels, cheap) on the first future frame of 64 windows."""
+        from nextframe.methods.rvd.predictor import RVDPredictor
+
+        chosen = indices[:64]
+        context, target = windows.batch(chosen)
+        past = context.view(len(chosen), config.tau, channels, height, width)
+        truth = target[:, :channels].reshape(len(chosen), 1, channels, height, width)
+        predictor = RVDPredictor(model, sample_steps=20, sampler="ddim")
+        state = predictor.start(past, [seed + int(i) for i in chosen])
+        mean = ((model.mean.predict(state["rnn"]["mean"]) + 1) / 2).clamp(0, 1).cpu()
+        frame = predictor.step(state, 0, [seed + int(i) for i in chosen])[0]
+        return {
+            "heldout_mean_psnr": psnr(mean[:, None], truth).mean().item(),
+            "heldout_psnr": psnr(frame[:, None], truth).mean().item(),
+        }
+
+    return TrainingMethod(NAME, lambda: RVD(net), loss, heldout, COLUMNS)

@@ -1,0 +1,92 @@
+"""RVD: a tiny instance learns through the denoising loss alone (and its mean predictor with it); frames sampled one
+after another of the right shape, range and seed-determinism; a round trip through the shared loop; the refusals."""
+
+import numpy as np
+import pytest
+import torch
+
+import nextframe
+from nextframe.data.leaves import write_leaves
+from nextframe.errors import NextframeError
+from nextframe.methods import train
+from nextframe.methods.rvd import RVD, RVDConfig, RVDLoss, RVDPredictor
+from nextframe.training.config import TrainConfig
+
+TINY = {"width": 8, "multipliers": (1, 2), "size": 16, "diffusion_steps": 100, "sample_steps": 8}
+
+
+def drifting(n: int, frames: int) -> torch.Tensor:
+    """(n, frames, 1, 16, 16): a uniform grey level that rises by 0.1 per frame: mu can learn it exactly."""
+    start = torch.rand(n, 1, 1, 1, 1) * 0.3
+    return (start + 0.1 * torch.arange(frames).view(1, frames, 1, 1, 1)).expand(n, frames, 1, 16, 16).contiguous()
+
+
+def test_the_denoising_loss_alone_trains_the_mean_predictor_too():
+    torch.manual_seed(0)
+    cfg = RVDConfig(tau=2, **TINY)
+    net = RVD(cfg)
+    clips = drifting(16, 5)
+    context, target = clips[:, :2].flatten(1, 2), clips[:, 2:].flatten(1, 2)
+    loss = RVDLoss(cfg, l1=False)
+    mean_before = list(net.mean.parameters())[0].detach().clone()
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    values = []
+    for step in range(60):
+        value = loss(net, context, target, torch.Generator().manual_seed(step))
+        values.append(value.item())
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    assert np.mean(values[-10:]) < 0.7 * np.mean(values[:10])
+    assert not torch.equal(list(net.mean.parameters())[0], mean_before)  # mu learns, with no loss of its own
+    predictor = RVDPredictor(net)
+    past = clips[:2, :2]
+    a = predictor.predict(past, 3, samples=2, seed=1)
+    assert a.frames.shape == (4, 3, 1, 16, 16) and 0 <= a.frames.min() and a.frames.max() <= 1
+    assert torch.equal(a.frames, predictor.predict(past, 3, samples=2, seed=1).frames)
+    assert not torch.equal(a.frames, predictor.predict(past, 3, samples=2, seed=2).frames)
+    assert a.evaluations_per_frame == 8 + 1  # the sampler's levels and mu
+    alone = predictor.predict(past[1:], 3, samples=1, seed=[3])
+    assert torch.allclose(alone.frames[0], a.frames[2], atol=1e-4)  # a row does not depend on its batch
+
+
+def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(tmp_path):
+    data = write_leaves(tmp_path / "data", n=40, progress=False)
+    options = {"rvd_multipliers": "1,2", "rvd_diffusion_steps": 100, "rvd_sample_steps": 4}
+    config = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "run"),
+        method="rvd",
+        tau=2,
+        future=2,
+        width=8,
+        options=options,
+        batch_size=4,
+        max_steps=2,
+        examples_per_epoch=8,
+        heldout_examples=8,
+        progress=False,
+    )
+    row = train(config)["log"][-1]
+    assert (
+        np.isfinite(row["heldout_loss"]) and np.isfinite(row["heldout_psnr"]) and np.isfinite(row["heldout_mean_psnr"])
+    )
+    predictor = nextframe.load(str(tmp_path / "run"))
+    assert isinstance(predictor, RVDPredictor) and predictor.sample_steps == 4
+    past = torch.rand(1, 2, 1, 32, 32)
+    assert predictor.predict(past, 2).frames.shape == (1, 2, 1, 32, 32)
+    with pytest.raises(NextframeError, match="takes 32x32 frames, got 64x64"):
+        predictor.config.check_size(64, 64)
+    with pytest.raises(NextframeError, match="time >= 2"):
+        predictor.predict(past[:, :1], 2)
+    with pytest.raises(NextframeError, match="sample-steps 0"):
+        nextframe.load(str(tmp_path / "run"), sample_steps=0)
+    for options, expected in (
+        ({"rvd_sample_steps": 0}, "--rvd-sample-steps 0"),
+        ({"rvd_multipliers": "a"}, "whole numbers"),
+        ({"rvd_loss": "l3"}, "use one of l1, l2"),
+    ):
+        with pytest.raises(NextframeError, match=expected):
+            train(TrainConfig(**{**config.__dict__, "options": options, "out": str(tmp_path / "r")}))
+    with pytest.raises(NextframeError, match="multiple of 8"):
+        train(TrainConfig(**{**config.__dict__, "width": 12, "out": str(tmp_path / "r")}))
