@@ -50,3 +50,21 @@ def check_fields(obj) -> None:
             raise NextframeError(f"{flag(f.name)} {value!r}: must be {whole} of at least {low:g}")
         if high is not None and value > high:
             raise NextframeError(f"{flag(f.name)} {value!r}: at most {high:g}")
+
+
+def from_options(cls, options: dict, method: str):
+    """A method's `Settings` from `TrainConfig.options`, refusing names it does not have."""
+    unknown = set(options) - {f.name for f in fields(cls)}
+    if unknown:
+        known = ", ".join(f.name for f in fields(cls))
+        raise NextframeError(f"{', '.join(sorted(unknown))}: not settings of {method}; it has {known}")
+    return cls(**options)
+
+
+def check_frame_size(model: str, size: int, height: int, width: int) -> None:
+    """A model trained on size x size frames refuses others, naming both."""
+    if (height, width) != (size, size):
+        raise NextframeError(
+            f"this {model} model takes {size}x{size} frames, got {height}x{width}; resize the frames or train a model "
+            "at this size"
+        )

@@ -15,6 +15,7 @@ from torch import nn
 
 from nextframe.errors import NextframeError
 from nextframe.networks.diffusion_blocks import Attention, ResBlock, level_embedding, norm
+from nextframe.settings import check_frame_size
 
 
 @dataclass
@@ -50,11 +51,7 @@ class MCVDConfig:
             )
 
     def check_size(self, height: int, width: int) -> None:
-        if (height, width) != (self.size, self.size):
-            raise NextframeError(
-                f"this MCVD model takes {self.size}x{self.size} frames, got {height}x{width}; resize the frames or "
-                "train a model at this size"
-            )
+        check_frame_size("MCVD", self.size, height, width)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -13,7 +13,7 @@ from nextframe.errors import NextframeError
 from nextframe.methods.mcvd.network import MCVDConfig, NoiseUNet
 from nextframe.metrics import psnr
 from nextframe.sampling.diffusion import alpha_bars, q_sample
-from nextframe.settings import check_fields, setting
+from nextframe.settings import check_fields, from_options, setting
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "mcvd"
@@ -50,12 +50,7 @@ def _ints(text: str, flag: str) -> tuple[int, ...]:
 
 
 def settings(options: dict) -> Settings:
-    unknown = set(options) - set(Settings.__dataclass_fields__)
-    if unknown:
-        raise NextframeError(
-            f"{', '.join(sorted(unknown))}: not settings of {NAME}; it has {', '.join(Settings.__dataclass_fields__)}"
-        )
-    return Settings(**options)
+    return from_options(Settings, options, NAME)
 
 
 def masks(batch: int, past_mask: float, future_mask: float, generator: torch.Generator):

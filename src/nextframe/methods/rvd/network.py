@@ -21,6 +21,7 @@ from torch import nn
 
 from nextframe.errors import NextframeError
 from nextframe.networks.diffusion_blocks import Attention, ResBlock, level_embedding, norm
+from nextframe.settings import check_frame_size
 
 
 @dataclass
@@ -47,11 +48,7 @@ class RVDConfig:
             )
 
     def check_size(self, height: int, width: int) -> None:
-        if (height, width) != (self.size, self.size):
-            raise NextframeError(
-                f"this RVD model takes {self.size}x{self.size} frames, got {height}x{width}; resize the frames or "
-                "train a model at this size"
-            )
+        check_frame_size("RVD", self.size, height, width)
 
     @property
     def level_widths(self) -> list[int]:

@@ -12,7 +12,7 @@ from nextframe.errors import NextframeError
 from nextframe.methods.rvd.network import RVD, RVDConfig
 from nextframe.metrics import psnr
 from nextframe.sampling.diffusion import alpha_bars
-from nextframe.settings import check_fields, setting
+from nextframe.settings import check_fields, from_options, setting
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "rvd"
@@ -35,12 +35,7 @@ class Settings:
 
 
 def settings(options: dict) -> Settings:
-    unknown = set(options) - set(Settings.__dataclass_fields__)
-    if unknown:
-        raise NextframeError(
-            f"{', '.join(sorted(unknown))}: not settings of {NAME}; it has {', '.join(Settings.__dataclass_fields__)}"
-        )
-    return Settings(**options)
+    return from_options(Settings, options, NAME)
 
 
 class RVDLoss:

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from nextframe.errors import NextframeError
+from nextframe.settings import check_frame_size
 
 
 @dataclass
@@ -43,11 +44,7 @@ class SVGConfig:
             raise NextframeError(f"SVG needs at least one context frame, got tau={self.tau}")
 
     def check_size(self, height: int, width: int) -> None:
-        if (height, width) != (self.size, self.size):
-            raise NextframeError(
-                f"this SVG model takes {self.size}x{self.size} frames, got {height}x{width}; resize the frames or "
-                "train a model at this size"
-            )
+        check_frame_size("SVG", self.size, height, width)
 
     @property
     def stages(self) -> int:

@@ -10,7 +10,7 @@ import torch
 from nextframe.errors import NextframeError
 from nextframe.methods.svg_lp.network import SVG, SVGConfig
 from nextframe.metrics import psnr
-from nextframe.settings import check_fields, setting
+from nextframe.settings import check_fields, from_options, setting
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "svg_lp"
@@ -38,12 +38,7 @@ class Settings:
 
 
 def settings(options: dict) -> Settings:
-    unknown = set(options) - set(Settings.__dataclass_fields__)
-    if unknown:
-        raise NextframeError(
-            f"{', '.join(sorted(unknown))}: not settings of {NAME}; it has {', '.join(Settings.__dataclass_fields__)}"
-        )
-    return Settings(**options)
+    return from_options(Settings, options, NAME)
 
 
 class SVGLoss:
