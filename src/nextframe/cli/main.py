@@ -103,6 +103,51 @@ def run_data_leaves(args) -> None:
     print(f"wrote {args.n} sequences to {out}")
 
 
+def add_benchmark(sub) -> None:
+    from nextframe.analysis.benchmark import BenchmarkSettings
+
+    p = sub.add_parser(
+        "benchmark",
+        help="every method on the same test clips, samples and seeds: CRPS, PSNR/SSIM best and mean of K, FVD, cost, "
+        "occlusion decisions; tables, plots and an HTML report",
+    )
+    p.add_argument("--data", required=True, help="a clip dataset (its test split is scored)")
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        required=True,
+        metavar="[NAME=]MODEL",
+        help="shipped names, run folders or weights, each optionally named (svg=runs/svg); the name labels the rows",
+    )
+    p.add_argument("--out", default="results/benchmark", help="folder for table.md/csv, figures, report.html")
+    add_dataclass_args(p, BenchmarkSettings)
+    p.add_argument("--quick", action="store_true", help="8 clips, 4 samples, 4 frames: a look in minutes")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(run=run_benchmark)
+
+
+def run_benchmark(args) -> None:
+    from nextframe.analysis.benchmark import BenchmarkSettings, run_benchmark
+    from nextframe.data.frames_io import check_out_dir
+    from nextframe.data.store import ClipDataset
+
+    check_out_dir(args.out)
+    ClipDataset.open(args.data)
+    base = BenchmarkSettings.quick() if args.quick else BenchmarkSettings()
+    settings = replace(base, **given(args, BenchmarkSettings))
+    models = {}
+    for entry in args.methods:
+        name, _, model = entry.rpartition("=") if "=" in entry else (Path(entry.rstrip("/")).stem, "", entry)
+        if name in models:
+            raise NextframeError(f"--methods: two entries are named {name!r}; name them (NAME=MODEL)")
+        models[name] = model
+    rows = run_benchmark(args.data, models, args.out, settings, progress=not args.no_progress)
+    print(
+        f"wrote {Path(args.out) / 'table.md'}, table.csv, per_step.png, samples.png and report.html ({len(rows)} methods)"
+    )
+    print(Path(args.out, "table.md").read_text())
+
+
 def run_data_smmnist(args) -> None:
     from nextframe.data.smmnist import SMMNISTConfig, write_smmnist
 
@@ -467,7 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_data, add_train, add_sample, add_evaluate, add_experiment, add_demo):
+    for add in (add_data, add_train, add_sample, add_evaluate, add_experiment, add_benchmark, add_demo):
         add(sub)
     for child in subcommands(parser):
         child.formatter_class = DefaultsFormatter

@@ -1,0 +1,268 @@
+"""`nextframe benchmark`: every method on the same test clips, with the same number of samples per clip and the same
+seeds, scored with the same metrics, cost beside quality; on Moving Leaves also the paper's question, asked of every
+method: does it decide at an occlusion, or blur?
+
+Per method (kept in OUT/methods/NAME.json and reused, so a rerun computes only what is missing):
+- `evaluation.score_predictions`: CRPS (on [0, 1] and x255), PSNR and SSIM best-of-K and mean-over-K, per step;
+  network evaluations and seconds per generated frame, measured in the same run;
+- FVD (when the I3D weights are installed and a video has at least 9 frames): the test clips' context + true future
+  against the context + the first sample's future, over the scored clips; the frames and the count are written down;
+- on Moving Leaves with tau = 2: the occlusion instrument (`analysis.decisions`) on held-out collision windows, the
+  share of next-frame samples with the larger disk in front, the smaller, or neither.
+Then a Markdown and a CSV table, per-step plots, a strip of samples per method and one self-contained HTML report.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from nextframe.data.frames_io import atomic_path
+from nextframe.data.store import ClipDataset
+from nextframe.errors import NextframeError
+from nextframe.evaluation import crps_standard_error, score_predictions
+from nextframe.settings import check_fields, setting
+
+
+@dataclass(frozen=True)
+class BenchmarkSettings:
+    samples: int = setting(10, "samples K per test clip (MCVD's protocol: 10)", low=1, high=1000)
+    clips: int = setting(64, "test clips, spread evenly over the test split", low=2, high=100_000)
+    future: int = setting(10, "future frames predicted and scored", low=1, high=1000)
+    seed: int = setting(0, "clip c's sample j is seeded seed + c K + j, for every method alike", low=0)
+    collision_windows: int = setting(
+        64, "held-out collision windows for the occlusion decisions (Moving Leaves)", low=0
+    )
+    fvd: bool = setting(True, "FVD, when the I3D weights are installed", off_help="skip FVD")
+
+    def __post_init__(self):
+        check_fields(self)
+
+    @staticmethod
+    def quick() -> BenchmarkSettings:
+        return BenchmarkSettings(samples=4, clips=8, future=4, collision_windows=8)
+
+
+def _test_clips(data: str, chosen_count: int, frames: int) -> tuple[torch.Tensor, np.ndarray, dict]:
+    dataset = ClipDataset.open(data)
+    test = dataset.clips("test")
+    if test.shape[1] < frames:
+        raise NextframeError(
+            f"{data}'s clips have {test.shape[1]} frames; the context and --future {frames} need more; lower --future"
+        )
+    chosen = np.unique(np.rint(np.linspace(0, len(test) - 1, min(chosen_count, len(test)))).astype(int))
+    return torch.from_numpy(np.asarray(test[chosen, :frames], np.float32) / 255.0), chosen, dataset.meta
+
+
+def decisions_of(predictor, windows: int, samples: int, seed: int) -> dict:
+    """The occlusion instrument on `windows` held-out collision windows, `samples` next frames each."""
+    from nextframe.analysis.decisions import classify_decisions, heldout_collisions, tally, window_scene
+
+    context, _, window = heldout_collisions(windows)
+    frames = predictor.predict(context, 1, samples=samples, seed=seed).frames[:, 0]
+    radii = np.repeat(window["radii"], samples, axis=0)
+    return {
+        "windows": windows,
+        "samples_per_window": samples,
+        **tally(classify_decisions(frames, window_scene(window, samples)), radii),
+    }
+
+
+def measure(name: str, model: str, data: str, settings: BenchmarkSettings, progress: bool = False) -> dict:
+    """Every number of one method; see the module's docstring."""
+    from nextframe.methods import load
+
+    predictor = load(model)
+    past = predictor.context_frames
+    clips, chosen, meta = _test_clips(data, settings.clips, past + settings.future)
+    if hasattr(predictor.config, "check_size"):
+        predictor.config.check_size(*clips.shape[-2:])
+    result = score_predictions(
+        predictor, clips, past, settings.future, settings.samples, settings.seed, progress=progress
+    )
+    row = {
+        "name": name,
+        "model": str(model),
+        "method": predictor.method,
+        **result["summary"],
+        "crps_se": crps_standard_error(result["crps"]),
+        "crps_per_clip": result["crps"].mean(1).tolist(),
+        "ssim_best_per_step": result["ssim"].max(1).mean(0).tolist(),
+        "clip_indices": chosen.tolist(),
+    }
+    first = predictor.predict(clips[:, :past], settings.future, samples=1, seed=settings.seed).frames
+    row["strip"] = first[:3].numpy().round(3).tolist()  # three clips' first sample, for the report
+    if settings.fvd:
+        row.update(_fvd(clips, first, past))
+    if meta.get("kind") == "moving-leaves" and past == 2 and settings.collision_windows:
+        row["decisions"] = decisions_of(predictor, settings.collision_windows, 8, settings.seed)
+    return row
+
+
+def _fvd(clips: torch.Tensor, first: torch.Tensor, past: int) -> dict:
+    from nextframe.metrics.fvd import MIN_FRAMES, find_weights, fvd
+
+    try:
+        find_weights()
+    except NextframeError as err:
+        return {"fvd": None, "fvd_note": str(err)}
+    if clips.shape[1] < MIN_FRAMES or len(clips) < 2:
+        return {"fvd": None, "fvd_note": f"needs {MIN_FRAMES}+ frames and 2+ videos"}
+    generated = torch.cat([clips[:, :past], first], 1)
+    return {
+        "fvd": fvd(clips, generated),
+        "fvd_note": f"{len(clips)} videos of {clips.shape[1]} frames: the context + true future against the context "
+        "+ the first sample's future",
+    }
+
+
+def run_benchmark(data: str, models: dict[str, str], out: str | Path, settings: BenchmarkSettings, progress=True):
+    """Measure every method (reusing what OUT already holds), then write the tables, figures and report."""
+    out = Path(out)
+    (out / "methods").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name, model in tqdm(models.items(), desc="methods", unit="method", disable=not progress):
+        path = out / "methods" / f"{name}.json"
+        if path.exists():
+            saved = json.loads(path.read_text())
+            if saved.get("settings") == asdict(settings) and saved.get("model") == str(model):
+                rows.append(saved)
+                continue
+        row = {**measure(name, model, data, settings, progress=progress), "settings": asdict(settings)}
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(row) + "\n")
+        rows.append(row)
+    write_report(out, rows, settings, data)
+    return rows
+
+
+COLUMNS = (
+    ("method", "{}"),
+    ("crps", "{:.4f}"),
+    ("crps_255", "{:.2f}"),
+    ("psnr_best", "{:.2f}"),
+    ("psnr_mean", "{:.2f}"),
+    ("ssim_best", "{:.3f}"),
+    ("ssim_mean", "{:.3f}"),
+    ("fvd", "{:.1f}"),
+    ("evaluations_per_frame", "{:g}"),
+    ("seconds_per_frame", "{:.4f}"),
+)
+
+
+def _cell(row: dict, key: str, fmt: str) -> str:
+    value = row.get(key)
+    return "—" if value is None else fmt.format(value)
+
+
+def write_report(out: Path, rows: list[dict], settings: BenchmarkSettings, data: str) -> None:
+    header = ["name"] + [k for k, _ in COLUMNS] + ["collisions larger / smaller / neither"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    with atomic_path(out / "table.csv") as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header[:-1] + ["larger_share", "smaller_share", "neither_share"])
+        for r in rows:
+            d = r.get("decisions")
+            shares = (
+                [d["larger_share"], d["smaller_share"], 1 - d["larger_share"] - d["smaller_share"]]
+                if d
+                else ["", "", ""]
+            )
+            writer.writerow([r["name"]] + [r.get(k, "") for k, _ in COLUMNS] + shares)
+            decided = " / ".join(f"{100 * s:.0f}%" for s in shares) if d else "—"
+            lines.append("| " + " | ".join([r["name"]] + [_cell(r, k, f) for k, f in COLUMNS] + [decided]) + " |")
+    note = (
+        f"{data}: {rows[0]['clips']} test clips, K = {settings.samples} samples each, {settings.future} future frames "
+        f"after each method's context; CRPS on [0, 1] (x255: on [0, 255]); PSNR/SSIM best of K and mean over K; FVD "
+        f"{next((r['fvd_note'] for r in rows if r.get('fvd_note')), 'not computed')}; cost measured in the same run."
+    )
+    table = note + "\n\n" + "\n".join(lines) + "\n"
+    with atomic_path(out / "table.md") as tmp:
+        tmp.write_text(table)
+    figures = {"per_step.png": _per_step_figure(rows, settings), "samples.png": _strip_figure(rows, out, data)}
+    for file, fig in figures.items():
+        with atomic_path(out / file) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    _html(out, table, figures.keys())
+
+
+def _per_step_figure(rows: list[dict], settings: BenchmarkSettings):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    steps = np.arange(1, settings.future + 1)
+    for r in rows:
+        for ax, key in zip(axes, ("crps_per_step", "psnr_best_per_step", "ssim_best_per_step")):
+            ax.plot(steps, r[key], marker="o", ms=3, label=r["name"])
+    for ax, title in zip(
+        axes, ("CRPS (lower is better)", f"PSNR, best of {settings.samples}", f"SSIM, best of {settings.samples}")
+    ):
+        ax.set(xlabel="future frame", title=title)
+    axes[-1].legend(fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _strip_figure(rows: list[dict], out: Path, data: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first = np.array(rows[0]["strip"])[0, :, 0]
+    fig, axes = plt.subplots(len(rows) + 1, 1, figsize=(max(first.shape[0] * 0.7, 3), 0.8 * (len(rows) + 1)))
+    test = ClipDataset.open(data).clips("test")
+    index = rows[0]["clip_indices"][0]
+    truth = np.asarray(test[index], np.float32)[:, 0] / 255
+    past = truth.shape[0] - first.shape[0]
+    axes[0].imshow(np.concatenate(list(truth[-first.shape[0] :]), 1), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_ylabel("truth", rotation=0, ha="right", fontsize=8)
+    for ax, r in zip(axes[1:], rows):
+        strip = np.array(r["strip"])[0, :, 0]
+        ax.imshow(np.concatenate(list(strip), 1), cmap="gray", vmin=0, vmax=1)
+        ax.set_ylabel(r["name"], rotation=0, ha="right", fontsize=8)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(
+        f"first test clip, future frames after its context (truth at the top; context length {past} or less)",
+        fontsize=8,
+    )
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _html(out: Path, table: str, images) -> None:
+    """One file: the table as preformatted Markdown and every figure embedded as base64 (no external files)."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>nextframe benchmark</title></head><body>",
+        "<h1>nextframe benchmark</h1>",
+        f"<pre>{html.escape(table)}</pre>",
+    ]
+    for name in images:
+        encoded = base64.b64encode((out / name).read_bytes()).decode()
+        parts.append(
+            f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,{encoded}'>"
+        )
+    # a reader (and tests/test_benchmark.py, in headless Chromium) can see that every image decoded
+    parts.append(
+        "<script>window.addEventListener('load', () => { const im = [...document.images]; "
+        "document.body.dataset.imagesLoaded = im.filter(i => i.complete && i.naturalWidth > 0).length + '/' + "
+        "im.length; });</script>"
+    )
+    parts.append("</body></html>")
+    with atomic_path(out / "report.html") as tmp:
+        tmp.write_text("\n".join(parts))
