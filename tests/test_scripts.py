@@ -33,6 +33,14 @@ def test_card_writer_refuses_without_the_stage_runs(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_methods_card_writer_refuses_without_the_runs(tmp_path):
+    done = run(
+        ROOT / "scripts" / "methods_cards.py", "--runs", str(tmp_path / "r"), "--benchmark", str(tmp_path), cwd=tmp_path
+    )
+    assert done.returncode != 0 and "nothing written" in done.stderr
+    assert not any(tmp_path.iterdir())
+
+
 def test_first_layer_ratios_of_a_shipped_denoiser():
     done = run(ROOT / "scripts" / "davis_first_layer.py", "davis-tau2")
     assert done.returncode == 0 and "median" in done.stdout and "over 32 filters" in done.stdout, done.stderr

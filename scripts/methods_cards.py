@@ -1,0 +1,117 @@
+"""Ship the five methods trained on SM-MNIST 32x32 by scripts/train_methods.sh: copy each run's weights into
+src/nextframe/models/smmnist32-<method>.safetensors and write its card from the run (config.json, log.csv, the
+weights' metadata) and the benchmark's numbers (`nextframe benchmark ... --out docs/results/methods/smmnist32`).
+
+    python scripts/methods_cards.py --runs runs/methods --benchmark docs/results/methods/smmnist32
+
+Refuses, writing nothing, when a run or the benchmark's numbers are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+from pathlib import Path
+
+MODELS = "src/nextframe/models"
+NAMES = {  # run folder -> shipped name
+    "score": "smmnist32-score",
+    "deterministic": "smmnist32-pred",
+    "svg_lp": "smmnist32-svg",
+    "mcvd": "smmnist32-mcvd",
+    "rvd": "smmnist32-rvd",
+}
+WHAT = {
+    "score": "the paper's blind conditional denoiser (bias-free U-Net, width 32), sampled by iterative partial denoising",
+    "deterministic": "the prediction-only U-Net (width 32) trained by MSE: the conditional mean, the floor",
+    "svg_lp": "SVG-LP (Denton & Fergus 2018) at the CPU scale: encoder width 32, g 128, z 10, LSTMs of 256",
+    "mcvd": "MCVD, concat variant (Voleti et al. 2022) at the CPU scale: width 32, multipliers 1,2,2, attention at 8x8, "
+    "blocks of 5 frames, DDPM over 100 of 1,000 levels",
+    "rvd": "RVD (Yang et al. 2022) at the CPU scale: width 16, multipliers 1,2,4, DDPM over 100 of 1,600 cosine levels "
+    "(the public code: all 1,600)",
+}
+
+
+def train_command(config: dict) -> str:
+    skip = {"data", "out", "progress", "device", "options", "init", "freeze_norm", "focus", "augment"}
+    from nextframe.training.config import TrainConfig
+
+    default = TrainConfig()
+    flags = [
+        f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else f"--{k.replace('_', '-')} {v}"
+        for k, v in config.items()
+        if k not in skip and getattr(default, k, None) != v
+    ]
+    flags += [f"--{k.replace('_', '-')} {v}" for k, v in config.get("options", {}).items()]
+    return (
+        f"OMP_NUM_THREADS=1 nextframe train --data runs/methods/smmnist32 --out runs/methods/{config['method']} "
+        + " ".join(flags)
+    )
+
+
+def card(run: Path, name: str, bench: dict) -> str:
+    config = json.loads((run / "config.json").read_text())
+    log = list(csv.DictReader(open(run / "log.csv")))
+    last = log[-1]
+    m = config["method"]
+    held = ", ".join(
+        f"{k.removeprefix('heldout_')} {float(v):.4g}" for k, v in last.items() if k.startswith("heldout_")
+    )
+    floor = bench.get("floor")
+    rows = [
+        f"# {name}",
+        "",
+        f"**{m}** on Stochastic Moving MNIST 32x32 (5 past frames): {WHAT[m]}. One of five methods trained at the same "
+        f"budget of {config['max_minutes']:g} CPU-minutes (one thread of an Intel Xeon, torch 2.13.0 CPU build) and "
+        "compared in docs/results/methods/. **Interim**: a CPU-scale budget, far below the peers' papers.",
+        "",
+        "## Data and training",
+        "",
+        "```bash",
+        "nextframe data smmnist --mnist ../shared/data/mnist --out runs/methods/smmnist32 --size 32 --n 10000 --test 256",
+        train_command(config),
+        "```",
+        "",
+        f"Budget: {float(last['minutes']):.1f} minutes of optimiser steps, {last['step']} steps, {last['examples']} "
+        f"windows of {config['tau']} past + {config['future']} future frames. Held-out (256 test windows) after the "
+        f"last epoch: loss {float(last['heldout_loss']):.5g}; {held}.",
+        "",
+        "## Test numbers",
+        "",
+        f"`nextframe benchmark` (docs/results/methods/README.md has the command): {bench['clips']} test clips, "
+        f"K = {bench['samples']} samples, {bench['future']} future frames: CRPS {bench['crps']:.4f} on [0, 1] "
+        f"({bench['crps_255']:.2f} on [0, 255]), PSNR best of K {bench['psnr_best']:.2f} dB, mean {bench['psnr_mean']:.2f} "
+        f"dB, SSIM best {bench['ssim_best']:.3f}; {bench['evaluations_per_frame']:g} network evaluations and "
+        f"{bench['seconds_per_frame']:.3f} s per generated frame (one thread)."
+        + (f" Against the deterministic floor: CRPS {bench['crps'] - floor:+.4f}." if floor is not None else ""),
+        "",
+    ]
+    return "\n".join(rows)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", default="runs/methods")
+    p.add_argument("--benchmark", default="docs/results/methods/smmnist32")
+    args = p.parse_args()
+    runs, bench_dir = Path(args.runs), Path(args.benchmark)
+    missing = [str(runs / r / "model.safetensors") for r in NAMES if not (runs / r / "model.safetensors").is_file()]
+    missing += [
+        str(bench_dir / "methods" / f"{r}.json") for r in NAMES if not (bench_dir / "methods" / f"{r}.json").is_file()
+    ]
+    if missing:
+        sys.exit(f"nothing written: missing {', '.join(missing)}")
+    benches = {r: json.loads((bench_dir / "methods" / f"{r}.json").read_text()) for r in NAMES}
+    for run, name in NAMES.items():
+        bench = {**benches[run], "floor": benches["deterministic"]["crps"] if run != "deterministic" else None}
+        text = card(runs / run, name, bench)
+        shutil.copyfile(runs / run / "model.safetensors", Path(MODELS) / f"{name}.safetensors")
+        (Path(MODELS) / f"{name}.md").write_text(text)
+        print(f"wrote {MODELS}/{name}.safetensors and .md")
+
+
+if __name__ == "__main__":
+    main()
