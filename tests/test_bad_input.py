@@ -122,7 +122,7 @@ CASES = [
     (S + ["--out", "o", "--sigma0", "0"], "sigma0"),
     (S + ["--out", "o", "--sigma0", "-1"], "sigma0"),
     (S + ["--out", "o", "--sigma-stop", "0"], "sigma_stop"),
-    (S + ["--out", "o", "--sigma-stop", "2"], "sigma_stop"),
+    (S + ["--out", "o", "--sigma-stop", "20"], "sigma_stop"),
     (S[:-2] + ["--out", "o", "--max-steps", "0"], "max_steps"),
     (S + ["--out", "o", "--beta", "0"], "beta"),
     (S + ["--out", "o", "--beta", "1.5"], "beta"),
