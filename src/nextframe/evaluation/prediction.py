@@ -37,7 +37,7 @@ def score_predictions(
     if samples < 1:
         raise NextframeError(f"samples must be at least 1, got {samples}")
     n = len(clips)
-    out = {k: [] for k in ("crps", "psnr", "ssim", "video_psnr")}
+    out = {k: [] for k in ("crps", "psnr", "ssim", "video_psnr", "first_sample")}
     seconds, evaluations, frames_made = 0.0, [], 0
     for start in tqdm(range(0, n, batch), desc="scoring", unit="batch", disable=not progress):
         part = clips[start : start + batch]
@@ -49,6 +49,7 @@ def score_predictions(
         seconds += result.seconds
         frames_made += result.frames.shape[0] * result.frames.shape[1]
         evaluations.append(result.evaluations.double().flatten())
+        out["first_sample"].append(draws[:, 0].float())  # (b, future, C, H, W): for strips and FVD, not drawn again
         out["crps"].append(crps(draws.transpose(0, 1), truth))  # (b, future)
         out["psnr"].append(psnr(draws, truth[:, None]))  # (b, K, future)
         mse = (draws.double() - truth[:, None].double()).square().mean(dim=(2, 3, 4, 5))  # (b, K), over the video
