@@ -1,8 +1,10 @@
 """How well do sampled modes follow the weights of an unbalanced mixture, as sigma0 and beta vary?
 
 Exact blind denoiser of three point masses (weights 0.6, 0.3, 0.1) at constant images 0.2, 0.5, 0.8 of 64 pixels.
-For each (sigma0, beta) it prints the total-variation distance between the frequencies of the modes that the samples
-reach and the weights, the median network evaluations, and how many samples did not end within RMS 0.01 of a mode.
+The paper's sampler (`nextframe.PAPER`: the ramp from h0 0.01, stop at sigma 0.01) with its sigma0 and beta varied;
+the library's default sampler is measured by sampler_frontier.py. For each (sigma0, beta) it prints the
+total-variation distance between the frequencies of the modes that the samples reach and the weights, the median
+network evaluations, and how many samples did not end within RMS 0.01 of a mode.
 
     python benchmarks/mixture_calibration.py [--samples 2000] [--dims 64]
 """
@@ -14,6 +16,7 @@ import torch
 
 from nextframe.analysis.mixtures import GaussianMixtureDenoiser
 from nextframe.sampling import sample
+from nextframe.sampling.settings import PAPER
 
 
 def main():
@@ -33,7 +36,7 @@ def main():
     print(f"{'sigma0':>7} {'beta':>5} {'freq(0.6/0.3/0.1)':>20} {'TV':>7} {'evals':>6} {'off-mode':>8} status")
     for sigma0 in args.sigma0:
         for beta in args.beta:
-            result = sample(denoiser, context, seed=0, beta=beta, sigma0=sigma0)
+            result = sample(denoiser, context, seed=0, **{**PAPER.knobs(), "beta": beta, "sigma0": sigma0})
             index, rms = denoiser.nearest(result.frames)
             freq = torch.bincount(index, minlength=3).float() / len(index)
             tv = 0.5 * (freq - weights).abs().sum().item()

@@ -187,6 +187,23 @@ def test_constant_steps_shrink_the_noise_level_geometrically():
     assert all(s == "converged" for s in result.status)
 
 
+def test_late_beta_changes_the_anneal_below_late_sigma_only():
+    """A beta schedule in sigma_k: the noise level shrinks by 1 - beta h above late_sigma, by 1 - late_beta h below."""
+    denoiser = GaussianMixtureDenoiser(torch.full((1, 1, 1, 1024), 0.3), sigma_max=100.0)  # one point mass: exact
+    knobs = dict(schedule="constant", h0=0.5, beta=1.0, sigma0=8.0, sigma_stop=0.01)
+    result = sample(denoiser, torch.zeros(4, 0, 1, 1024), late_beta=0.2, late_sigma=0.1, **knobs)
+    for sigmas in result.sigmas:
+        for a, b in zip(sigmas, sigmas[1:]):
+            expected = 0.5 if a >= 0.1 else 0.9  # sigma_{k+1} = (1 - beta h) sigma_k, beta chosen by sigma_k
+            assert abs(b / a - expected) < 0.06, (a, b)
+    plain = sample(denoiser, torch.zeros(4, 0, 1, 1024), **knobs)
+    assert (result.evaluations > plain.evaluations + 10).all()  # the slow tail costs its steps
+    same = sample(denoiser, torch.zeros(4, 0, 1, 1024), late_beta=1.0, late_sigma=0.1, **knobs)
+    assert torch.equal(same.frames, plain.frames)  # late_beta = beta: the sampler is unchanged
+    with pytest.raises(NextframeError, match="late_beta"):
+        sample(denoiser, torch.zeros(1, 0, 1, 1024), late_beta=0.0, late_sigma=0.1)
+
+
 def test_heun_costs_one_evaluation_per_step_and_is_exact_where_euler_is():
     """For one point mass x_hat is constant, so the trapezoidal step equals Euler's: y + h (m - y)."""
     denoiser = GaussianMixtureDenoiser(torch.full((1, 1, 1, 256), 0.3), sigma_max=100.0)

@@ -231,6 +231,9 @@ def sample_once(
             active = active[keep]
             break
         gamma = sigma[keep] * math.sqrt(max((1 - beta * h) ** 2 - (1 - h) ** 2, 0.0))
+        if cfg.late_beta is not None:  # a beta schedule in sigma_k: anneal at late_beta below late_sigma
+            late = sigma[keep] < cfg.late_sigma
+            gamma[late] = sigma[keep][late] * math.sqrt(max((1 - cfg.late_beta * h) ** 2 - (1 - h) ** 2, 0.0))
         noise = torch.stack([torch.randn(shape, generator=generators[i]) for i in active[keep].tolist()]).to(device)
         gamma = gamma.to(device=device, dtype=y.dtype).view(-1, *[1] * len(shape))
         step = h * residual[keep]

@@ -31,6 +31,10 @@ class SamplerSettings:
     )
     h0: float = _setting(0.5, "first step size (ramp) or every step's (constant)")
     beta: float = _setting(0.75, "fraction of the noise removed per step that is not injected back (1: none injected)")
+    late_beta: float | None = _setting(
+        None, "beta once the noise level has fallen below late_sigma (a beta schedule in sigma_k); default: beta"
+    )
+    late_sigma: float = _setting(0.0, "noise level below which late_beta replaces beta")
     sigma0: float = _setting(16.0, "noise level of the initial image")
     mean: float = _setting(0.5, "mean of the initial image")
     sigma_stop: float = _setting(0.05, "stop a sample once its estimated noise level falls below this")
@@ -61,6 +65,12 @@ class SamplerSettings:
             )
         if not 0.0 < self.beta <= 1.0:
             raise NextframeError(f"beta must lie in (0, 1], got {self.beta:g}")
+        if self.late_beta is not None and not (
+            isinstance(self.late_beta, (int, float)) and 0.0 < self.late_beta <= 1.0
+        ):
+            raise NextframeError(f"late_beta must lie in (0, 1], got {self.late_beta}")
+        if not (isinstance(self.late_sigma, (int, float)) and 0.0 <= self.late_sigma):
+            raise NextframeError(f"late_sigma must be a noise level of 0 or more, got {self.late_sigma}")
         if not 0.0 < self.h0 <= 1.0:
             raise NextframeError(f"h0 (the first step size) must lie in (0, 1], got {self.h0:g}")
         if not 0 < self.sigma0 <= 100:
