@@ -1,8 +1,9 @@
-"""Ship the five methods trained on SM-MNIST 32x32 by scripts/train_methods.sh: copy each run's weights into
-src/nextframe/models/smmnist32-<method>.safetensors and write its card from the run (config.json, log.csv, the
-weights' metadata) and the benchmark's numbers (`nextframe benchmark ... --out docs/results/methods/smmnist32`).
+"""Ship the five methods trained on one dataset by scripts/train_methods.sh: copy each run's weights into
+src/nextframe/models/<prefix>-<method>.safetensors (prefix smmnist32 or leaves-tau2) and write its card from the run
+(config.json, log.csv) and the benchmark's numbers (`nextframe benchmark ... --out docs/results/methods/<dataset>`).
 
-    python scripts/methods_cards.py --runs runs/methods --benchmark docs/results/methods/smmnist32
+    python scripts/methods_cards.py --dataset smmnist32 --runs runs/methods --benchmark docs/results/methods/smmnist32
+    python scripts/methods_cards.py --dataset leaves --runs runs/methods --benchmark docs/results/methods/leaves
 
 Refuses, writing nothing, when a run or the benchmark's numbers are missing.
 """
@@ -17,12 +18,18 @@ import sys
 from pathlib import Path
 
 MODELS = "src/nextframe/models"
-NAMES = {  # run folder -> shipped name
-    "score": "smmnist32-score",
-    "deterministic": "smmnist32-pred",
-    "svg_lp": "smmnist32-svg",
-    "mcvd": "smmnist32-mcvd",
-    "rvd": "smmnist32-rvd",
+NAMES = {"score": "score", "deterministic": "pred", "svg_lp": "svg", "mcvd": "mcvd", "rvd": "rvd"}  # method -> suffix
+DATASETS = {  # name -> (shipped prefix, what it is, the command that makes it)
+    "smmnist32": (
+        "smmnist32",
+        "Stochastic Moving MNIST 32x32 (5 past frames)",
+        "nextframe data smmnist --mnist ../shared/data/mnist --out runs/methods/smmnist32 --size 32 --n 10000 --test 256",
+    ),
+    "leaves": (
+        "leaves-tau2",
+        "Moving Leaves 32x32 (2 past frames, section 3.1 of the paper)",
+        "nextframe data leaves --out runs/methods/leaves --n 100000 --seed 0",
+    ),
 }
 WHAT = {
     "score": "the paper's blind conditional denoiser (bias-free U-Net, width 32), sampled by iterative partial denoising",
@@ -35,7 +42,7 @@ WHAT = {
 }
 
 
-def train_command(config: dict) -> str:
+def train_command(config: dict, dataset: str) -> str:
     skip = {"data", "out", "progress", "device", "options", "init", "freeze_norm", "focus", "augment"}
     from nextframe.training.config import TrainConfig
 
@@ -47,12 +54,13 @@ def train_command(config: dict) -> str:
     ]
     flags += [f"--{k.replace('_', '-')} {v}" for k, v in config.get("options", {}).items()]
     return (
-        f"OMP_NUM_THREADS=1 nextframe train --data runs/methods/smmnist32 --out runs/methods/{config['method']} "
+        f"OMP_NUM_THREADS=1 nextframe train --data runs/methods/{dataset} --out runs/methods/{dataset}-{config['method']} "
         + " ".join(flags)
     )
 
 
-def card(run: Path, name: str, bench: dict) -> str:
+def card(run: Path, name: str, bench: dict, dataset: str) -> str:
+    _, what, data_command = DATASETS[dataset]
     config = json.loads((run / "config.json").read_text())
     log = list(csv.DictReader(open(run / "log.csv")))
     last = log[-1]
@@ -64,15 +72,15 @@ def card(run: Path, name: str, bench: dict) -> str:
     rows = [
         f"# {name}",
         "",
-        f"**{m}** on Stochastic Moving MNIST 32x32 (5 past frames): {WHAT[m]}. One of five methods trained at the same "
-        f"budget of {config['max_minutes']:g} CPU-minutes (one thread of an Intel Xeon, torch 2.13.0 CPU build) and "
-        "compared in docs/results/methods/. **Interim**: a CPU-scale budget, far below the peers' papers.",
+        f"**{m}** on {what}: {WHAT[m]}. One of five methods trained at the same budget of {config['max_minutes']:g} "
+        f"CPU-minutes ({config.get('budget_clock', 'wall')} clock; one thread of an Intel Xeon, torch 2.13.0 CPU build) "
+        "and compared in docs/results/methods/. **Interim**: a CPU-scale budget, far below the peers' papers.",
         "",
         "## Data and training",
         "",
         "```bash",
-        "nextframe data smmnist --mnist ../shared/data/mnist --out runs/methods/smmnist32 --size 32 --n 10000 --test 256",
-        train_command(config),
+        data_command,
+        train_command(config, dataset),
         "```",
         "",
         f"Budget: {float(last['minutes']):.1f} minutes of optimiser steps, {last['step']} steps, {last['examples']} "
@@ -94,21 +102,25 @@ def card(run: Path, name: str, bench: dict) -> str:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--runs", default="runs/methods")
-    p.add_argument("--benchmark", default="docs/results/methods/smmnist32")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="smmnist32")
+    p.add_argument("--runs", default="runs/methods", help="scripts/train_methods.sh's RUNS: <dataset>-<method> folders")
+    p.add_argument("--benchmark", default=None, help="the benchmark's --out; default docs/results/methods/<dataset>")
     args = p.parse_args()
-    runs, bench_dir = Path(args.runs), Path(args.benchmark)
-    missing = [str(runs / r / "model.safetensors") for r in NAMES if not (runs / r / "model.safetensors").is_file()]
+    prefix = DATASETS[args.dataset][0]
+    bench_dir = Path(args.benchmark or f"docs/results/methods/{args.dataset}")
+    folders = {r: Path(args.runs) / f"{args.dataset}-{r}" for r in NAMES}
+    missing = [str(folders[r] / "model.safetensors") for r in NAMES if not (folders[r] / "model.safetensors").is_file()]
     missing += [
         str(bench_dir / "methods" / f"{r}.json") for r in NAMES if not (bench_dir / "methods" / f"{r}.json").is_file()
     ]
     if missing:
         sys.exit(f"nothing written: missing {', '.join(missing)}")
     benches = {r: json.loads((bench_dir / "methods" / f"{r}.json").read_text()) for r in NAMES}
-    for run, name in NAMES.items():
+    for run, suffix in NAMES.items():
+        name = f"{prefix}-{suffix}"
         bench = {**benches[run], "floor": benches["deterministic"]["crps"] if run != "deterministic" else None}
-        text = card(runs / run, name, bench)
-        shutil.copyfile(runs / run / "model.safetensors", Path(MODELS) / f"{name}.safetensors")
+        text = card(folders[run], name, bench, args.dataset)
+        shutil.copyfile(folders[run] / "model.safetensors", Path(MODELS) / f"{name}.safetensors")
         (Path(MODELS) / f"{name}.md").write_text(text)
         print(f"wrote {MODELS}/{name}.safetensors and .md")
 

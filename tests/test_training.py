@@ -124,6 +124,20 @@ def test_resumed_training_matches_uninterrupted_training(small_data, tmp_path, e
     assert len(log) >= 3
 
 
+def test_cpu_budget_clock_counts_this_process_cpu_time(small_data, tmp_path, monkeypatch):
+    """--budget-clock cpu stops on CPU time (here a fake clock that advances a minute per reading), wall on elapsed."""
+    import time
+
+    ticks = iter(range(0, 10**6, 60))
+    monkeypatch.setattr(time, "process_time", lambda: float(next(ticks)))
+    cpu = train(config(small_data, tmp_path / "cpu", max_steps=20, max_minutes=3, budget_clock="cpu"))
+    assert cpu["steps"] == 3  # a minute per step: the budget of three minutes ends it after three steps
+    wall = train(config(small_data, tmp_path / "wall", max_steps=20, max_minutes=3, budget_clock="wall"))
+    assert wall["steps"] == 20
+    with pytest.raises(NextframeError, match="budget-clock"):
+        TrainConfig(data=str(small_data), budget_clock="gpu")
+
+
 def test_weights_and_checkpoint_load_to_the_same_network(small_data, tmp_path):
     train(config(small_data, tmp_path, max_steps=2, tau=1))
     from_weights = load_model(tmp_path / "model.safetensors")

@@ -130,6 +130,12 @@ class OptimisationSettings:
         1000, "epochs to train (App. E: 1000; --max-minutes or --max-steps usually stop first)", low=1
     )
     max_minutes: float = setting(0.0, "stop after this much training time in all, across resumes (0: none)", low=0)
+    budget_clock: str = setting(
+        "wall",
+        "how --max-minutes is counted: wall, elapsed time of the optimiser steps; cpu, the CPU time this process "
+        "spent on them (all its threads), so that runs sharing a machine get equal budgets",
+        choices=("wall", "cpu"),
+    )
     max_steps: int = setting(0, "stop after this many optimiser steps in all, across resumes (0: none)", low=0)
     ema_halflife: int = setting(
         0,
