@@ -23,8 +23,13 @@ import numpy as np
 import torch
 
 from nextframe.analysis.decisions import heldout_collisions
-from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES, collision_decisions, decision_sweep, oracle_sweep
-from nextframe.cli.experiments import decision_summary
+from nextframe.analysis.occlusion import (
+    DEFAULT_DIFFERENCES,
+    collision_decisions,
+    decision_summary,
+    decision_sweep,
+    oracle_sweep,
+)
 from nextframe.training.checkpoint import load_model
 
 FAST = {"schedule": "constant", "h0": 0.5, "sigma0": 16.0, "beta": 0.75, "sigma_stop": 0.05}  # the default

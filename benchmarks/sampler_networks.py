@@ -41,9 +41,9 @@ from nextframe.analysis.decisions import heldout_collisions
 from nextframe.analysis.occlusion import (
     DEFAULT_DIFFERENCES,
     collision_decisions,
+    decision_summary,
     decision_sweep,
 )
-from nextframe.cli.experiments import decision_summary
 from nextframe.data.store import ClipDataset
 from nextframe.metrics import crps
 from nextframe.sampling import sample

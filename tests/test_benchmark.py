@@ -8,11 +8,17 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
+import torch
 
 from nextframe.analysis import benchmark
+from nextframe.analysis.decisions import typical_probe
+from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES, probe_radii
 from nextframe.cli.main import main
 from nextframe.data.leaves import write_leaves
+from nextframe.data.store import ClipDataset
+from nextframe.methods.base import Predictor
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +89,9 @@ def test_one_command_writes_the_table_figures_and_report_for_every_method(bench)
     floor = json.loads((out / "methods" / "floor.json").read_text())
     assert floor["evaluations_per_frame"] == 1 and len(floor["crps_per_step"]) == 4 and floor["samples"] == 4
     assert floor["decisions"]["samples"] == 4 * 8  # the occlusion instrument, asked of every method on Moving Leaves
+    assert floor["probe_decisions"]["samples_per_probe"] == 4 and floor["probe_decisions"]["probes"] == 13
+    assert len(floor["sharpness_per_step"]) == len(floor["sharpness_truth_per_step"]) == 4
+    assert "equal radii: right in front" in (out / "table.md").read_text() and "probes_larger" in rows[0]
     assert "| floor | deterministic |" in (out / "table.md").read_text()
     report = (out / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 2 and "src='http" not in report  # self-contained
@@ -118,3 +127,43 @@ def test_the_report_shows_every_image_in_a_browser(bench):
     ).stdout
     loaded = re.search(r'data-images-loaded="(\d+)/(\d+)"', dom)
     assert loaded and loaded.group(1) == loaded.group(2) == "2"
+
+
+class _LargerInFront(Predictor):
+    """Knows figure 4's probes: draws the larger disk in front, and a fair coin (by seed) at equal radii."""
+
+    method, context_frames = "larger-in-front", 2
+
+    def __init__(self):
+        self.answers = []
+        for difference in DEFAULT_DIFFERENCES:
+            probe = typical_probe(*probe_radii(difference))
+            left, right = probe_radii(difference)
+            self.answers.append((torch.from_numpy(probe.context), probe.left_front, probe.right_front, left, right))
+
+    def _predict(self, past, steps, seeds):
+        frames = []
+        for row, seed in zip(past, seeds):
+            context, left_front, right_front, left, right = next(a for a in self.answers if torch.equal(a[0], row))
+            right_wins = right > left or (right == left and seed % 2 == 1)
+            frames.append(torch.from_numpy(right_front if right_wins else left_front).reshape(1, 1, *row.shape[-2:]))
+        return torch.stack(frames), torch.ones(len(past), steps), None
+
+
+def test_the_probe_instrument_scores_a_perfect_decider_through_the_predictor_interface():
+    found = benchmark.probe_decisions_of(_LargerInFront(), samples=8, seed=0)
+    assert found["larger_in_front_unambiguous"] == 1.0 and found["neither_fraction"] == 0.0
+    assert found["right_in_front_equal_radii"] == 0.5  # seeds 0..7: four odd
+
+
+def test_the_truth_is_as_sharp_as_the_truth(tmp_path):
+    data = write_leaves(tmp_path / "data", n=40, progress=False)
+    test = ClipDataset.open(data).clips("test")
+    chosen = np.arange(min(4, len(test)))
+    clips = torch.from_numpy(np.asarray(test[chosen], np.float32) / 255)
+    same = benchmark.rollout_sharpness(str(data), chosen, clips, clips[:, 2:6], past=2)
+    assert same["sharpness_per_step"] == same["sharpness_truth_per_step"]
+    blurred = benchmark.rollout_sharpness(
+        str(data), chosen, clips, clips[:, 2:6].mean(0, keepdim=True).expand(len(chosen), -1, -1, -1, -1), past=2
+    )
+    assert np.mean(blurred["sharpness_per_step"]) < np.mean(same["sharpness_per_step"]) - 0.1

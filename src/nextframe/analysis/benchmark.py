@@ -7,8 +7,11 @@ Per method (kept in OUT/methods/NAME.json and reused, so a rerun computes only w
   network evaluations and seconds per generated frame, measured in the same run;
 - FVD (when the I3D weights are installed and a video has at least 9 frames): the test clips' context + true future
   against the context + the first sample's future, over the scored clips; the frames and the count are written down;
-- on Moving Leaves with tau = 2: the occlusion instrument (`analysis.decisions`) on held-out collision windows, the
-  share of next-frame samples with the larger disk in front, the smaller, or neither.
+- on Moving Leaves with tau = 2, the paper's question: the occlusion instrument (`analysis.decisions`) on held-out
+  collision windows (share of next-frame samples with the larger disk in front, the smaller, or neither) and on
+  figure 4's probes (the same shares on unambiguous probes, and the equal-radius split: the share of decided samples
+  with the right disk in front when the radii are equal, 50% for a fair decision); and the sharpness of the objects
+  over the scored rollout (`occlusion.object_sharpness` of each clip's first sample against the truth's).
 Then a Markdown and a CSV table, per-step plots, a strip of samples per method and one self-contained HTML report.
 """
 
@@ -41,6 +44,9 @@ class BenchmarkSettings:
     collision_windows: int = setting(
         64, "held-out collision windows for the occlusion decisions (Moving Leaves)", low=0
     )
+    probe_samples: int = setting(
+        16, "samples of each of figure 4's 13 probes for the occlusion decisions (Moving Leaves; 0: skip)", low=0
+    )
     fvd: bool = setting(True, "FVD, when the I3D weights are installed", off_help="skip FVD")
 
     def __post_init__(self):
@@ -48,7 +54,7 @@ class BenchmarkSettings:
 
     @staticmethod
     def quick() -> BenchmarkSettings:
-        return BenchmarkSettings(samples=4, clips=8, future=4, collision_windows=8)
+        return BenchmarkSettings(samples=4, clips=8, future=4, collision_windows=8, probe_samples=4)
 
 
 def _test_clips(data: str, chosen_count: int, frames: int) -> tuple[torch.Tensor, np.ndarray, dict]:
@@ -73,6 +79,37 @@ def decisions_of(predictor, windows: int, samples: int, seed: int) -> dict:
         "windows": windows,
         "samples_per_window": samples,
         **tally(classify_decisions(frames, window_scene(window, samples)), radii),
+    }
+
+
+def probe_decisions_of(predictor, samples: int, seed: int) -> dict:
+    """Figure 4's sweep (`occlusion.decision_sweep`) through any method's predictor: `samples` next frames of each
+    probe, sample i seeded seed + i; summarised by `occlusion.decision_summary` (the equal-radius split included)."""
+    from nextframe.analysis.decisions import typical_probe
+    from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES, MEAN_RADIUS, decision_summary, probe_radii, sweep_row
+
+    rows = []
+    for difference in DEFAULT_DIFFERENCES:
+        probe = typical_probe(*probe_radii(difference))
+        context = torch.from_numpy(probe.context)[None]  # (1, tau, 1, H, W)
+        frames = predictor.predict(context, 1, samples=samples, seed=seed).frames[:, 0]
+        rows.append(sweep_row(difference, MEAN_RADIUS, probe, frames))
+    return {"samples_per_probe": samples, "probes": len(rows), **decision_summary(rows)}
+
+
+def rollout_sharpness(data: str, chosen: np.ndarray, clips: torch.Tensor, first: torch.Tensor, past: int) -> dict:
+    """Per future frame, the mean palette fraction of the objects (`occlusion.object_sharpness`) of each clip's first
+    sample and of the true frames (anti-aliased edges keep the truth below 1); None without the scenes' luminances."""
+    from nextframe.analysis.occlusion import object_sharpness
+
+    truth_of = ClipDataset.open(data).truth("test")
+    if not truth_of or "luminance" not in truth_of:
+        return {}
+    levels = torch.from_numpy(np.asarray(truth_of["luminance"][chosen], np.float32))
+    truth = clips[:, past : past + first.shape[1]]
+    return {
+        "sharpness_per_step": object_sharpness(first, truth, levels).mean(0).tolist(),
+        "sharpness_truth_per_step": object_sharpness(truth, truth, levels).mean(0).tolist(),
     }
 
 
@@ -104,6 +141,10 @@ def measure(name: str, model: str, data: str, settings: BenchmarkSettings, progr
         row.update(_fvd(clips, first, past))
     if meta.get("kind") == "moving-leaves" and past == 2 and settings.collision_windows:
         row["decisions"] = decisions_of(predictor, settings.collision_windows, 8, settings.seed)
+    if meta.get("kind") == "moving-leaves" and past == 2 and settings.probe_samples:
+        row["probe_decisions"] = probe_decisions_of(predictor, settings.probe_samples, settings.seed)
+    if meta.get("kind") == "moving-leaves":
+        row.update(rollout_sharpness(data, chosen, clips, first, past))
     return row
 
 
@@ -163,27 +204,75 @@ def _cell(row: dict, key: str, fmt: str) -> str:
     return "—" if value is None else fmt.format(value)
 
 
+def _shares(row: dict) -> dict[str, str]:
+    """The Moving Leaves columns of a row, as text ("—" where not measured)."""
+    pct = lambda v: "—" if v is None else f"{100 * v:.0f}%"  # noqa: E731
+    d, p = row.get("decisions"), row.get("probe_decisions")
+    sharp, truth = row.get("sharpness_per_step"), row.get("sharpness_truth_per_step")
+    return {
+        "collisions larger / smaller / neither": " / ".join(
+            pct(v) for v in (d["larger_share"], d["smaller_share"], 1 - d["larger_share"] - d["smaller_share"])
+        )
+        if d
+        else "—",
+        "probes larger / smaller / neither": " / ".join(
+            pct(p[k]) for k in ("larger_in_front_unambiguous", "smaller_in_front_unambiguous", "neither_fraction")
+        )
+        if p
+        else "—",
+        "equal radii: right in front": (
+            "none decided" if p["right_in_front_equal_radii"] is None else pct(p["right_in_front_equal_radii"])
+        )
+        if p
+        else "—",
+        "sharpness first / last frame (truth)": f"{sharp[0]:.2f} / {sharp[-1]:.2f} ({np.mean(truth):.2f})"
+        if sharp
+        else "—",
+    }
+
+
+def _leaves_numbers(row: dict) -> dict[str, float | str]:
+    """The Moving Leaves numbers of a row for the CSV ("" where not measured)."""
+    d, p, sharp = row.get("decisions") or {}, row.get("probe_decisions") or {}, row.get("sharpness_per_step") or []
+    neither = 1 - d["larger_share"] - d["smaller_share"] if d else ""
+    return {
+        "collisions_larger": d.get("larger_share", ""),
+        "collisions_smaller": d.get("smaller_share", ""),
+        "collisions_neither": neither,
+        "probes_larger": p.get("larger_in_front_unambiguous", ""),
+        "probes_smaller": p.get("smaller_in_front_unambiguous", ""),
+        "probes_neither": p.get("neither_fraction", ""),
+        "equal_radii_right": p.get("right_in_front_equal_radii", ""),
+        "sharpness_first": sharp[0] if sharp else "",
+        "sharpness_last": sharp[-1] if sharp else "",
+        "sharpness_truth": float(np.mean(row["sharpness_truth_per_step"])) if sharp else "",
+    }
+
+
 def write_report(out: Path, rows: list[dict], settings: BenchmarkSettings, data: str) -> None:
-    header = ["name"] + [k for k, _ in COLUMNS] + ["collisions larger / smaller / neither"]
+    leaves = [k for k in _shares({}) if any(_shares(r)[k] != "—" for r in rows)]  # only the columns measured
+    numbers = [k for k in _leaves_numbers({}) if any(_leaves_numbers(r)[k] != "" for r in rows)]
+    header = ["name"] + [k for k, _ in COLUMNS] + leaves
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     with atomic_path(out / "table.csv") as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(header[:-1] + ["larger_share", "smaller_share", "neither_share"])
+        writer.writerow(header[: 1 + len(COLUMNS)] + numbers)
         for r in rows:
-            d = r.get("decisions")
-            shares = (
-                [d["larger_share"], d["smaller_share"], 1 - d["larger_share"] - d["smaller_share"]]
-                if d
-                else ["", "", ""]
-            )
-            writer.writerow([r["name"]] + [r.get(k, "") for k, _ in COLUMNS] + shares)
-            decided = " / ".join(f"{100 * s:.0f}%" for s in shares) if d else "—"
-            lines.append("| " + " | ".join([r["name"]] + [_cell(r, k, f) for k, f in COLUMNS] + [decided]) + " |")
+            extra = [_shares(r)[k] for k in leaves]
+            writer.writerow([r["name"]] + [r.get(k, "") for k, _ in COLUMNS] + [_leaves_numbers(r)[k] for k in numbers])
+            lines.append("| " + " | ".join([r["name"]] + [_cell(r, k, f) for k, f in COLUMNS] + extra) + " |")
     note = (
         f"{data}: {rows[0]['clips']} test clips, K = {settings.samples} samples each, {settings.future} future frames "
         f"after each method's context; CRPS on [0, 1] (x255: on [0, 255]); PSNR/SSIM best of K and mean over K; FVD "
         f"{next((r['fvd_note'] for r in rows if r.get('fvd_note')), 'not computed')}; cost measured in the same run."
     )
+    if leaves:
+        note += (
+            f" Occlusions: next frames of {settings.collision_windows} held-out collision windows x 8 samples and of "
+            f"figure 4's 13 probes x {settings.probe_samples} (unambiguous probes; equal radii: share of decided "
+            "samples, 50% is fair); sharpness: palette fraction of the objects in each clip's first sample (the "
+            "truth's in brackets)."
+        )
     table = note + "\n\n" + "\n".join(lines) + "\n"
     with atomic_path(out / "table.md") as tmp:
         tmp.write_text(table)
@@ -200,14 +289,21 @@ def _per_step_figure(rows: list[dict], settings: BenchmarkSettings):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    keys = ["crps_per_step", "psnr_best_per_step", "ssim_best_per_step"]
+    titles = ["CRPS (lower is better)", f"PSNR, best of {settings.samples}", f"SSIM, best of {settings.samples}"]
+    if any(r.get("sharpness_per_step") for r in rows):  # Moving Leaves: does the rollout stay sharp?
+        keys.append("sharpness_per_step")
+        titles.append("sharpness, first sample (dashed: truth)")
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.4 * len(keys), 3.6))
     steps = np.arange(1, settings.future + 1)
     for r in rows:
-        for ax, key in zip(axes, ("crps_per_step", "psnr_best_per_step", "ssim_best_per_step")):
-            ax.plot(steps, r[key], marker="o", ms=3, label=r["name"])
-    for ax, title in zip(
-        axes, ("CRPS (lower is better)", f"PSNR, best of {settings.samples}", f"SSIM, best of {settings.samples}")
-    ):
+        for ax, key in zip(axes, keys):
+            if r.get(key):
+                ax.plot(steps, r[key], marker="o", ms=3, label=r["name"])
+    if len(keys) == 4:
+        truth = next(r["sharpness_truth_per_step"] for r in rows if r.get("sharpness_truth_per_step"))
+        axes[3].plot(steps, truth, "k--", lw=1)
+    for ax, title in zip(axes, titles):
         ax.set(xlabel="future frame", title=title)
     axes[-1].legend(fontsize=8)
     fig.tight_layout()

@@ -133,6 +133,34 @@ def larger_in_front(row: dict) -> int:
     return row["right"] if row["radius_right"] >= row["radius_left"] else row["left"]
 
 
+def decision_summary(rows: list[dict]) -> dict:
+    """The issue's targets in numbers: larger disk in front on unambiguous probes, balance at equal radii, neither."""
+    unambiguous = [r for r in rows if r["unambiguous"]]
+    equal = [r for r in rows if r["difference"] == 0]
+    total = sum(r["samples"] for r in rows)
+    decided_equal = sum(r["left"] + r["right"] for r in equal)
+    return {
+        "larger_in_front_unambiguous": (
+            sum(larger_in_front(r) for r in unambiguous) / sum(r["samples"] for r in unambiguous)
+        )
+        if unambiguous
+        else None,
+        "smaller_in_front_unambiguous": (
+            sum(r["samples"] - larger_in_front(r) - r["neither"] for r in unambiguous)
+            / sum(r["samples"] for r in unambiguous)
+        )
+        if unambiguous
+        else None,
+        "right_in_front_equal_radii": sum(r["right"] for r in equal) / decided_equal
+        if decided_equal
+        else None,  # among decided
+        "neither_fraction": sum(r["neither"] for r in rows) / total,
+        "median_evaluations": float(np.median([r["median_evaluations"] for r in rows]))
+        if "median_evaluations" in rows[0]
+        else None,
+    }
+
+
 def fit_logistic(x, right, decided, ridge: float = 1e-3) -> dict:
     """Maximum-likelihood fit of P(right in front) = 1 / (1 + exp(-slope * (x - midpoint))) to binomial counts.
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nextframe.analysis.occlusion import decision_summary
 from nextframe.cli.options import add_sampler_args, sampler_knobs
 from nextframe.data.frames_io import write_json
 from nextframe.errors import NextframeError
@@ -248,36 +249,6 @@ def _shares(r: dict) -> str:
         f"larger in front {r['larger_share']:.0%}, smaller {r['smaller_share']:.0%}, not two clean disks "
         f"{r['not_two_clean_disks_share']:.0%}, no visible overlap {r['no_visible_overlap_share']:.0%}"
     )
-
-
-def decision_summary(rows: list[dict]) -> dict:
-    """The issue's targets in numbers: larger disk in front on unambiguous probes, balance at equal radii, neither."""
-    from nextframe.analysis.occlusion import larger_in_front
-
-    unambiguous = [r for r in rows if r["unambiguous"]]
-    equal = [r for r in rows if r["difference"] == 0]
-    total = sum(r["samples"] for r in rows)
-    decided_equal = sum(r["left"] + r["right"] for r in equal)
-    return {
-        "larger_in_front_unambiguous": (
-            sum(larger_in_front(r) for r in unambiguous) / sum(r["samples"] for r in unambiguous)
-        )
-        if unambiguous
-        else None,
-        "smaller_in_front_unambiguous": (
-            sum(r["samples"] - larger_in_front(r) - r["neither"] for r in unambiguous)
-            / sum(r["samples"] for r in unambiguous)
-        )
-        if unambiguous
-        else None,
-        "right_in_front_equal_radii": sum(r["right"] for r in equal) / decided_equal
-        if decided_equal
-        else None,  # among decided
-        "neither_fraction": sum(r["neither"] for r in rows) / total,
-        "median_evaluations": float(np.median([r["median_evaluations"] for r in rows]))
-        if "median_evaluations" in rows[0]
-        else None,
-    }
 
 
 def run_recursive(args, quiet: bool = False) -> dict:
