@@ -167,3 +167,18 @@ def test_the_truth_is_as_sharp_as_the_truth(tmp_path):
         str(data), chosen, clips, clips[:, 2:6].mean(0, keepdim=True).expand(len(chosen), -1, -1, -1, -1), past=2
     )
     assert np.mean(blurred["sharpness_per_step"]) < np.mean(same["sharpness_per_step"]) - 0.1
+
+
+def test_method_names_are_trained_at_an_equal_cpu_budget_then_scored(tmp_path, capsys):
+    data = write_leaves(tmp_path / "data", n=40, progress=False)
+    argv = ["benchmark", "--data", str(data), "--methods", "floor=deterministic", "--quick", "--no-fvd"]
+    argv += ["--collision-windows", "2", "--probe-samples", "1", "--no-progress", "--out", str(tmp_path / "out")]
+    assert main(argv) == 2  # a method name without a budget is a mistake, said in one line
+    err = capsys.readouterr().err
+    assert "add --train-minutes" in err and err.count("\n") == 1
+    assert main([*argv, "--train-minutes", "0.01", "--runs", str(tmp_path / "runs")]) == 0
+    run = tmp_path / "runs" / "data-floor"
+    config = json.loads((run / "config.json").read_text())
+    assert (config["tau"], config["budget_clock"], config["max_minutes"]) == (2, "cpu", 0.01)  # the leaves protocol
+    row = json.loads((tmp_path / "out" / "methods" / "floor.json").read_text())
+    assert row["method"] == "deterministic" and row["model"] == str(run) and len(row["weights"]) == 64

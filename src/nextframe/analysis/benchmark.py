@@ -165,6 +165,16 @@ def _fvd(clips: torch.Tensor, first: torch.Tensor, past: int) -> dict:
     }
 
 
+def _fingerprint(model: str) -> str:
+    """The SHA-256 of the weights a model name or path resolves to: a method trained further is measured anew."""
+    import hashlib
+
+    from nextframe.training.checkpoint import model_file
+
+    path = model_file(model)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
 def run_benchmark(data: str, models: dict[str, str], out: str | Path, settings: BenchmarkSettings, progress=True):
     """Measure every method (reusing what OUT already holds), then write the tables, figures and report."""
     out = Path(out)
@@ -172,12 +182,20 @@ def run_benchmark(data: str, models: dict[str, str], out: str | Path, settings: 
     rows = []
     for name, model in tqdm(models.items(), desc="methods", unit="method", disable=not progress):
         path = out / "methods" / f"{name}.json"
+        weights = _fingerprint(model)
         if path.exists():
             saved = json.loads(path.read_text())
-            if saved.get("settings") == asdict(settings) and saved.get("model") == str(model):
+            if saved.get("settings") == asdict(settings) and (saved.get("model"), saved.get("weights")) == (
+                str(model),
+                weights,
+            ):
                 rows.append(saved)
                 continue
-        row = {**measure(name, model, data, settings, progress=progress), "settings": asdict(settings)}
+        row = {
+            **measure(name, model, data, settings, progress=progress),
+            "settings": asdict(settings),
+            "weights": weights,
+        }
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(row) + "\n")
         rows.append(row)

@@ -117,9 +117,22 @@ def add_benchmark(sub) -> None:
         nargs="+",
         required=True,
         metavar="[NAME=]MODEL",
-        help="shipped names, run folders or weights, each optionally named (svg=runs/svg); the name labels the rows",
+        help="shipped names, run folders or weights, or method names to train with --train-minutes (score, "
+        "deterministic, svg_lp, mcvd, rvd), each optionally named (svg=runs/svg); the name labels the rows",
     )
     p.add_argument("--out", default="results/benchmark", help="folder for table.md/csv, figures, report.html")
+    p.add_argument(
+        "--train-minutes",
+        type=float,
+        default=0.0,
+        help="train every entry given as a method name for this many CPU-minutes of optimiser steps each (an equal "
+        "budget; a rerun resumes, a larger value extends) before scoring it",
+    )
+    p.add_argument(
+        "--runs",
+        default="runs/benchmark",
+        help="folder for the run folders --train-minutes trains (default runs/benchmark)",
+    )
     add_dataclass_args(p, BenchmarkSettings)
     p.add_argument("--quick", action="store_true", help="8 clips, 4 samples, 4 frames: a look in minutes")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -128,6 +141,7 @@ def add_benchmark(sub) -> None:
 
 def run_benchmark(args) -> None:
     from nextframe.analysis.benchmark import BenchmarkSettings, run_benchmark
+    from nextframe.analysis.benchmark_training import is_method_name, train_for_benchmark
     from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import ClipDataset
 
@@ -141,6 +155,16 @@ def run_benchmark(args) -> None:
         if name in models:
             raise NextframeError(f"--methods: two entries are named {name!r}; name them (NAME=MODEL)")
         models[name] = model
+    to_train = [m for m in models.values() if is_method_name(m)]
+    if to_train and args.train_minutes <= 0:
+        raise NextframeError(
+            f"--methods {' '.join(to_train)}: method names to train; add --train-minutes M (CPU-minutes each), or give "
+            "shipped names, run folders or weights"
+        )
+    if args.train_minutes < 0:
+        raise NextframeError(f"--train-minutes must be at least 0, got {args.train_minutes}")
+    if to_train:
+        models = train_for_benchmark(args.data, models, args.train_minutes, args.runs, progress=not args.no_progress)
     rows = run_benchmark(args.data, models, args.out, settings, progress=not args.no_progress)
     print(
         f"wrote {Path(args.out) / 'table.md'}, table.csv, per_step.png, samples.png and report.html ({len(rows)} methods)"

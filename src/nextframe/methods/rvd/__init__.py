@@ -15,7 +15,15 @@ def predictor(network: RVD, sample_steps: int | None = None, sampler: str = "ddp
     return RVDPredictor(network, sample_steps, sampler)
 
 
+def benchmark_recipe(sequence: int, block: int) -> dict:
+    """`nextframe train` settings for `nextframe benchmark --train-minutes`: windows of the past and a block of
+    `block` predicted frames (RVD: 2 + 6 at 64x64), width 16 (its two networks and the ConvGRU cost more per
+    example), an EMA of the weights."""
+    return {"future": block, "width": 16, "batch_size": 8, "lr": 3e-4, "ema_halflife": 4000}
+
+
 __all__ = [
+    "benchmark_recipe",
     "NAME",
     "RVD",
     "RVDConfig",

@@ -15,7 +15,14 @@ def predictor(network: SVG) -> SVGPredictor:
     return SVGPredictor(network)
 
 
+def benchmark_recipe(sequence: int, block: int) -> dict:
+    """`nextframe train` settings for `nextframe benchmark --train-minutes`: windows of the past and the whole future
+    `sequence` (SVG trains teacher-forced over the sequence); Adam 2e-3 as SVG."""
+    return {"future": sequence, "width": 32, "batch_size": 16, "lr": 2e-3}
+
+
 __all__ = [
+    "benchmark_recipe",
     "NAME",
     "SVG",
     "SVGConfig",
