@@ -1,5 +1,7 @@
-"""Every method through one predictor interface: shipped weights load as the method that made them and sample
-bitwise as before the interface existed; a toy recurrent method carries its state through the same `predict`."""
+"""Every method through one predictor interface: shipped weights load as the method that made them and sample as
+before the interface existed (to float rounding: the same evaluation counts, frames within 1e-4, since convolution
+kernels round differently across CPU families; the fixture was drawn on another machine); a toy recurrent method
+carries its state through the same `predict`."""
 
 from pathlib import Path
 
@@ -20,6 +22,9 @@ from nextframe.training.checkpoint import UNET_FORMAT, read_metadata, save_weigh
 # past = torch.rand(2, 3, 1, 32, 32, generator=manual_seed(123)); 2 frames, 2 samples, seeds 11-14, the paper's sampler
 FIXTURE = Path(__file__).parent / "fixtures" / "shipped_samples.npz"
 SEEDS = [11, 12, 13, 14]
+TOLERANCE = (
+    1e-4  # on an AMD EPYC against the fixture: at most 3.8e-5 (davis-tau2); one seed changed moves its frames by 0.77
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +33,16 @@ def before():
 
 
 @pytest.mark.parametrize("name", ["leaves-tau2", "davis-tau2"])
-def test_shipped_denoisers_sample_bitwise_as_before(before, name):
+def test_shipped_denoisers_sample_as_before(before, name):
     past = torch.from_numpy(before["past"])
     predictor = load(name, sampler=PAPER)
     assert isinstance(predictor, ScorePredictor) and predictor.method == "score"
     assert read_metadata(nextframe.models.shipped_path(name))["format"] == UNET_FORMAT  # the first format still reads
     got = predictor.predict(past, 2, samples=2, seed=SEEDS)
-    np.testing.assert_array_equal(got.frames.numpy(), before[name])
+    np.testing.assert_allclose(got.frames.numpy(), before[name], rtol=0, atol=TOLERANCE)
     np.testing.assert_array_equal(got.evaluations.numpy(), before[f"{name}-evals"])
     frames, _ = rollout(predictor, past, 2, samples=2, seed=SEEDS, **PAPER.knobs())  # the predictor is a denoiser too
-    np.testing.assert_array_equal(frames.numpy(), before[name])
+    np.testing.assert_array_equal(frames.numpy(), got.frames.numpy())  # on one machine: bitwise
     assert got.status == [["converged"] * 4] * 2 and got.seconds_per_frame > 0
 
 
@@ -45,7 +50,7 @@ def test_shipped_prediction_only_network_is_the_deterministic_method(before):
     predictor = load("davis-pred")
     assert isinstance(predictor, DeterministicPredictor)
     got = predictor.predict(torch.from_numpy(before["past"]), 2, samples=2, seed=SEEDS)
-    np.testing.assert_array_equal(got.frames.numpy(), before["davis-pred"])
+    np.testing.assert_allclose(got.frames.numpy(), before["davis-pred"], rtol=0, atol=TOLERANCE)
     assert torch.equal(got.frames[0], got.frames[1])  # a deterministic method gives one future, whatever the seed
     assert got.evaluations.tolist() == [[1, 1]] * 4
 
