@@ -1,9 +1,9 @@
-"""Ship the five methods trained on one dataset by scripts/train_methods.sh: copy each run's weights into
+"""Ship the five methods trained and scored on one dataset by scripts/train_methods.sh: copy each run's weights into
 src/nextframe/models/<prefix>-<method>.safetensors (prefix smmnist32 or leaves-tau2) and write its card from the run
-(config.json, log.csv) and the benchmark's numbers (`nextframe benchmark ... --out docs/results/methods/<dataset>`).
+(config.json, log.csv) and the benchmark's numbers (`nextframe benchmark ... --out docs/results/benchmark/<dataset>`).
 
-    python scripts/methods_cards.py --dataset smmnist32 --runs runs/methods --benchmark docs/results/methods/smmnist32
-    python scripts/methods_cards.py --dataset leaves --runs runs/methods --benchmark docs/results/methods/leaves
+    python scripts/methods_cards.py --dataset smmnist32 --runs runs/methods --benchmark docs/results/benchmark/smmnist32
+    python scripts/methods_cards.py --dataset leaves --runs runs/methods --benchmark docs/results/benchmark/leaves
 
 Refuses, writing nothing, when a run or the benchmark's numbers are missing.
 """
@@ -16,6 +16,22 @@ import json
 import shutil
 import sys
 from pathlib import Path
+
+SCRIPT = {
+    "smmnist32": "scripts/train_methods.sh smmnist32 ../shared/data/mnist",
+    "leaves": "scripts/train_methods.sh leaves -",
+}
+
+
+def cpu_name() -> str:
+    """The CPU this card is written on (the one that trained, when run where train_methods.sh ran)."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    import platform
+
+    return platform.processor() or "unknown CPU"
+
 
 MODELS = "src/nextframe/models"
 NAMES = {"score": "score", "deterministic": "pred", "svg_lp": "svg", "mcvd": "mcvd", "rvd": "rvd"}  # method -> suffix
@@ -36,7 +52,7 @@ WHAT = {
     "deterministic": "the prediction-only U-Net (width 32) trained by MSE: the conditional mean, the floor",
     "svg_lp": "SVG-LP (Denton & Fergus 2018) at the CPU scale: encoder width 32, g 128, z 10, LSTMs of 256",
     "mcvd": "MCVD, concat variant (Voleti et al. 2022) at the CPU scale: width 32, multipliers 1,2,2, attention at 8x8, "
-    "blocks of 5 frames, DDPM over 100 of 1,000 levels",
+    "DDPM over 100 of 1,000 levels",
     "rvd": "RVD (Yang et al. 2022) at the CPU scale: width 16, multipliers 1,2,4, DDPM over 100 of 1,600 cosine levels "
     "(the public code: all 1,600)",
 }
@@ -73,12 +89,14 @@ def card(run: Path, name: str, bench: dict, dataset: str) -> str:
         f"# {name}",
         "",
         f"**{m}** on {what}: {WHAT[m]}. One of five methods trained at the same budget of {config['max_minutes']:g} "
-        f"CPU-minutes ({config.get('budget_clock', 'wall')} clock; one thread of an Intel Xeon, torch 2.13.0 CPU build) "
-        "and compared in docs/results/methods/. **Interim**: a CPU-scale budget, far below the peers' papers.",
+        f"CPU-minutes ({config.get('budget_clock', 'wall')} clock; one thread of an {cpu_name()}, torch 2.13.0 CPU build) "
+        f"and compared in docs/results/benchmark/{dataset}/. A CPU-scale budget, far below the peers' papers: it "
+        "shows how the methods compare at equal cost on this machine, not how they rank when trained to convergence.",
         "",
         "## Data and training",
         "",
         "```bash",
+        f"{SCRIPT[dataset]}   # all five methods, then the benchmark; what it runs for this one:",
         data_command,
         train_command(config, dataset),
         "```",
@@ -89,7 +107,7 @@ def card(run: Path, name: str, bench: dict, dataset: str) -> str:
         "",
         "## Test numbers",
         "",
-        f"`nextframe benchmark` (docs/results/methods/README.md has the command): {bench['clips']} test clips, "
+        f"`nextframe benchmark` (docs/results/benchmark/README.md has the command): {bench['clips']} test clips, "
         f"K = {bench['samples']} samples, {bench['future']} future frames: CRPS {bench['crps']:.4f} on [0, 1] "
         f"({bench['crps_255']:.2f} on [0, 255]), PSNR best of K {bench['psnr_best']:.2f} dB, mean {bench['psnr_mean']:.2f} "
         f"dB, SSIM best {bench['ssim_best']:.3f}; {bench['evaluations_per_frame']:g} network evaluations and "
@@ -97,6 +115,25 @@ def card(run: Path, name: str, bench: dict, dataset: str) -> str:
         + (f" Against the deterministic floor: CRPS {bench['crps'] - floor:+.4f}." if floor is not None else ""),
         "",
     ]
+    if bench.get("decisions") and bench.get("probe_decisions"):
+        d, pr = bench["decisions"], bench["probe_decisions"]
+        equal = pr["right_in_front_equal_radii"]
+        rows += [
+            "## Occlusion decisions",
+            "",
+            f"Next frames of {d['windows']} held-out collision windows x {d['samples_per_window']}: larger disk in "
+            f"front {d['larger_share']:.0%}, smaller {d['smaller_share']:.0%}, neither (not two clean disks or no "
+            f"visible overlap) {1 - d['larger_share'] - d['smaller_share']:.0%}. Figure 4's probes x "
+            f"{pr['samples_per_probe']}: larger in front on the unambiguous ones {pr['larger_in_front_unambiguous']:.0%}, "
+            f"smaller {pr['smaller_in_front_unambiguous']:.0%}, neither {pr['neither_fraction']:.0%}; at equal radii "
+            + (
+                "none decided."
+                if equal is None
+                else f"the right disk in front in {equal:.0%} of decided samples (fair: 50%)."
+            )
+            + " A perfect sampler scores 97% / 95% larger in front (docs/results/sampler-networks).",
+            "",
+        ]
     return "\n".join(rows)
 
 
@@ -104,10 +141,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", choices=sorted(DATASETS), default="smmnist32")
     p.add_argument("--runs", default="runs/methods", help="scripts/train_methods.sh's RUNS: <dataset>-<method> folders")
-    p.add_argument("--benchmark", default=None, help="the benchmark's --out; default docs/results/methods/<dataset>")
+    p.add_argument("--benchmark", default=None, help="the benchmark's --out; default docs/results/benchmark/<dataset>")
     args = p.parse_args()
     prefix = DATASETS[args.dataset][0]
-    bench_dir = Path(args.benchmark or f"docs/results/methods/{args.dataset}")
+    bench_dir = Path(args.benchmark or f"docs/results/benchmark/{args.dataset}")
     folders = {r: Path(args.runs) / f"{args.dataset}-{r}" for r in NAMES}
     missing = [str(folders[r] / "model.safetensors") for r in NAMES if not (folders[r] / "model.safetensors").is_file()]
     missing += [
