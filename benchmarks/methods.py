@@ -5,7 +5,8 @@
 An example is one training window (tau past frames and the method's future frames); the supervised frames per
 example say how much each window teaches. Sampling: 8 rows, 2 future frames (after a warm-up call), the
 median seconds per generated frame and the network evaluations per frame. Random frames: costs do not depend on the
-data. The configurations are the ones `docs/results/methods/README.md` trains with (issue 19 item 6).
+data. The configurations are each method's `benchmark_recipe`, the ones `scripts/train_methods.sh`
+trains with (issue 19 item 6).
 """
 
 from __future__ import annotations
@@ -16,25 +17,27 @@ import time
 
 import torch
 
-from nextframe.methods import method
+from nextframe.analysis.benchmark_training import PROTOCOLS as benchmark_protocols
+from nextframe.methods import METHODS, method
 from nextframe.training.config import TrainConfig
 
-# method -> (TrainConfig fields, method options) per protocol; "future" is the frames after the past per window
-PROTOCOLS = {
-    "leaves": {  # Moving Leaves, 32x32, tau 2
-        "score": ({"tau": 2, "width": 32}, {}),
-        "deterministic": ({"tau": 2, "width": 32}, {}),
-        "svg_lp": ({"tau": 2, "future": 9, "width": 32}, {}),
-        "mcvd": ({"tau": 2, "future": 1, "width": 32}, {}),
-        "rvd": ({"tau": 2, "future": 6, "width": 16}, {}),
-    },
-    "smmnist32": {  # Stochastic Moving MNIST 32x32, 5 past, 10 future
-        "score": ({"tau": 5, "width": 32}, {}),
-        "deterministic": ({"tau": 5, "width": 32}, {}),
-        "svg_lp": ({"tau": 5, "future": 10, "width": 32}, {}),
-        "mcvd": ({"tau": 5, "future": 5, "width": 32}, {}),
-        "rvd": ({"tau": 5, "future": 5, "width": 16}, {}),
-    },
+
+def recipe_fields(name: str, sequence: int, block: int) -> dict:
+    """The method's `benchmark_recipe` without what this script sets itself (the batch) or does not use."""
+    recipe = method(name).benchmark_recipe(sequence, block)
+    return {k: v for k, v in recipe.items() if k not in ("batch_size", "lr", "ema_halflife")}
+
+
+KINDS = {"leaves": "moving-leaves", "smmnist32": "stochastic-moving-mnist"}  # protocol -> the data's kind
+PROTOCOLS = {  # protocol -> method -> (TrainConfig fields, method options): what `--train-minutes` trains
+    protocol: {
+        name: (
+            {"tau": benchmark_protocols[kind][0], **recipe_fields(name, *benchmark_protocols[kind][1:])},
+            {},
+        )
+        for name in METHODS
+    }
+    for protocol, kind in KINDS.items()
 }
 
 
