@@ -30,6 +30,7 @@ case $kind in
   *) echo "unknown dataset $kind: use smmnist32 or leaves" >&2; exit 2 ;;
 esac
 
-# each method's settings at this machine's scale are its folder's benchmark_recipe; the data sets tau and the windows
-nextframe benchmark --data "$data" --methods deterministic score svg_lp mcvd rvd --train-minutes "$minutes" \
+# each method's settings at this machine's scale are its folder's benchmark_recipe; the data sets tau and the windows;
+# copy-last and blank learn nothing: reference rows (on SM-MNIST a blank frame already scores a low CRPS)
+nextframe benchmark --data "$data" --methods copy-last blank deterministic score svg_lp mcvd rvd --train-minutes "$minutes" \
   --runs "$runs" --clips 16 --samples 4 "${scored[@]}" --out "$out" --no-progress

@@ -171,7 +171,7 @@ def test_the_truth_is_as_sharp_as_the_truth(tmp_path):
 
 def test_method_names_are_trained_at_an_equal_cpu_budget_then_scored(tmp_path, capsys):
     data = write_leaves(tmp_path / "data", n=40, progress=False)
-    argv = ["benchmark", "--data", str(data), "--methods", "floor=deterministic", "--quick", "--no-fvd"]
+    argv = ["benchmark", "--data", str(data), "--methods", "floor=deterministic", "blank", "--quick", "--no-fvd"]
     argv += ["--collision-windows", "2", "--probe-samples", "1", "--no-progress", "--out", str(tmp_path / "out")]
     assert main(argv) == 2  # a method name without a budget is a mistake, said in one line
     err = capsys.readouterr().err
@@ -182,6 +182,8 @@ def test_method_names_are_trained_at_an_equal_cpu_budget_then_scored(tmp_path, c
     assert (config["tau"], config["budget_clock"], config["max_minutes"]) == (2, "cpu", 0.01)  # the leaves protocol
     row = json.loads((tmp_path / "out" / "methods" / "floor.json").read_text())
     assert row["method"] == "deterministic" and row["model"] == str(run) and len(row["weights"]) == 64
+    blank = json.loads((tmp_path / "out" / "methods" / "blank.json").read_text())  # a reference row, scored alike
+    assert blank["method"] == "blank" and blank["evaluations_per_frame"] == 0 and blank["past"] == 2
 
 
 def test_fvd_of_the_true_future_is_zero_and_the_real_videos_pass_through_i3d_once(monkeypatch):
@@ -202,3 +204,14 @@ def test_fvd_of_the_true_future_is_zero_and_the_real_videos_pass_through_i3d_onc
         "fvd"
     ]
     assert abs(truth) < 1e-3 < noise and calls == [3, 3, 3]  # real features once, then each generated set
+
+
+def test_the_reference_rows_know_their_answers():
+    from nextframe.evaluation.baselines import Blank, CopyLast
+
+    still = torch.rand(2, 1, 1, 8, 8).repeat(1, 4, 1, 1, 1)  # a scene that does not move
+    assert torch.equal(CopyLast(2).predict(still[:, :2], 2).frames, still[:, 2:])  # no motion: copying is exact
+    past = torch.zeros(1, 2, 1, 8, 8)
+    past[..., :2, :2] = 1  # a small bright object on a black ground: the median pixel is black
+    blank = Blank(2).predict(past, 3, samples=2)
+    assert blank.frames.shape == (2, 3, 1, 8, 8) and blank.frames.abs().max() == 0 and blank.evaluations.sum() == 0

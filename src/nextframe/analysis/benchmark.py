@@ -29,10 +29,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from nextframe.analysis.benchmark_training import protocol
 from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset
 from nextframe.errors import NextframeError
 from nextframe.evaluation import crps_standard_error, score_predictions
+from nextframe.evaluation.baselines import BASELINES
 from nextframe.settings import check_fields, setting
 
 
@@ -118,10 +120,13 @@ def measure(name: str, model: str, data: str, settings: BenchmarkSettings, progr
     """Every number of one method; see the module's docstring."""
     from nextframe.methods import load
 
-    predictor = load(model)
+    if model in BASELINES:  # learns nothing: the past frames of the data's protocol are all it sees
+        predictor = BASELINES[model](protocol(data)[0])
+    else:
+        predictor = load(model)
     past = predictor.context_frames
     clips, chosen, meta = _test_clips(data, settings.clips, past + settings.future)
-    if hasattr(predictor.config, "check_size"):
+    if hasattr(getattr(predictor, "config", None), "check_size"):
         predictor.config.check_size(*clips.shape[-2:])
     result = score_predictions(
         predictor, clips, past, settings.future, settings.samples, settings.seed, progress=progress
@@ -137,7 +142,9 @@ def measure(name: str, model: str, data: str, settings: BenchmarkSettings, progr
         "clip_indices": chosen.tolist(),
     }
     first = torch.from_numpy(result["first_sample"])  # each clip's first scored sample
-    row["strip"] = first[:3].numpy().round(3).tolist()  # three clips' first sample, for the report
+    # the first clip's first sample, for the report's strip; rounded in float64 (float32 values rounded to 3 decimals
+    # print with 17 digits: a 3x larger JSON)
+    row["strip"] = first[:1].double().numpy().round(3).tolist()
     if settings.fvd:
         row.update(_fvd(clips, first, past))
     if meta.get("kind") == "moving-leaves" and past == 2 and settings.collision_windows:
@@ -177,6 +184,8 @@ def _fingerprint(model: str) -> str:
     """The SHA-256 of the weights a model name or path resolves to: a method trained further is measured anew."""
     from nextframe.training.checkpoint import model_file
 
+    if model in BASELINES:
+        return model
     path = model_file(model)
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 

@@ -117,8 +117,9 @@ def add_benchmark(sub) -> None:
         nargs="+",
         required=True,
         metavar="[NAME=]MODEL",
-        help="shipped names, run folders or weights, or method names to train with --train-minutes (score, "
-        "deterministic, svg_lp, mcvd, rvd), each optionally named (svg=runs/svg); the name labels the rows",
+        help="shipped names, run folders or weights, method names to train with --train-minutes (score, "
+        "deterministic, svg_lp, mcvd, rvd), or the reference rows copy-last and blank (they learn nothing), each "
+        "optionally named (svg=runs/svg); the name labels the rows",
     )
     p.add_argument("--out", default="results/benchmark", help="folder for table.md/csv, figures, report.html")
     p.add_argument(

@@ -16,6 +16,21 @@ SHIPPED = {
         for t in range(4)
     },
     "davis-pred": "natural video (DAVIS32-style clips), prediction only from 2 past frames (section 3.2, figure 6's horizontal line)",
+    # the five methods at one budget of 12 CPU-minutes each (docs/results/benchmark): score, deterministic floor, peers
+    **{
+        f"{prefix}-{suffix}": f"{what}: {method}, 12 CPU-minutes (docs/results/benchmark)"
+        for prefix, what in (
+            ("smmnist32", "Stochastic Moving MNIST 32x32, 5 past frames"),
+            ("leaves-tau2", "Moving Leaves, 2 past frames"),
+        )
+        for suffix, method in (
+            ("score", "the score-based denoiser"),
+            ("pred", "the deterministic floor"),
+            ("svg", "SVG-LP"),
+            ("mcvd", "MCVD"),
+            ("rvd", "RVD"),
+        )
+    },
 }
 
 
