@@ -17,6 +17,8 @@ from tqdm import tqdm
 from nextframe.errors import NextframeError
 from nextframe.metrics import crps, psnr, ssim
 
+PSNR_CAP = 100.0  # dB: per frame, before averaging
+
 
 def score_predictions(
     predictor,
@@ -51,9 +53,10 @@ def score_predictions(
         evaluations.append(result.evaluations.double().flatten())
         out["first_sample"].append(draws[:, 0].float())  # (b, future, C, H, W): for strips and FVD, not drawn again
         out["crps"].append(crps(draws.transpose(0, 1), truth))  # (b, future)
-        out["psnr"].append(psnr(draws, truth[:, None]))  # (b, K, future)
+        # (b, K, future); capped, since one exact frame (a still scene copied) would make every mean infinite
+        out["psnr"].append(psnr(draws, truth[:, None]).clamp(max=PSNR_CAP))
         mse = (draws.double() - truth[:, None].double()).square().mean(dim=(2, 3, 4, 5))  # (b, K), over the video
-        out["video_psnr"].append(10 * torch.log10(1 / mse))
+        out["video_psnr"].append((10 * torch.log10(1 / mse)).clamp(max=PSNR_CAP))
         if with_ssim:
             out["ssim"].append(ssim(draws, truth[:, None].expand_as(draws)))
     arrays = {k: torch.cat(v).numpy() for k, v in out.items() if v}
