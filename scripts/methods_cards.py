@@ -82,7 +82,9 @@ def card(run: Path, name: str, bench: dict, dataset: str) -> str:
     last = log[-1]
     m = config["method"]
     held = ", ".join(
-        f"{k.removeprefix('heldout_')} {float(v):.4g}" for k, v in last.items() if k.startswith("heldout_")
+        f"{k.removeprefix('heldout_')} {float(v):.4g}"
+        for k, v in last.items()
+        if k.startswith("heldout_") and k != "heldout_loss"
     )
     floor = bench.get("floor")
     rows = [
@@ -112,7 +114,13 @@ def card(run: Path, name: str, bench: dict, dataset: str) -> str:
         f"({bench['crps_255']:.2f} on [0, 255]), PSNR best of K {bench['psnr_best']:.2f} dB, mean {bench['psnr_mean']:.2f} "
         f"dB, SSIM best {bench['ssim_best']:.3f}; {bench['evaluations_per_frame']:g} network evaluations and "
         f"{bench['seconds_per_frame']:.3f} s per generated frame (one thread)."
-        + (f" Against the deterministic floor: CRPS {bench['crps'] - floor:+.4f}." if floor is not None else ""),
+        + (f" Against the deterministic floor: CRPS {bench['crps'] - floor:+.4f}." if floor is not None else "")
+        + (
+            f" Against a blank frame (the past's median pixel, which learns nothing): CRPS "
+            f"{bench['crps'] - bench['blank']:+.4f}."
+            if bench.get("blank") is not None
+            else ""
+        ),
         "",
     ]
     if bench.get("decisions") and bench.get("probe_decisions"):
@@ -155,7 +163,12 @@ def main():
     benches = {r: json.loads((bench_dir / "methods" / f"{r}.json").read_text()) for r in NAMES}
     for run, suffix in NAMES.items():
         name = f"{prefix}-{suffix}"
-        bench = {**benches[run], "floor": benches["deterministic"]["crps"] if run != "deterministic" else None}
+        blank = bench_dir / "methods" / "blank.json"
+        bench = {
+            **benches[run],
+            "floor": benches["deterministic"]["crps"] if run != "deterministic" else None,
+            "blank": json.loads(blank.read_text())["crps"] if blank.is_file() else None,
+        }
         text = card(folders[run], name, bench, args.dataset)
         shutil.copyfile(folders[run] / "model.safetensors", Path(MODELS) / f"{name}.safetensors")
         (Path(MODELS) / f"{name}.md").write_text(text)
