@@ -207,7 +207,7 @@ def test_fvd_of_the_true_future_is_zero_and_the_real_videos_pass_through_i3d_onc
 
 
 def test_the_reference_rows_know_their_answers():
-    from nextframe.evaluation.baselines import Blank, CopyLast
+    from nextframe.analysis.baselines import Blank, CopyLast
 
     still = torch.rand(2, 1, 1, 8, 8).repeat(1, 4, 1, 1, 1)  # a scene that does not move
     assert torch.equal(CopyLast(2).predict(still[:, :2], 2).frames, still[:, 2:])  # no motion: copying is exact

@@ -7,6 +7,7 @@ import torch
 
 from nextframe.errors import NextframeError
 from nextframe.evaluation import score_predictions
+from nextframe.evaluation.prediction import PSNR_CAP
 from nextframe.methods.base import Predictor
 from nextframe.sampling.sampler import derive_seed
 
@@ -40,7 +41,7 @@ def test_a_perfect_predictor_scores_perfectly_and_a_constant_one_has_the_known_c
     clips = coin_clips(12, 0.5)
     truth = Toy(lambda past, steps, seeds: torch.repeat_interleave(clips[:, 1:], len(seeds) // len(clips), 0))
     s = score_predictions(truth, clips, past=1, future=2, samples=1, batch=12, with_ssim=True)["summary"]
-    assert s["crps"] == 0 and s["psnr_best"] == float("inf") and s["ssim_best"] == pytest.approx(1.0)
+    assert s["crps"] == 0 and s["psnr_best"] == PSNR_CAP and s["ssim_best"] == pytest.approx(1.0)  # exact: the cap
     grey = Toy(lambda past, steps, seeds: torch.full((len(seeds), steps, 1, 16, 16), 0.5))
     s = score_predictions(grey, clips, past=1, future=2, samples=4, with_ssim=False)["summary"]
     assert s["crps"] == pytest.approx(0.5) and s["crps_255"] == pytest.approx(127.5)  # |0.5 - 0 or 1|, no spread
@@ -57,7 +58,7 @@ def test_the_calibrated_sampler_beats_the_one_that_always_picks_the_likelier_fut
     assert calibrated["crps"] == pytest.approx(0.42 - 15 / 16 * 0.21, abs=0.012)
     assert mode["crps"] == pytest.approx(0.3, abs=0.025)
     # best of K rewards covering both futures: the calibrated sampler hits the true future on (almost) every clip
-    hits = [np.isinf(run["psnr"].max(1)).mean() for run in (calibrated_run, mode_run)]
+    hits = [(run["psnr"].max(1) == PSNR_CAP).mean() for run in (calibrated_run, mode_run)]  # exact frames
     assert hits[0] > 0.99 and hits[1] == pytest.approx(0.7, abs=0.03)
 
 

@@ -29,12 +29,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from nextframe.analysis.baselines import BASELINES
 from nextframe.analysis.benchmark_training import protocol
 from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset
 from nextframe.errors import NextframeError
 from nextframe.evaluation import crps_standard_error, score_predictions
-from nextframe.evaluation.baselines import BASELINES
 from nextframe.settings import check_fields, setting
 
 
