@@ -21,7 +21,9 @@ def predictor(network: ConditionalUNet) -> DeterministicPredictor:
 def benchmark_recipe(sequence: int, block: int) -> dict:
     """`nextframe train` settings for `nextframe benchmark --train-minutes`: the score-based method's U-Net (width
     32), trained on the next frame, so the floor differs from it only in what it learns."""
-    return {"width": 32, "batch_size": 16, "lr": 1e-3}
+    from nextframe.methods.score import benchmark_recipe as score_recipe
+
+    return score_recipe(sequence, block)
 
 
 __all__ = [
