@@ -89,7 +89,7 @@ def test_weight_average_follows_its_halflife_and_is_what_is_saved(small_data, tm
     with torch.no_grad():
         live.weight.fill_(1.0)
     for _ in range(8):
-        average.update(live)
+        average.update(live, examples_seen=10**6)  # long into training: the ramp does not bind
     assert average.model.weight.item() == pytest.approx(0.5, abs=1e-6)  # a jump is half followed after one halflife
     run = train(config(small_data, tmp_path / "ema", max_steps=6, ema_halflife=40))
     saved = load_model(tmp_path / "ema" / "model.safetensors").state_dict()
@@ -98,6 +98,62 @@ def test_weight_average_follows_its_halflife_and_is_what_is_saved(small_data, tm
     assert any(
         not torch.equal(saved[k], live_weights[k]) for k in saved
     )  # the file holds the average, not the live net
+
+
+def test_weight_average_half_life_ramps_with_the_examples_seen():
+    """EDM's ramp: the half-life is min(halflife, 0.05 x examples seen), so the decay of a step grows from ~0."""
+    from nextframe.training.trainer import WeightAverage
+
+    average = WeightAverage(torch.nn.Linear(1, 1), halflife=4000, examples_per_step=8)
+    assert average.decay(8) == pytest.approx(0.5 ** (8 / 0.4))  # the first step: the average becomes the live net
+    assert average.decay(40_000) == pytest.approx(0.5 ** (8 / 2000))
+    assert average.decay(80_000) == average.decay(10**9) == pytest.approx(0.5 ** (8 / 4000))  # capped
+
+
+def test_weight_average_tracks_the_live_weights_early_in_training(small_data, tmp_path):
+    """A long half-life after a few steps: the shipped average must be close to the live weights, not to the
+    initialisation (a plain average from step 0 kept 99% of the random weights here, and shipped noise)."""
+    init = load_model(
+        train(config(small_data, tmp_path / "init", max_steps=1, ema_halflife=4000, lr=1e-12))["out"]
+        + "/model.safetensors"
+    ).state_dict()  # lr 1e-12: the initial weights
+    train(config(small_data, tmp_path / "ema", max_steps=8, ema_halflife=4000, lr=3e-3))
+    shipped = load_model(tmp_path / "ema" / "model.safetensors").state_dict()
+    live = load_model(tmp_path / "ema" / "checkpoint.pt").state_dict()
+    keys = [k for k in live if live[k].dtype.is_floating_point and "running" not in k]
+    moved = sum((live[k] - init[k]).square().sum() for k in keys).sqrt()
+    lag = sum((shipped[k] - live[k]).square().sum() for k in keys).sqrt()
+    assert moved > 0 and lag < 0.2 * moved  # the average followed the live net's path
+
+
+def test_log_shows_the_average_and_the_live_weights(small_data, tmp_path, capsys):
+    train(config(small_data, tmp_path / "ema", max_steps=4, ema_halflife=4000))
+    header = (tmp_path / "ema" / "log.csv").read_text().splitlines()[0].split(",")
+    assert {"heldout_loss", "live_heldout_loss"} <= set(header)
+    assert {f"live_{c}" for c in PSNR_COLUMNS} <= set(header)
+    assert "average: held-out" in capsys.readouterr().out
+    train(config(small_data, tmp_path / "plain", max_steps=4))
+    assert not any(
+        c.startswith("live_") for c in (tmp_path / "plain" / "log.csv").read_text().splitlines()[0].split(",")
+    )
+
+
+def test_learning_rate_warms_up_linearly_and_gradients_are_clipped(small_data, tmp_path):
+    run = train(config(small_data, tmp_path / "warm", max_steps=4, warmup_steps=100, lr=1e-3))
+    assert run["log"][-1]["lr"] == pytest.approx(1e-3 * 4 / 100)  # the 4th of 100 warm-up steps
+
+    def moved(name, **kw):
+        """How far 4 steps take the weights from the initialisation (the same seed: the same start)."""
+        train(config(small_data, tmp_path / name, max_steps=4, lr=1e-3, **kw))
+        weights = load_model(tmp_path / name / "checkpoint.pt").state_dict()
+        return sum((weights[k] - initial[k]).abs().sum() for k in initial if "running" not in k and "num_" not in k)
+
+    initial = load_model(
+        train(config(small_data, tmp_path / "init", max_steps=1, lr=1e-12))["out"] + "/checkpoint.pt"
+    ).state_dict()
+    # Adam's step does not depend on the gradient's scale until the gradient is far below its epsilon (1e-8): a clip
+    # to a norm of 1e-12 leaves the weights where they started, and no clip moves them
+    assert moved("clipped", grad_clip=1e-12) < 0.01 * moved("free")
 
 
 @pytest.mark.parametrize(
@@ -136,6 +192,25 @@ def test_cpu_budget_clock_counts_this_process_cpu_time(small_data, tmp_path, mon
     assert wall["steps"] == 20
     with pytest.raises(NextframeError, match="budget-clock"):
         TrainConfig(data=str(small_data), budget_clock="gpu")
+
+
+def test_snapshots_mark_the_learning_curve_in_total_minutes_across_stages(small_data, tmp_path, monkeypatch):
+    """A copy of the shipped weights as the total training time passes each point, counting the --init chain's."""
+    import time
+
+    ticks = iter(range(0, 10**6, 60))  # a minute per reading, as above: a minute per step
+    monkeypatch.setattr(time, "process_time", lambda: float(next(ticks)))
+    stage = dict(budget_clock="cpu", snapshot_minutes="2,4,6", ema_halflife=400)
+    train(config(small_data, tmp_path / "one", max_minutes=3, **stage))
+    assert sorted(p.name for p in (tmp_path / "one" / "snapshots").iterdir()) == ["model-2min.safetensors"]
+    two = read_metadata(tmp_path / "one" / "snapshots" / "model-2min.safetensors")
+    assert two["total_minutes"] == 2 and two["steps"] == 2
+    train(config(small_data, tmp_path / "two", max_minutes=2, init=str(tmp_path / "one"), **stage))  # 3 + 2 minutes
+    names = sorted(p.name for p in (tmp_path / "two" / "snapshots").iterdir())
+    assert names == ["model-4min.safetensors"]  # 2 came before this stage; 6 after it
+    assert read_metadata(tmp_path / "two" / "model.safetensors")["total_minutes"] == 5
+    with pytest.raises(NextframeError, match="snapshot-minutes"):
+        TrainConfig(data=str(small_data), snapshot_minutes="3,ten")
 
 
 def test_weights_and_checkpoint_load_to_the_same_network(small_data, tmp_path):

@@ -32,6 +32,7 @@ MODEL_FIELDS = (
     "init",
     "focus",
     "ema_halflife",
+    "ema_rampup",
 )
 
 
@@ -143,6 +144,17 @@ class OptimisationSettings:
         "examples (EDM's ema_halflife_kimg; 0: the live weights)",
         low=0,
     )
+    ema_rampup: float = setting(
+        0.05,
+        "the average's half-life is at most this share of the examples seen so far (EDM's ema_rampup_ratio), so early "
+        "in training it follows the live weights instead of keeping the random initialisation",
+        positive=True,
+        high=1.0,
+    )
+    warmup_steps: int = setting(
+        0, "raise the learning rate linearly from 0 over this many optimiser steps (MCVD: 1,000)", low=0
+    )
+    grad_clip: float = setting(0.0, "clip the gradient's global norm to this (MCVD: 1; 0: no clipping)", low=0)
     init: str = setting(
         "",
         "start from these weights (shipped name, .safetensors, run folder) with a fresh optimiser and schedule: to "
@@ -170,6 +182,11 @@ class OptimisationSettings:
 @dataclass
 class RunSettings:
     out: str = setting("runs/nextframe", "run folder: checkpoint.pt, model.safetensors, log.csv")
+    snapshot_minutes: str = setting(
+        "",
+        "keep a copy of the shipped weights in OUT/snapshots/ when the total training time (--init chain included) "
+        "passes each of these minutes, comma-separated (e.g. 3,10,30,100,300): the points of a learning curve",
+    )
     checkpoint_minutes: float = setting(
         2.0, "save the full training state at least this often (an interrupted run loses at most this)", positive=True
     )
@@ -180,7 +197,17 @@ class RunSettings:
         check_fields(self)
         self.check_run()
 
+    def snapshot_points(self) -> list[float]:
+        try:
+            points = [float(v) for v in str(self.snapshot_minutes).split(",") if v.strip()]
+        except ValueError:
+            points = [-1.0]
+        if any(not p > 0 for p in points):
+            raise NextframeError(f"--snapshot-minutes {self.snapshot_minutes!r}: positive minutes separated by commas")
+        return points
+
     def check_run(self):
+        self.snapshot_points()
         if not str(self.out).strip():
             raise NextframeError("--out is empty; name the run folder")
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(self.device)):

@@ -110,21 +110,35 @@ class Distributed:
 class WeightAverage:
     """An exponential moving average of a network's weights and batch-norm statistics (EDM, k-diffusion, MCVD sample
     from such an average): after each step, average <- average + (1 - decay) * (live - average), with the decay set
-    so that the past's weight halves every `halflife` examples whatever the batch size."""
+    so that the past's weight halves every `halflife` examples whatever the batch size.
 
-    def __init__(self, model: torch.nn.Module, halflife: int, examples_per_step: int):
+    The half-life ramps up with the examples seen, as EDM's `ema_rampup_ratio`: it is min(halflife, rampup x examples
+    seen), so the average never remembers more than a `rampup` share of training. A plain average from step 0 keeps
+    the random initialisation for thousands of examples (0.5^(2752 / 4000) = 62% of every weight after RVD's 2,752
+    examples at a 4,000-example half-life) and ships noise; with the ramp the average tracks the live weights early
+    and becomes a long average only once training is long. The examples are counted from where the average starts
+    (the initialisation, or the --init weights of this stage)."""
+
+    def __init__(self, model: torch.nn.Module, halflife: int, examples_per_step: int, rampup: float = 0.05):
         import copy
 
         self.model = copy.deepcopy(model).eval()
-        self.decay = 0.5 ** (examples_per_step / halflife)
+        self.halflife, self.examples_per_step, self.rampup = halflife, examples_per_step, rampup
         for p in self.model.parameters():
             p.requires_grad_(False)
 
+    def decay(self, examples_seen: int) -> float:
+        """The decay of the step that brings the examples seen to `examples_seen`."""
+        halflife = min(self.halflife, self.rampup * examples_seen) if self.rampup > 0 else self.halflife
+        return 0.5 ** (self.examples_per_step / max(halflife, 1e-8))
+
     @torch.no_grad()
-    def update(self, live: torch.nn.Module) -> None:
+    def update(self, live: torch.nn.Module, examples_seen: int) -> None:
+        """Fold in the live weights after the step that brought the examples seen to `examples_seen`."""
+        decay = self.decay(examples_seen)
         for mine, theirs in zip(self.model.state_dict().values(), live.state_dict().values()):
             if mine.dtype.is_floating_point:
-                mine.lerp_(theirs, 1.0 - self.decay)
+                mine.lerp_(theirs, 1.0 - decay)
             else:  # counters such as num_batches_tracked
                 mine.copy_(theirs)
 
@@ -201,7 +215,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / config.max_steps, 1.0)))
         )
-    else:
+    else:  # plateau halvings only come at epoch ends, after any warm-up (`warm_up` below)
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=config.plateau_patience)
     state = {
         "epoch": 0,
@@ -211,8 +225,8 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
         "seconds": 0.0,
         "log": [],
         "epoch_loss": [0.0, 0],
-        "prior": [0, 0],
-    }  # prior: (steps, examples) already in the --init weights
+        "prior": [0, 0, 0.0],
+    }  # prior: (steps, examples, minutes) already in the --init weights
 
     if checkpoint_path.exists() and not fresh:
         saved = load_checkpoint(checkpoint_path, fix="delete it or pass --fresh to start over")
@@ -226,6 +240,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
         state.update(saved["progress"])
+        state["prior"] = [*state["prior"], 0.0][:3]  # checkpoints before minutes were counted: none recorded
         torch.set_rng_state(saved["rng"]["torch"])
         name, key, *rest = saved["rng"]["numpy"]
         np.random.set_state((name, key.numpy().astype(np.uint32), *rest))
@@ -245,7 +260,11 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
         state["prior"] = _prior_training(config.init)
     if config.freeze_norm:
         freeze_norm(model)
-    average = WeightAverage(model, config.ema_halflife, config.batch_size * ddp.world) if config.ema_halflife else None
+    average = (
+        WeightAverage(model, config.ema_halflife, config.batch_size * ddp.world, config.ema_rampup)
+        if config.ema_halflife
+        else None
+    )
     if average is not None and checkpoint_path.exists() and not fresh:
         average.model.load_state_dict(saved["ema"])
     shipped = average.model if average is not None else model  # the weights written, evaluated and sampled from
@@ -264,6 +283,41 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     writer = _tensorboard(out) if ddp.main else None
     focus = focus_windows(dataset, config) if config.focus > 0 else None
     focus_per_batch = round(config.focus * config.batch_size)
+
+    log_columns = LOG_START + list(spec.columns)
+    if average is not None:  # the live weights' numbers beside the average's
+        log_columns += [f"live_{c}" for c in ["heldout_loss", *spec.columns]]
+    log_columns += LOG_END
+
+    def total_minutes() -> float:
+        """Training time of the weights, counting their --init chain's (on the chain's clocks)."""
+        return state["prior"][2] + state["seconds"] / 60
+
+    def write_weights(path: Path) -> None:
+        save_weights(
+            path,
+            shipped,
+            spec.name,
+            {
+                "train": asdict(config),
+                "steps": state["step"],
+                "examples": state["examples"],
+                "minutes": state["seconds"] / 60,
+                "total_steps": state["prior"][0] + state["step"],
+                "total_examples": state["prior"][1] + state["examples"],
+                "total_minutes": total_minutes(),
+            },
+        )
+
+    # learning curves: a copy of the shipped weights when the total training time passes each of these minutes
+    snapshots = sorted(m for m in config.snapshot_points() if m > total_minutes())
+
+    def snapshot() -> None:
+        while snapshots and total_minutes() >= snapshots[0]:
+            if ddp.main:
+                (out / "snapshots").mkdir(exist_ok=True)
+                write_weights(out / "snapshots" / f"model-{snapshots[0]:g}min.safetensors")
+            snapshots.pop(0)
 
     def save(complete: bool):
         if not ddp.main:
@@ -293,53 +347,55 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                 **({"ema": average.model.state_dict()} if average is not None else {}),
             },
         )
-        save_weights(
-            out / "model.safetensors",
-            shipped,
-            spec.name,
-            {
-                "train": asdict(config),
-                "steps": state["step"],
-                "examples": state["examples"],
-                "total_steps": state["prior"][0] + state["step"],
-                "total_examples": state["prior"][1] + state["examples"],
-            },
-        )
-        _write_log(out / "log.csv", state["log"], LOG_START + list(spec.columns) + LOG_END)
+        write_weights(out / "model.safetensors")
+        _write_log(out / "log.csv", state["log"], log_columns)
 
-    def end_epoch(complete: bool):
-        train_loss = ddp.mean(state["epoch_loss"][0] / max(state["epoch_loss"][1], 1))
-        held = ddp.mean(heldout_loss(shipped, test_windows, heldout, loss_fn, config.seed, ddp.device))
+    def measure(network) -> dict:
+        """The held-out loss and the method's measures of `network`, averaged over the ranks."""
+        held = ddp.mean(heldout_loss(network, test_windows, heldout, loss_fn, config.seed, ddp.device))
         measures = (
-            heldout_measures(spec, shipped, test_windows, heldout, config.seed, ddp.device)
+            heldout_measures(spec, network, test_windows, heldout, config.seed, ddp.device)
             if every_rank_holds_some
             else {}
         )
-        measures = {k: ddp.mean(v) for k, v in measures.items()}
+        return {"heldout_loss": held, **{k: ddp.mean(v) for k, v in measures.items()}}
+
+    def end_epoch(complete: bool):
+        train_loss = ddp.mean(state["epoch_loss"][0] / max(state["epoch_loss"][1], 1))
+        measures = measure(shipped)  # the weights written to model.safetensors
+        # with a weight average, also the live weights that learn: the two differ most when the log is read to
+        # decide whether training works, early on
+        live = {f"live_{k}": v for k, v in measure(model).items()} if average is not None else {}
         if complete and config.lr_schedule == "plateau":
-            scheduler.step(held)
+            scheduler.step(measures["heldout_loss"])
         row = {
             "epoch": state["epoch"] + 1,
             "step": state["step"],
             "examples": state["examples"],
             "train_loss": train_loss,
-            "heldout_loss": held,
             **measures,
+            **live,
             "lr": optimizer.param_groups[0]["lr"],
             "minutes": state["seconds"] / 60,
             "complete": int(complete),
         }
         state["log"].append(row)
         if writer is not None:
-            for key in ("train_loss", "heldout_loss", "lr", *measures):
-                if key in row:
-                    writer.add_scalar(key, row[key], state["examples"])
+            for key in ("train_loss", "lr", *measures, *live):
+                writer.add_scalar(key, row[key], state["examples"])
         if ddp.main:
-            shown = ", ".join(f"{k.removeprefix('heldout_')} {v:.2f}" for k, v in measures.items())
-            shown = f" ({shown})" if shown else ""
+
+            def shown(values: dict, prefix: str) -> str:
+                extra = ", ".join(
+                    f"{k.removeprefix(prefix + 'heldout_')} {v:.2f}"
+                    for k, v in values.items()
+                    if k != prefix + "heldout_loss"
+                )
+                return f"held-out {values[prefix + 'heldout_loss']:.5f}" + (f" ({extra})" if extra else "")
+
+            weights = f"average: {shown(measures, '')}; live: {shown(live, 'live_')}" if live else shown(measures, "")
             print(
-                f"epoch {row['epoch']}: train {train_loss:.5f}, held-out {held:.5f}{shown}, lr {row['lr']:.2g}, "
-                f"{row['minutes']:.1f} min"
+                f"epoch {row['epoch']}: train {train_loss:.5f}, {weights}, lr {row['lr']:.2g}, {row['minutes']:.1f} min"
             )
 
     limit = config.max_minutes * 60 if config.max_minutes > 0 else math.inf
@@ -347,6 +403,19 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
 
     def out_of_budget() -> bool:
         return state["seconds"] >= limit or bool(config.max_steps and state["step"] >= config.max_steps)
+
+    def warm_up(step: int) -> None:
+        """The learning rate of step `step` (from 0) during the warm-up: a linear ramp to the schedule's rate."""
+        if step < config.warmup_steps:
+            factor = (step + 1) / config.warmup_steps
+            base = (
+                scheduler.get_last_lr() if config.lr_schedule == "cosine" else [config.lr] * len(optimizer.param_groups)
+            )
+            for group, lr in zip(optimizer.param_groups, base):
+                group["lr"] = lr * factor
+        elif config.warmup_steps and step == config.warmup_steps and config.lr_schedule == "plateau":
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr
 
     stopped = None
     last_save = time.monotonic()
@@ -383,9 +452,12 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                     )
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if config.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                warm_up(state["step"])
                 optimizer.step()
                 if average is not None:
-                    average.update(model)
+                    average.update(model, state["examples"] + len(clean) * ddp.world)
                 if config.lr_schedule == "cosine":
                     scheduler.step()
                 state["step_in_epoch"] += 1
@@ -394,6 +466,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                 state["epoch_loss"][0] += loss.item() * len(clean)
                 state["epoch_loss"][1] += len(clean)
                 state["seconds"] += clock() - tick
+                snapshot()
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
                 flags = torch.tensor([float(stop.raised), float(out_of_budget())])
@@ -451,12 +524,14 @@ def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
     return chosen
 
 
-def _prior_training(init: str) -> list[int]:
-    """(steps, examples) that trained the --init weights, counting their own --init chain; 0 when not recorded."""
+def _prior_training(init: str) -> list:
+    """(steps, examples, minutes) that trained the --init weights, counting their own --init chain; 0 when not
+    recorded."""
     meta = model_metadata(init)
     return [
         int(meta.get("total_steps", meta.get("steps", 0))),
         int(meta.get("total_examples", meta.get("examples", 0))),
+        float(meta.get("total_minutes", meta.get("minutes", 0.0))),
     ]
 
 

@@ -1,7 +1,8 @@
 """MCVD in the training loop: windows of tau past frames, a block of k = --future frames, and `future_frames` more
-after it when the model also learns to interpolate. Each example's past is zeroed with probability `past_mask`
-(unconditional generation, from the same model) and its future frames with probability `future_mask` (prediction
-rather than interpolation); the loss is the squared error of the predicted noise at a uniformly drawn level."""
+after it when the model also learns to interpolate. Each example's past is zeroed with probability `past_mask` (0 by
+default, as MCVD's prediction config: a model that must also generate unconditionally learns to ignore the past) and
+its future frames with probability `future_mask` (prediction rather than interpolation); the loss is the squared
+error of the predicted noise at a uniformly drawn level."""
 
 from __future__ import annotations
 
@@ -31,7 +32,12 @@ class Settings:
     diffusion_steps: int = setting(1000, "noise levels T of the linear schedule (MCVD: 1,000)", low=2, high=100_000)
     sampler: str = setting("ddpm", "ddpm or ddim (eta 0)", choices=("ddpm", "ddim"))
     sample_steps: int = setting(100, "levels visited when sampling (MCVD: DDPM over 100)", low=1)
-    past_mask: float = setting(0.5, "probability of zeroing an example's past (trains unconditional generation)", low=0)
+    past_mask: float = setting(
+        0.0,
+        "probability of zeroing an example's past, which trains unconditional generation in the same model (MCVD's "
+        "pmask50 generation variants: 0.5); 0: prediction, as MCVD's SM-MNIST prediction config",
+        low=0,
+    )
     future_frames: int = setting(0, "frames after the block given as condition (interpolation); 0: none", low=0)
     future_mask: float = setting(0.5, "probability of zeroing an example's future frames (trains prediction)", low=0)
 
