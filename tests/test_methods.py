@@ -53,6 +53,7 @@ def test_shipped_prediction_only_network_is_the_deterministic_method(before):
     np.testing.assert_allclose(got.frames.numpy(), before["davis-pred"], rtol=0, atol=TOLERANCE)
     assert torch.equal(got.frames[0], got.frames[1])  # a deterministic method gives one future, whatever the seed
     assert got.evaluations.tolist() == [[1, 1]] * 4
+    assert got.status == [["predicted"] * 4] * 2  # one pass: nothing sampled, nothing tested for convergence
 
 
 def test_weights_say_which_method_made_them(tmp_path):

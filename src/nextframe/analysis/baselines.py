@@ -16,6 +16,7 @@ from nextframe.methods.base import Predictor
 
 class CopyLast(Predictor):
     method = "copy-last"
+    done = "predicted"
 
     def __init__(self, context_frames: int):
         self.context_frames = context_frames
@@ -27,6 +28,7 @@ class CopyLast(Predictor):
 
 class Blank(Predictor):
     method = "blank"
+    done = "predicted"
 
     def __init__(self, context_frames: int):
         self.context_frames = context_frames

@@ -369,6 +369,7 @@ def run_sample(args) -> int:
         **knobs,
         "evaluations_per_frame": evals,
         "status": status,  # per frame, per sample: converged, diverged (noise, not a sample) or max_steps (stopped early)
+        # for the score sampler; sampled (a fixed schedule) or predicted (one pass) for methods with no such test
         "retries": retries,  # per frame, per sample: restarts after a divergence
         "png": "row 1: context then the one-step estimate; rows 2+: context then one sample per row, labelled with its status"
         if len(estimate)
@@ -378,7 +379,7 @@ def run_sample(args) -> int:
     shown = np.concatenate([estimate, sampled])
     rows = np.concatenate([np.repeat(frames[None], len(shown), 0), shown], axis=1)
     row_labels = ["one-step"] * len(estimate) + [
-        f"sample {i + 1}" + ("" if st == "converged" else f" ({st})") for i, st in enumerate(sample_status)
+        f"sample {i + 1}" + ("" if st in FINISHED else f" ({st})") for i, st in enumerate(sample_status)
     ]
     col_labels = [f"t-{tau - 1 - t}" if t < tau - 1 else "t" for t in range(tau)] + [
         f"t+{j + 1}" for j in range(args.frames)
@@ -410,6 +411,12 @@ def run_sample(args) -> int:
     counts = {k: flat.count(k) for k in ("converged", "diverged", "max_steps")}
     retried = sum(1 for per_frame in retries for n in per_frame if n)
     median = float(np.median([e for per_frame in evals for e in per_frame]))
+    if not denoiser:  # a fixed schedule or a single pass: nothing was tested for convergence, so nothing is claimed
+        print(
+            f"wrote {args.samples} samples of {args.frames} frame(s) to {out}: {len(flat)} generated frames by "
+            f"{predictor.describe()} (no convergence test); median {median:g} network evaluations per frame"
+        )
+        return 0
     print(
         f"wrote {args.samples} samples of {args.frames} frame(s) to {out}: {counts['converged']} of {len(flat)} generated frames "
         f"converged, {retried} restarted after a divergence, {counts['diverged']} still diverged, {counts['max_steps']} stopped at "
@@ -432,8 +439,11 @@ def run_sample(args) -> int:
 
 
 def _worst(statuses: list[str]) -> str:
-    """A sequence's status: its first frame that did not converge decides it."""
-    return next((s for s in statuses if s != "converged"), "converged")
+    """A sequence's status: its first frame that did not finish well (diverged, max_steps) decides it."""
+    return next((s for s in statuses if s not in FINISHED), statuses[0])
+
+
+FINISHED = ("converged", "sampled", "predicted")  # statuses of frames that are samples (`methods.base.Prediction`)
 
 
 def _existing_parent(path: Path) -> Path:

@@ -24,8 +24,9 @@ class Prediction:
     frames: torch.Tensor  # (B * samples, steps, C, H, W): row i * samples + j is sample j of context i
     evaluations: torch.Tensor  # (B * samples, steps): network evaluations spent on each generated frame
     seconds: float  # wall time of the whole prediction
-    status: list[list[str]] = field(default_factory=list)  # per generated frame, per row: "converged" unless the
-    # method reports otherwise (the sampler's "diverged" or "max_steps")
+    status: list[list[str]] = field(default_factory=list)  # per generated frame, per row: what the method did. Only a
+    # sampler with a convergence test says "converged" (or "diverged", "max_steps"); a fixed schedule of denoising
+    # levels says "sampled", a single pass "predicted" (`Predictor.done`)
 
     @property
     def seconds_per_frame(self) -> float:
@@ -40,10 +41,16 @@ class Prediction:
 class Predictor:
     """Predicts future frames from past ones. Subclasses set `method` (the registry's name) and `context_frames`
     (how many past frames they need) and implement `_predict(past, steps, seeds)`, which returns the frames
-    (rows, steps, C, H, W), the evaluations (rows, steps) and the status per frame per row (or None: all converged)."""
+    (rows, steps, C, H, W), the evaluations (rows, steps) and the status per frame per row (or None: all `done`)."""
 
     method: str = ""
     context_frames: int = 1
+    done: str = "sampled"  # the status of every frame when `_predict` reports none: "sampled" (a fixed schedule, no
+    # convergence test) or "predicted" (one pass, no sampling)
+
+    def describe(self) -> str:
+        """What the predictor does to make a frame, in a few words (for the command line's summary)."""
+        return self.method
 
     def predict(self, past, steps: int, *, samples: int = 1, seed: int | list[int] = 0) -> Prediction:
         """`past` (B, T >= context_frames, C, H, W) floats in [0, 1], oldest first; `steps` future frames;
@@ -62,7 +69,7 @@ class Predictor:
         started = time.perf_counter()
         frames, evaluations, status = self._predict(rows, int(steps), seeds)
         seconds = time.perf_counter() - started
-        status = status or [["converged"] * rows.shape[0] for _ in range(int(steps))]
+        status = status or [[self.done] * rows.shape[0] for _ in range(int(steps))]
         return Prediction(frames, evaluations, seconds, status)
 
     def _predict(self, past: torch.Tensor, steps: int, seeds: list[int]):

@@ -20,6 +20,10 @@ class DeterministicPredictor(Predictor):
     conditional-mean estimate. Callable as a denoiser that ignores its noisy input, like the network it wraps."""
 
     method = "deterministic"
+    done = "predicted"  # one pass per frame
+
+    def describe(self) -> str:
+        return "deterministic: one network pass per frame (the conditional mean; no sampling)"
 
     def __init__(self, network):
         self.network = network

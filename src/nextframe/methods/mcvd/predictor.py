@@ -25,6 +25,13 @@ class MCVDPredictor(Predictor):
         cfg.__class__(**{**cfg.to_dict(), "sampler": self.sampler, "sample_steps": self.sample_steps})  # checks
         self.abar = alpha_bars("linear", cfg.diffusion_steps, cfg.beta_start, cfg.beta_end)
 
+    def describe(self) -> str:
+        cfg = self.network.config
+        return (
+            f"mcvd: {self.sampler.upper()} over {self.sample_steps} of {cfg.diffusion_steps} levels per block of "
+            f"{cfg.block} frame(s), a fixed schedule"
+        )
+
     @property
     def config(self):
         return self.network.config

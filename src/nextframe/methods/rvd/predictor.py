@@ -24,6 +24,10 @@ class RVDPredictor(StatefulPredictor):
         self.draw = {"ddpm": ddpm_sample, "ddim": ddim_sample}[sampler]
         self.abar = alpha_bars("cosine", cfg.diffusion_steps)
 
+    def describe(self) -> str:
+        name = "DDPM" if self.draw is ddpm_sample else "DDIM"
+        return f"rvd: {name} over {self.sample_steps} of {self.network.config.diffusion_steps} levels per frame, a fixed schedule"
+
     @property
     def config(self):
         return self.network.config

@@ -24,6 +24,9 @@ def row_noise(seeds: list[int], key: int, size: int, like: torch.Tensor) -> torc
 class SVGPredictor(StatefulPredictor):
     method = "svg_lp"
 
+    def describe(self) -> str:
+        return "svg_lp: a latent drawn from the learned prior, then one decoder pass per frame"
+
     def __init__(self, network):
         self.network = network.eval()
         self.context_frames = network.config.tau
