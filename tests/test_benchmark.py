@@ -42,7 +42,8 @@ def bench(tmp_path_factory):
         "--width",
         "8",
     ]
-    assert main(["train", *common, "--method", "deterministic", "--out", str(root / "pred")]) == 0
+    snapshot = ["--snapshot-minutes", "1e-9", "--max-steps", "2"]  # a snapshot after the first step: a learning curve
+    assert main(["train", *common, *snapshot, "--method", "deterministic", "--out", str(root / "pred")]) == 0
     assert (
         main(
             [
@@ -94,7 +95,11 @@ def test_one_command_writes_the_table_figures_and_report_for_every_method(bench)
     assert "equal radii: right in front" in (out / "table.md").read_text() and "probes_larger" in rows[0]
     assert "| floor | deterministic |" in (out / "table.md").read_text()
     report = (out / "report.html").read_text()
-    assert report.count("data:image/png;base64,") == 2 and "src='http" not in report  # self-contained
+    assert report.count("data:image/png;base64,") == 3 and "src='http" not in report  # self-contained
+    # the floor's run kept a snapshot: its learning curve (snapshot, then the final weights, which are the row)
+    assert [p["examples"] for p in floor["curve"]] == [4, 8] and floor["curve"][-1]["crps"] == floor["crps"]
+    assert "curves.png" in report and "| floor | " in (out / "table.md").read_text().split("Learning curves")[1]
+    assert json.loads((out / "methods" / "svg.json").read_text()).get("curve") in (None, [])
 
 
 def test_a_rerun_reuses_what_it_measured(bench, monkeypatch):

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from nextframe.analysis.baselines import BASELINES
 from nextframe.analysis.benchmark_training import protocol
+from nextframe.analysis.learning_curves import curve_figure, curve_table, score_curve
 from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset
 from nextframe.errors import NextframeError
@@ -198,19 +199,20 @@ def run_benchmark(data: str, models: dict[str, str], out: str | Path, settings: 
     for name, model in tqdm(models.items(), desc="methods", unit="method", disable=not progress):
         path = out / "methods" / f"{name}.json"
         weights = _fingerprint(model)
-        if path.exists():
-            saved = json.loads(path.read_text())
-            if saved.get("settings") == asdict(settings) and (saved.get("model"), saved.get("weights")) == (
-                str(model),
-                weights,
-            ):
-                rows.append(saved)
-                continue
-        row = {
-            **measure(name, model, data, settings, progress=progress),
-            "settings": asdict(settings),
-            "weights": weights,
-        }
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        if saved.get("settings") == asdict(settings) and (saved.get("model"), saved.get("weights")) == (
+            str(model),
+            weights,
+        ):
+            row = saved
+        else:
+            row = {
+                **measure(name, model, data, settings, progress=progress),
+                "settings": asdict(settings),
+                "weights": weights,
+            }
+        # a run folder's snapshots (scored, cached) or a shipped model's curve (read): new snapshots join a kept row
+        row["curve"] = score_curve(row, data, settings, out / "curves", progress=progress)
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(row) + "\n")
         rows.append(row)
@@ -307,9 +309,17 @@ def write_report(out: Path, rows: list[dict], settings: BenchmarkSettings, data:
             "truth's in brackets)."
         )
     table = note + "\n\n" + "\n".join(lines) + "\n"
+    curves = curve_table(rows)
+    if curves:
+        table += (
+            "\nLearning curves (`curves.png`): the CRPS above, of the weights each run had kept after this many "
+            "CPU-minutes of training (--snapshot-minutes), the same clips, samples and seeds.\n\n" + curves
+        )
     with atomic_path(out / "table.md") as tmp:
         tmp.write_text(table)
     figures = {"per_step.png": _per_step_figure(rows, settings), "samples.png": _strip_figure(rows, out, data)}
+    if curves:
+        figures["curves.png"] = curve_figure(rows)
     for file, fig in figures.items():
         with atomic_path(out / file) as tmp:
             fig.savefig(tmp, dpi=100, format="png")

@@ -1,0 +1,127 @@
+"""Learning curves: the benchmark's held-out CRPS of a run's weights against the CPU time that trained them.
+
+`nextframe train --snapshot-minutes 3,10,30,100,300` keeps a copy of the shipped weights (the average, where a run
+averages) in RUN/snapshots/ as the total training time, its --init chain's included, passes each point. Each snapshot
+is scored here as the benchmark scores a method (the same clips, K samples and seeds; no FVD or occlusion
+instrument, which cost more than the curve needs), so a curve's last point and the benchmark's row are the same
+number for the same weights. A shipped model carries its curve beside its weights (`<name>.curve.json`, written by
+scripts/methods_cards.py from its run), since the run folder does not ship.
+
+Curves answer what a table at one budget cannot: is a method still learning (train it further), or flat (stop)?
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from nextframe.data.frames_io import atomic_path
+
+CURVE_FIELDS = ("minutes", "examples", "crps", "crps_se", "psnr_mean", "psnr_best")  # per point, in curve.json
+
+
+def snapshots(run: str | Path) -> list[tuple[float, Path]]:
+    """(total training minutes, weights) of a run folder's snapshots and its final weights, in time order; [] for
+    anything else (a shipped name, a weights file) and for a run that kept no snapshots."""
+    from nextframe.training.checkpoint import read_metadata
+
+    run = Path(run)
+    if not (run / "snapshots").is_dir() or not (run / "model.safetensors").exists():
+        return []
+    files = sorted((run / "snapshots").glob("model-*min.safetensors")) + [run / "model.safetensors"]
+    points = {}
+    for path in files:
+        meta = read_metadata(path)
+        if "total_minutes" in meta:  # weights written before minutes were recorded have no place on the curve
+            points.setdefault(round(float(meta["total_minutes"]), 3), path)
+    return sorted(points.items())
+
+
+def shipped_curve(model: str) -> list[dict]:
+    """The curve a shipped model carries (`<name>.curve.json` beside its weights), or []."""
+    from nextframe.models import shipped_path
+
+    weights = shipped_path(model)
+    path = weights.with_name(f"{model}.curve.json") if weights is not None else None
+    return json.loads(path.read_text())["points"] if path is not None and path.exists() else []
+
+
+def score_curve(row: dict, data: str, settings, cache: Path, progress: bool = False) -> list[dict]:
+    """The curve of a benchmark row's model: a run folder's snapshots (scored, each point cached in `cache` by its
+    weights' SHA-256 and the settings; the final weights are the row itself, not scored again) or a shipped model's
+    (read); [] when it has none."""
+    from nextframe.analysis.benchmark import measure
+    from nextframe.training.checkpoint import read_metadata
+
+    points = snapshots(row["model"])
+    if not points:
+        return shipped_curve(row["model"])
+    cheap = replace(settings, fvd=False, collision_windows=0, probe_samples=0)
+    cache.mkdir(parents=True, exist_ok=True)
+    curve = []
+    for minutes, path in points:
+        key = hashlib.sha256(path.read_bytes() + json.dumps(asdict(cheap), sort_keys=True).encode()).hexdigest()
+        saved = cache / f"{key[:20]}.json"
+        if path.name == "model.safetensors":  # the benchmark's own row: the same clips, samples and seeds
+            measured = row
+        elif saved.exists():
+            curve.append(json.loads(saved.read_text()))
+            continue
+        else:
+            measured = measure(path.name, str(path), data, cheap, progress=progress)
+        point = {k: measured[k] for k in CURVE_FIELDS if k in measured}
+        point.update(minutes=minutes, examples=int(read_metadata(path).get("total_examples", 0)))
+        with atomic_path(saved) as tmp:
+            tmp.write_text(json.dumps(point) + "\n")
+        curve.append(point)
+    return curve
+
+
+def curve_figure(rows: list[dict]):
+    """CRPS against CPU-hours of training (log scale) for every row with a curve; rows that learn nothing (the
+    reference rows) as horizontal lines; a trained row without a curve as one point where its minutes are known."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nextframe.analysis.baselines import BASELINES
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for r in rows:
+        curve = r.get("curve") or []
+        if r.get("method") in BASELINES:
+            ax.axhline(r["crps"], ls="--", lw=1, color="grey")
+            ax.annotate(r["name"], (1.0, r["crps"]), xycoords=("axes fraction", "data"), fontsize=7, ha="right",
+                        va="bottom", color="grey")  # fmt: skip
+        elif curve:
+            hours = np.array([p["minutes"] for p in curve]) / 60
+            ax.plot(hours, [p["crps"] for p in curve], marker="o", ms=4, label=r["name"])
+    ax.set(
+        xscale="log",
+        xlabel="CPU-hours of training (optimiser steps, one thread)",
+        ylabel="CRPS on [0, 1] (lower is better)",
+        title="learning curves: held-out CRPS against training time",
+    )
+    ax.grid(alpha=0.3, which="both")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def curve_table(rows: list[dict]) -> str:
+    """A Markdown table of every curve: CRPS at each point, with the CPU-minutes and examples that bought it."""
+    lines = ["| name | CPU-minutes | examples | CRPS | PSNR mean of K |", "|---|---|---|---|---|"]
+    for r in rows:
+        for p in r.get("curve") or []:
+            lines.append(
+                f"| {r['name']} | {p['minutes']:.1f} | {p.get('examples', 0):,} | {p['crps']:.4f} | "
+                f"{p.get('psnr_mean', float('nan')):.2f} |"
+            )
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
