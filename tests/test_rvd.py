@@ -90,3 +90,15 @@ def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(
             train(TrainConfig(**{**config.__dict__, "options": options, "out": str(tmp_path / "r")}))
     with pytest.raises(NextframeError, match="multiple of 8"):
         train(TrainConfig(**{**config.__dict__, "width": 12, "out": str(tmp_path / "r")}))
+
+
+@pytest.mark.parametrize("channels", [8, 24, 64, 120, 144, 256, 3])
+def test_group_norm_of_the_diffusion_blocks_fits_any_width(channels):
+    """Up to 32 groups of 4+ channels, the same count as before wherever min(32, ch / 4) divides the channels (the
+    shipped MCVD and RVD), and a divisor elsewhere (width 24's 144 channels raised an error)."""
+    from nextframe.networks.diffusion_blocks import norm
+
+    layer = norm(channels)
+    assert channels % layer.num_groups == 0 and layer.num_groups <= 32
+    if channels % min(32, channels // 4 or 1) == 0:
+        assert layer.num_groups == max(min(32, channels // 4), 1)

@@ -57,3 +57,33 @@ def test_learning_curve_from_the_shipped_table(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "curve.png").stat().st_size > 10_000 and "examples" in done.stdout
+
+
+def test_gpu_script_smoke_trains_every_method_and_its_weights_come_back(tmp_path):
+    """scripts/gpu_train.py --smoke: the device script's whole path on the CPU (data, ten runs at once, half-precision
+    packing into parts the device tool brings back, unpacking), and the weights load and predict here."""
+    import torch
+
+    from nextframe.methods import load
+
+    mnist = ROOT.parent / "shared" / "data" / "mnist"
+    extra = ["--mnist", mnist] if mnist.is_dir() else []  # SM-MNIST where the MNIST files are; Moving Leaves always
+    done = run(
+        ROOT / "scripts" / "gpu_train.py", "--smoke", "--out", tmp_path / "out", "--work", tmp_path / "w", *extra
+    )
+    assert done.returncode == 0, done.stderr
+    parts = sorted((tmp_path / "out").iterdir())
+    assert parts and all(p.name.startswith("runs.tar.part") and p.stat().st_size <= 15 * 2**20 for p in parts)
+    done = run(ROOT / "scripts" / "gpu_train.py", "--unpack", tmp_path / "out", "--into", tmp_path / "back")
+    assert done.returncode == 0, done.stderr
+    runs = sorted(p.name for p in (tmp_path / "back").iterdir())
+    expected = {f"{d}-{m}" for d in ("leaves", "smmnist32")[: 1 + bool(extra)] for m in METHODS}
+    assert set(runs) == expected
+    for name in ("leaves-mcvd", "leaves-svg_lp"):
+        predictor = load(str(tmp_path / "back" / name))  # half-precision weights into the float32 network
+        assert next(predictor.network.parameters()).dtype == torch.float32
+        frames = predictor.predict(torch.rand(1, 2, 1, 32, 32), 2, samples=1, seed=0).frames
+        assert frames.shape == (1, 2, 1, 32, 32) and torch.isfinite(frames).all()
+
+
+METHODS = ("score", "deterministic", "svg_lp", "mcvd", "rvd")

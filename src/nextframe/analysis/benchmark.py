@@ -212,7 +212,7 @@ def run_benchmark(data: str, models: dict[str, str], out: str | Path, settings: 
                 "weights": weights,
             }
         # a run folder's snapshots (scored, cached) or a shipped model's curve (read): new snapshots join a kept row
-        row["curve"] = score_curve(row, data, settings, out / "curves", progress=progress)
+        row["curve"] = score_curve(row, data, settings, out / "curves", measure, progress=progress)
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(row) + "\n")
         rows.append(row)

@@ -50,11 +50,10 @@ def shipped_curve(model: str) -> list[dict]:
     return json.loads(path.read_text())["points"] if path is not None and path.exists() else []
 
 
-def score_curve(row: dict, data: str, settings, cache: Path, progress: bool = False) -> list[dict]:
-    """The curve of a benchmark row's model: a run folder's snapshots (scored, each point cached in `cache` by its
-    weights' SHA-256 and the settings; the final weights are the row itself, not scored again) or a shipped model's
-    (read); [] when it has none."""
-    from nextframe.analysis.benchmark import measure
+def score_curve(row: dict, data: str, settings, cache: Path, measure, progress: bool = False) -> list[dict]:
+    """The curve of a benchmark row's model: a run folder's snapshots (scored by `measure`, the benchmark's, each
+    point cached in `cache` by its weights' SHA-256 and the settings; the final weights are the row itself, not
+    scored again) or a shipped model's (read); [] when it has none."""
     from nextframe.training.checkpoint import read_metadata
 
     points = snapshots(row["model"])

@@ -19,7 +19,12 @@ def level_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 def norm(ch: int) -> nn.GroupNorm:
-    return nn.GroupNorm(min(32, ch // 4), ch)
+    """Group norm with up to 32 groups of at least 4 channels; where that count does not divide the channels (a
+    width of 24 or 40 meets 144 or 120 channels in the up path), the largest count below it that does."""
+    groups = max(min(32, ch // 4), 1)
+    while ch % groups:
+        groups -= 1
+    return nn.GroupNorm(groups, ch)
 
 
 class ResBlock(nn.Module):
