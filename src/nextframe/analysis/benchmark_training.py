@@ -67,6 +67,7 @@ def train_for_benchmark(data: str, models: dict[str, str], minutes: float, runs:
             budget_clock="cpu",  # equal CPU time whatever else runs on the machine
             examples_per_epoch=8000,  # held-out scoring every 8,000 windows
             heldout_examples=256,
+            snapshot_minutes="3,10,30,100,300",  # the points of each method's learning curve on the benchmark page
             progress=progress,
             **recipe(sequence, block),
         )
