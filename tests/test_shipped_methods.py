@@ -26,8 +26,10 @@ def test_found_by_name_with_a_card_whose_numbers_are_these_weights(name, prefix,
     folder, past = DATASETS[prefix]
     assert predictor.method == method and predictor.context_frames == past
     card = model_card(name)
-    for needed in ("scripts/train_methods.sh", "nextframe train", "CPU-minutes", "CRPS"):
+    for needed in ("nextframe train", "CPU-minutes", "CRPS"):
         assert needed in card, needed
+    # the command that made it: the equal-budget script, or the staged run that beat it and the command continuing it
+    assert "scripts/train_methods.sh" in card or f"--init {name}" in card
     row = json.loads((RESULTS / folder / "methods" / f"{method}.json").read_text())
     assert row["weights"] == hashlib.sha256(shipped_path(name).read_bytes()).hexdigest()  # measured on these weights
     assert f"CRPS {row['crps']:.4f}" in card
