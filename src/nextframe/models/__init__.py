@@ -16,9 +16,10 @@ SHIPPED = {
         for t in range(4)
     },
     "davis-pred": "natural video (DAVIS32-style clips), prediction only from 2 past frames (section 3.2, figure 6's horizontal line)",
-    # the five methods at one budget of 12 CPU-minutes each (docs/results/benchmark): score, deterministic floor, peers
+    # the five methods on the benchmark's data (docs/results/benchmark): score, deterministic floor, peers; first
+    # trained at one budget of 12 CPU-minutes each, then some in stages (each card says its CPU time and curve)
     **{
-        f"{prefix}-{suffix}": f"{what}: {method}, 12 CPU-minutes (docs/results/benchmark)"
+        f"{prefix}-{suffix}": f"{what}: {method}; its card gives the CPU time it had (docs/results/benchmark)"
         for prefix, what in (
             ("smmnist32", "Stochastic Moving MNIST 32x32, 5 past frames"),
             ("leaves-tau2", "Moving Leaves, 2 past frames"),
