@@ -32,13 +32,17 @@ def snapshots(run: str | Path) -> list[tuple[float, Path]]:
     run = Path(run)
     if not (run / "snapshots").is_dir() or not (run / "model.safetensors").exists():
         return []
-    files = sorted((run / "snapshots").glob("model-*min.safetensors")) + [run / "model.safetensors"]
-    points = {}
-    for path in files:
+    final = read_metadata(run / "model.safetensors")
+    if "total_minutes" not in final:  # weights written before minutes were recorded have no place on a curve
+        return []
+    points = [(float(final["total_minutes"]), run / "model.safetensors")]
+    for path in sorted((run / "snapshots").glob("model-*min.safetensors")):
         meta = read_metadata(path)
-        if "total_minutes" in meta:  # weights written before minutes were recorded have no place on the curve
-            points.setdefault(round(float(meta["total_minutes"]), 3), path)
-    return sorted(points.items())
+        # a snapshot within 1% of the final weights' examples (a stage stopped by hand at its snapshot) is the same
+        # point of the curve: the final weights, which are the benchmark's own row, stand for it
+        if "total_minutes" in meta and meta["total_examples"] < 0.99 * final["total_examples"]:
+            points.append((float(meta["total_minutes"]), path))
+    return sorted(points)
 
 
 def shipped_curve(model: str) -> list[dict]:
