@@ -91,6 +91,9 @@ def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(
     )
     row = train(config)["log"][-1]
     assert np.isfinite(row["heldout_loss"]) and np.isfinite(row["heldout_psnr"])
+    # a second stage from these weights (--init): the network's tuples come back from the file as lists, and match
+    stage = train(TrainConfig(**{**config.__dict__, "out": str(tmp_path / "stage2"), "init": str(tmp_path / "run")}))
+    assert stage["steps"] == 2
     predictor = nextframe.load(str(tmp_path / "run"))
     assert isinstance(predictor, MCVDPredictor) and predictor.sample_steps == 4
     past = torch.rand(1, 2, 1, 32, 32)

@@ -12,6 +12,7 @@ permutation and DDP averages the gradients (gloo on the CPU, NCCL on GPUs); only
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import random
@@ -251,7 +252,8 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
             )
     elif config.init:
         init_method, init_network, init_state = read_network(config.init)
-        if (init_method, init_network) != (spec.name, network):
+        # compared as JSON, as the weights file holds them: a network's tuples (MCVD's multipliers) come back as lists
+        if (init_method, json.loads(json.dumps(init_network))) != (spec.name, json.loads(json.dumps(network))):
             raise NextframeError(
                 f"--init {config.init} is a {init_method} network {init_network}, not the {spec.name} network {network} "
                 "this run trains; match --method, --tau and --width"
