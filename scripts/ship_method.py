@@ -76,6 +76,15 @@ def card(run: Path, name: str, row: dict, references: dict, dataset: str) -> str
         f"{more}   # continues from these weights",
         "```",
         "",
+        *(
+            [
+                f"The last stage started from the weights shipped under this name before it; the earlier stages' "
+                f"commands are in this card's history (`git log -p src/nextframe/models/{name}.md`).",
+                "",
+            ]
+            if config.get("init")
+            else []
+        ),
         f"Batch {config['batch_size']}, Adam {config['lr']:g}"
         + (f", weight average half-life {config['ema_halflife']:,} examples (ramped)" if config["ema_halflife"] else "")
         + (f", warm-up {config['warmup_steps']} steps" if config.get("warmup_steps") else "")
@@ -120,7 +129,7 @@ def main() -> int:
     args = p.parse_args()
 
     from nextframe.analysis.benchmark import BenchmarkSettings, measure, write_report
-    from nextframe.analysis.learning_curves import score_curve
+    from nextframe.analysis.learning_curves import score_curve, shipped_curve
 
     run, bench = Path(args.run), Path(args.benchmark or f"docs/results/benchmark/{args.dataset}")
     rows_dir = bench / "methods"
@@ -141,6 +150,10 @@ def main() -> int:
             "weights": weights,
         }
     row["curve"] = score_curve(row, args.data, settings, Path(args.cache), measure)
+    init = json.loads((run / "config.json").read_text()).get("init")
+    if init == name and row["curve"]:  # a stage from the shipped weights: their curve is this curve's beginning
+        earlier = [p for p in shipped_curve(name) if p["minutes"] < row["curve"][0]["minutes"]]
+        row["curve"] = earlier + row["curve"]
     print(f"{name}: CRPS {row['crps']:.4f} (shipped {shipped['crps']:.4f})")
     if weights != shipped["weights"] and not row["crps"] < shipped["crps"]:
         print(f"nothing written: {run} does not beat the shipped {name}", file=sys.stderr)
