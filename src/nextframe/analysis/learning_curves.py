@@ -5,7 +5,7 @@ averages) in RUN/snapshots/ as the total training time, its --init chain's inclu
 is scored here as the benchmark scores a method (the same clips, K samples and seeds; no FVD or occlusion
 instrument, which cost more than the curve needs), so a curve's last point and the benchmark's row are the same
 number for the same weights. A shipped model carries its curve beside its weights (`<name>.curve.json`, written by
-scripts/methods_cards.py from its run), since the run folder does not ship.
+scripts/ship_method.py from its run), since the run folder does not ship.
 
 Curves answer what a table at one budget cannot: is a method still learning (train it further), or flat (stop)?
 """
@@ -67,26 +67,26 @@ def score_curve(row: dict, data: str, settings, cache: Path, measure, progress: 
     cache.mkdir(parents=True, exist_ok=True)
     curve = []
     for minutes, path in points:
-        key = hashlib.sha256(path.read_bytes() + json.dumps(asdict(cheap), sort_keys=True).encode()).hexdigest()
-        saved = cache / f"{key[:20]}.json"
-        if path.name == "model.safetensors":  # the benchmark's own row: the same clips, samples and seeds
-            measured = row
-        elif saved.exists():
-            curve.append(json.loads(saved.read_text()))
-            continue
-        else:
-            measured = measure(path.name, str(path), data, cheap, progress=progress)
+        final = path.name == "model.safetensors"  # the benchmark's own row: the same clips, samples and seeds
+        if not final:
+            key = hashlib.sha256(path.read_bytes() + json.dumps(asdict(cheap), sort_keys=True).encode()).hexdigest()
+            saved = cache / f"{key[:20]}.json"
+            if saved.exists():
+                curve.append(json.loads(saved.read_text()))
+                continue
+        measured = row if final else measure(path.name, str(path), data, cheap, progress=progress)
         point = {k: measured[k] for k in CURVE_FIELDS if k in measured}
         point.update(minutes=minutes, examples=int(read_metadata(path).get("total_examples", 0)))
-        with atomic_path(saved) as tmp:
-            tmp.write_text(json.dumps(point) + "\n")
+        if not final:
+            with atomic_path(saved) as tmp:
+                tmp.write_text(json.dumps(point) + "\n")
         curve.append(point)
     return curve
 
 
 def curve_figure(rows: list[dict]):
     """CRPS against CPU-hours of training (log scale) for every row with a curve; rows that learn nothing (the
-    reference rows) as horizontal lines; a trained row without a curve as one point where its minutes are known."""
+    reference rows) as horizontal lines; a trained row without a curve is not drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
