@@ -11,7 +11,7 @@ import pytest
 
 import nextframe
 from nextframe.cli.main import main
-from nextframe.models import SHIPPED, model_card, shipped_path
+from nextframe.models import ALIASES, SHIPPED, model_card, shipped_path
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results" / "benchmark"
 DATASETS = {"smmnist32": ("smmnist32", 5), "leaves-tau2": ("leaves", 2)}  # prefix -> (results folder, past frames)
@@ -29,7 +29,8 @@ def test_found_by_name_with_a_card_whose_numbers_are_these_weights(name, prefix,
     for needed in ("nextframe train", "CPU-minutes", "CRPS"):
         assert needed in card, needed
     # the command that made it: the equal-budget script, or the staged run that beat it and the command continuing it
-    assert "scripts/train_methods.sh" in card or f"--init {name}" in card
+    # (an alias's card is its model's: leaves-tau2-score is leaves-tau2, trained in stages by --init leaves-tau2)
+    assert "scripts/train_methods.sh" in card or f"--init {ALIASES.get(name, name)}" in card
     row = json.loads((RESULTS / folder / "methods" / f"{method}.json").read_text())
     assert row["weights"] == hashlib.sha256(shipped_path(name).read_bytes()).hexdigest()  # measured on these weights
     assert f"CRPS {row['crps']:.4f}" in card

@@ -50,7 +50,7 @@ def shipped_curve(model: str) -> list[dict]:
     from nextframe.models import shipped_path
 
     weights = shipped_path(model)
-    path = weights.with_name(f"{model}.curve.json") if weights is not None else None
+    path = weights.with_name(f"{weights.stem}.curve.json") if weights is not None else None  # an alias: its model's
     return json.loads(path.read_text())["points"] if path is not None and path.exists() else []
 
 
