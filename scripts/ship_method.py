@@ -49,6 +49,20 @@ def stage_commands(run: Path, dataset: str, name: str) -> tuple[str, str]:
     return command, more
 
 
+def shipped_point(row: dict, name: str) -> list[dict]:
+    """The shipped weights as one point of a curve, for weights that ship without one (the 12-minute models): their
+    benchmark row at the CPU-minutes their metadata records; [] when it records none."""
+    from nextframe.analysis.learning_curves import CURVE_FIELDS
+    from nextframe.models import shipped_path
+    from nextframe.training.checkpoint import read_metadata
+
+    meta = read_metadata(shipped_path(name))
+    if "total_minutes" not in meta:
+        return []
+    point = {k: row[k] for k in CURVE_FIELDS if k in row}
+    return [{**point, "minutes": float(meta["total_minutes"]), "examples": int(meta.get("total_examples", 0))}]
+
+
 def card(run: Path, name: str, row: dict, references: dict, dataset: str) -> str:
     from nextframe.training.checkpoint import read_metadata
 
@@ -152,8 +166,8 @@ def main() -> int:
     row["curve"] = score_curve(row, args.data, settings, Path(args.cache), measure)
     init = json.loads((run / "config.json").read_text()).get("init")
     if init == name and row["curve"]:  # a stage from the shipped weights: their curve is this curve's beginning
-        earlier = [p for p in shipped_curve(name) if p["minutes"] < row["curve"][0]["minutes"]]
-        row["curve"] = earlier + row["curve"]
+        earlier = shipped_curve(name) or shipped_point(shipped, name)
+        row["curve"] = [p for p in earlier if p["minutes"] < row["curve"][0]["minutes"]] + row["curve"]
     print(f"{name}: CRPS {row['crps']:.4f} (shipped {shipped['crps']:.4f})")
     if weights != shipped["weights"] and not row["crps"] < shipped["crps"]:
         print(f"nothing written: {run} does not beat the shipped {name}", file=sys.stderr)
