@@ -279,6 +279,29 @@ def test_prediction_only_network_trains(small_data, tmp_path):
     assert first.evaluations_per_frame == 1
 
 
+def test_prediction_only_network_learns_its_own_rollout(small_data, tmp_path):
+    # with --future 3 the loss is the MSE of the same recursive rollout the predictor makes at test time (its frames
+    # fed back as context), so what it trains on is what the benchmark measures; the logged PSNR is that rollout's
+    from nextframe.methods.deterministic import PredictionLoss
+    from nextframe.metrics import psnr
+
+    summary = train(config(small_data, tmp_path, max_steps=4, method="deterministic", future=3))
+    import nextframe
+
+    predictor = nextframe.load(str(tmp_path / "model.safetensors"))
+    windows = Windows(ClipDataset.open(small_data).clips("test"), 2, 3)
+    context, clean = windows.batch(np.arange(4))
+    with torch.no_grad():
+        ours = PredictionLoss(1).rollout(predictor.network, context, 3).clamp(0, 1)
+    theirs = predictor.predict(context.unflatten(1, (2, 1)), 3, samples=1).frames
+    assert torch.allclose(ours.unflatten(1, (3, 1)), theirs, atol=1e-5)
+    assert ours.shape == clean.shape and np.isfinite(summary["log"][-1]["heldout_psnr"])
+    expected = float(psnr(ours.unflatten(1, (3, 1)), clean.unflatten(1, (3, 1))).mean())
+    assert expected == pytest.approx(float(psnr(theirs, clean.unflatten(1, (3, 1))).mean()), abs=1e-3)
+    with pytest.raises(NextframeError, match="needs --tau >= 1"):
+        train(config(small_data, tmp_path / "t0", max_steps=1, method="deterministic", future=3, tau=0))
+
+
 def test_logged_heldout_psnrs_are_those_of_the_saved_weights(small_data, tmp_path):
     # the log's output PSNR at each input PSNR is what denoising_psnr gives the saved model on the same windows and noise
     summary = train(config(small_data, tmp_path, max_steps=4))

@@ -40,7 +40,11 @@ MODEL_FIELDS = (
 class DataSettings:
     data: str = setting("", "dataset folder (from `nextframe data ...`)", required=True)
     tau: int = setting(2, "past frames the network sees (0: a single-image denoiser)", low=0)
-    future: int = setting(1, "future frames per training window (1: the next frame; sequence methods take more)", low=1)
+    future: int = setting(
+        1,
+        "future frames per training window (1: the next frame; sequence methods take more; deterministic: a rollout over them)",
+        low=1,
+    )
     augment: bool = setting(False, "a random flip or quarter turn per window, the same on all its frames")
     focus: float = setting(
         0.0,

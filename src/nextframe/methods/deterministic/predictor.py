@@ -9,10 +9,27 @@ from nextframe.sampling.sampler import rollout
 
 
 class PredictionLoss:
-    """MSE between the network's prediction from the past frames and the true next frame."""
+    """MSE between the network's predictions and the true future frames. With one future frame in the window, the
+    next frame from the past; with k, the network is rolled out k frames on its own predictions and the gradient goes
+    through them (backpropagation through time), so it learns the frames `rollout` will feed it at test time, not
+    only true ones: a one-frame model drifts in brightness over 9 recursive frames (leaves: per-frame CRPS 0.03 at
+    the first, 0.24 at the ninth)."""
+
+    def __init__(self, channels: int = 1):
+        self.channels = channels  # per frame: context and target hold frames stacked along the channels
 
     def __call__(self, net, context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return (net(None, context) - clean).square().mean()
+        return (self.rollout(net, context, clean.shape[1] // self.channels) - clean).square().mean()
+
+    def rollout(self, net, context: torch.Tensor, frames: int) -> torch.Tensor:
+        """`frames` predictions, each from the last tau frames (true past, then predicted), stacked like the target.
+        Each becomes context clipped to [0, 1], as in `rollout`; the loss sees it unclipped, so a pixel pushed out of
+        range still has a gradient back."""
+        predictions = []
+        for _ in range(frames):
+            predictions.append(net(None, context))
+            context = torch.cat([context[:, self.channels :], predictions[-1].clamp(0, 1)], 1)
+        return torch.cat(predictions, 1)
 
 
 class DeterministicPredictor(Predictor):

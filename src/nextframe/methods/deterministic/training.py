@@ -1,10 +1,13 @@
-"""The deterministic method in the training loop: the prediction-only U-Net, MSE of its prediction, held-out PSNR."""
+"""The deterministic method in the training loop: the prediction-only U-Net, MSE of its predictions rolled out over
+the window's future frames (`--future`, 1: the next frame only), held-out PSNR of the same rollout."""
 
 from __future__ import annotations
 
+import torch
+
 from nextframe.errors import NextframeError
-from nextframe.evaluation.denoising import denoising_psnr
 from nextframe.methods.deterministic.predictor import PredictionLoss
+from nextframe.metrics import psnr
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
 from nextframe.training.trainer import TrainingMethod
 
@@ -15,13 +18,22 @@ COLUMNS = ("heldout_psnr",)
 def training_method(config, shape) -> TrainingMethod:
     """For a `TrainConfig` and frames of `shape` (channels, H, W)."""
     channels, height, width = shape
-    if config.future != 1:
-        raise NextframeError(f"--future {config.future}: the {NAME} method learns the next frame only; use --future 1")
+    if config.future > 1 and config.tau == 0:
+        raise NextframeError(
+            f"--future {config.future} rolls the network out on its own frames, which needs --tau >= 1"
+        )
     unet = UNetConfig(tau=config.tau, channels=channels, width=config.width, scales=config.scales, noisy_input=False)
     unet.check_size(height, width)
+    loss = PredictionLoss(channels)
 
-    def heldout(net, windows, indices, seed, device) -> dict:  # the network ignores the noisy frame: any level will do
-        predict = lambda noisy, context: net(noisy.to(device), context.to(device)).cpu()  # noqa: E731
-        return {"heldout_psnr": denoising_psnr(predict, windows, (0.0,), seed=seed, index=indices)[0]["output_psnr"]}
+    def heldout(net, windows, indices, seed, device) -> dict:  # PSNR of every future frame of the rollout
+        values = []
+        for start in range(0, len(indices), 256):
+            context, clean = windows.batch(indices[start : start + 256])
+            frames = loss.rollout(net, context.to(device), config.future).clamp(0, 1).cpu()  # what ships
+            values.append(
+                psnr(frames.unflatten(1, (config.future, channels)), clean.unflatten(1, (config.future, channels)))
+            )
+        return {"heldout_psnr": float(torch.cat(values).mean())}
 
-    return TrainingMethod("deterministic", lambda: ConditionalUNet(unet), PredictionLoss(), heldout, COLUMNS)
+    return TrainingMethod("deterministic", lambda: ConditionalUNet(unet), loss, heldout, COLUMNS)
