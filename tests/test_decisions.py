@@ -130,6 +130,38 @@ def test_oracle_sampler_scores_near_perfect_on_probes_at_the_datas_speeds():
     assert 0.3 <= equal["right"] / (equal["left"] + equal["right"]) <= 0.7, equal  # a fair coin for equal disks
 
 
+def soften(frames: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(n, H, W) frames blurred by a Gaussian of `sigma` px: a sampler whose edges are soft but whose order is clean."""
+    r = torch.arange(-3, 4, dtype=torch.float32)
+    k = torch.exp(-(r**2) / (2 * sigma**2))
+    k = k / k.sum()
+    x = torch.nn.functional.pad(frames[:, None], (3, 3, 3, 3), mode="replicate")
+    return torch.nn.functional.conv2d(torch.nn.functional.conv2d(x, k.view(1, 1, 1, 7)), k.view(1, 1, 7, 1))[:, 0]
+
+
+def test_equal_radii_probe_decided_for_a_perfect_sampler_soft_edges_included_and_not_for_a_partial_blend():
+    # the demo's ambiguous probe (radii 5 and 5): the oracle's samples are decided (>= 95%, each order 30-70%), also
+    # with edges softened by a 0.7 px blur; a 65/35 mix of the two orders at the same positions is refused, and the
+    # lens mix measures each: ~1 for the oracle, ~0.65 for the mix
+    window = probe_window(typical_probe(5.0, 5.0))
+    scene = window_scene(window, 64)
+    oracle = oracle_frames(window["past"], window["radii"], window["luminance"], 64, seed=1)[0, :, 0]
+    for frames, lowest in ((oracle, 0.95), (soften(oracle, 0.7), 0.9)):
+        found = classify_decisions(frames, scene)
+        decided = [f for f in found.front if f >= 0]
+        assert len(decided) >= lowest * 64 and 0.3 <= np.mean(decided) <= 0.7, found.reason
+    assert np.nanmin(classify_decisions(oracle, scene).lens_mix) > 0.97
+    centres = torch.from_numpy(window["next"].astype(np.float32)).expand(64, 2, 2) + 0.5 * torch.randn(
+        64, 2, 2, generator=torch.Generator().manual_seed(0)
+    )
+    views = [render_disks(centres, scene.radii, scene.luminance, o, 32) for o in range(2)]
+    found = classify_decisions(0.65 * views[0] + 0.35 * views[1], scene)
+    assert found.reason.count("decided") <= 0.15 * 64, found.reason  # 7 of 64: a few small lenses pass
+    mixes = np.asarray(found.lens_mix)
+    assert np.nanmedian(mixes) == pytest.approx(0.65, abs=0.05)
+    assert tally(found, scene.radii.numpy())["lens_mix_median"] == pytest.approx(0.65, abs=0.05)  # overlaps only
+
+
 def test_oracle_law_matches_the_generators_paths():
     truth = sample_truth(chunk_rng(11, 0), 2000, LeavesConfig())
     c = truth.centers.astype(np.float64)

@@ -126,6 +126,7 @@ class Decisions:
     front: list[int]  # per frame: the disk shown in front (0 or 1), or -1 when neither order is shown
     reason: list[str]  # "decided", "not two clean disks" or "no visible overlap"
     lens_match: list[float]  # share of the lens matching the chosen order
+    lens_mix: list[float]  # least-squares share of the chosen order in the lens: 1 one order, 0.5 half each (a blend)
     rms: list[float]  # RMS error of the best two-disk fit over the frame
     centers: torch.Tensor  # (n, 2, 2) the fitted centres of the chosen (or better-fitting) order
 
@@ -140,10 +141,14 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     LENS_PIXELS lens pixels: "no visible overlap" (the disks do not overlap, so no order shows). Otherwise the frame
     shows the order when at least LENS_MAJORITY of the lens lies within a quarter of the contrast of that order's
     rendering, and is "not two clean disks" when it does not (a blend or a smear where the disks meet).
+
+    `lens_mix` says how far from clean: the frame's lens pixels as a + (1 - a) x, the chosen order's rendering and
+    the other's, fitted by least squares. The oracle scores about 1.0, the oracle with its edges blurred by a 0.7 px
+    Gaussian above 0.9, a 65/35 blend of the two orders 0.67 (tests/test_decisions.py); no lens: NaN.
     """
     frames = frames.reshape(frames.shape[0], *frames.shape[-2:]).float()
     if len(frames) == 0:
-        return Decisions([], [], [], [], torch.zeros(0, 2, 2))
+        return Decisions([], [], [], [], [], torch.zeros(0, 2, 2))
     sse, centers = fit_disks(frames, scene)
     size = frames.shape[-1]
     order = sse.argmin(dim=1)  # (n,)
@@ -156,6 +161,9 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     close = (frames - shown).abs() <= 0.25 * contrast
     lens_pixels = lens.sum((-2, -1))
     match = (close & lens).sum((-2, -1)).float() / lens_pixels.clamp(min=1)
+    other = views[torch.arange(len(frames)), 1 - order]
+    gap = (shown - other) * lens
+    mix = ((frames - other) * gap).sum((-2, -1)) / gap.square().sum((-2, -1))  # 0/0 = NaN where there is no lens
     rms = (sse.min(dim=1).values / (size * size)).sqrt()
     limit = FRAME_RMS * (scene.luminance[:, 1:] - scene.luminance[:, :1]).abs().max(dim=1).values
     front, reason = [], []
@@ -170,7 +178,7 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
             front.append(o), reason.append("decided")
         else:
             front.append(-1), reason.append("not two clean disks")
-    return Decisions(front, reason, match.tolist(), rms.tolist(), chosen)
+    return Decisions(front, reason, match.tolist(), mix.tolist(), rms.tolist(), chosen)
 
 
 def decision_labels(decisions: Decisions, radii) -> list[str]:
@@ -190,7 +198,14 @@ def tally(decisions: Decisions, radii) -> dict:
         k.replace(" ", "_"): labels.count(k) for k in ("larger", "smaller", "not two clean disks", "no visible overlap")
     }
     total = max(len(labels), 1)
-    return {**counts, "samples": len(labels), **{f"{k}_share": v / total for k, v in counts.items()}}
+    # how clean the frames with a visible overlap are, decided or not (1: one order; 0.5: a blend of both)
+    readable = [m for m, r in zip(decisions.lens_mix, decisions.reason) if r != "no visible overlap" and np.isfinite(m)]
+    return {
+        **counts,
+        "samples": len(labels),
+        **{f"{k}_share": v / total for k, v in counts.items()},
+        "lens_mix_median": float(np.median(readable)) if readable else float("nan"),
+    }
 
 
 # --- the generator's conditional law --------------------------------------------------------------------------------

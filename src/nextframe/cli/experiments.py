@@ -248,6 +248,7 @@ def _shares(r: dict) -> str:
     return (
         f"larger in front {r['larger_share']:.0%}, smaller {r['smaller_share']:.0%}, not two clean disks "
         f"{r['not_two_clean_disks_share']:.0%}, no visible overlap {r['no_visible_overlap_share']:.0%}"
+        + (f", median lens mix {r['lens_mix_median']:.2f}" if math.isfinite(r.get("lens_mix_median", math.nan)) else "")
     )
 
 
