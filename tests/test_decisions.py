@@ -156,10 +156,28 @@ def test_equal_radii_probe_decided_for_a_perfect_sampler_soft_edges_included_and
     )
     views = [render_disks(centres, scene.radii, scene.luminance, o, 32) for o in range(2)]
     found = classify_decisions(0.65 * views[0] + 0.35 * views[1], scene)
-    assert found.reason.count("decided") <= 0.15 * 64, found.reason  # 7 of 64: a few small lenses pass
+    assert found.reason.count("decided") <= 0.05 * 64, found.reason  # the pixel majority alone passed 7 of 64
     mixes = np.asarray(found.lens_mix)
     assert np.nanmedian(mixes) == pytest.approx(0.65, abs=0.05)
     assert tally(found, scene.radii.numpy())["lens_mix_median"] == pytest.approx(0.65, abs=0.05)  # overlaps only
+
+
+@pytest.mark.parametrize("size", [16, 24])
+def test_instrument_holds_on_smaller_canvases(size):
+    # the same scene scaled to a 16x16 or 24x24 canvas (LeavesConfig.for_size): the true next frames are decided
+    # right, the oracle scores >= 85% larger in front (64 x 8 samples: 90% at 16, 94% at 24) and never smaller, and
+    # half-half blends are refused although their lens is a few pixels
+    cfg = LeavesConfig.for_size(size)
+    context, truth, window = heldout_collisions(48, cfg=cfg)
+    assert context.shape[-1] == size
+    assert tally(classify_decisions(truth, window_scene(window)), window["radii"])["larger_share"] >= 0.95
+    frames = oracle_frames(window["past"], window["radii"], window["luminance"], 6, seed=1, size=size, cfg=cfg)
+    found = tally(classify_decisions(frames.flatten(0, 1), window_scene(window, 6)), np.repeat(window["radii"], 6, 0))
+    assert found["larger_share"] >= 0.85 and found["smaller_share"] <= 0.01, found
+    c = torch.from_numpy(window["next"].astype(np.float32))
+    r, lum = torch.from_numpy(window["radii"]), torch.from_numpy(window["luminance"])
+    blend = 0.5 * (render_disks(c, r, lum, 0, size) + render_disks(c, r, lum, 1, size))
+    assert tally(classify_decisions(blend, window_scene(window)), window["radii"])["not_two_clean_disks_share"] >= 0.9
 
 
 def test_oracle_law_matches_the_generators_paths():

@@ -28,8 +28,10 @@ from nextframe.errors import NextframeError
 
 FIT_STEPS = 60  # Adam steps of the position fit (120 steps classified 800 oracle samples and 100 true frames the same)
 FIT_LR = 0.4  # pixels per step at the start (cosine-annealed)
-LENS_PIXELS = 3  # fewer pixels where the two orders differ by half the disks' contrast: the order is not visible
+LENS_PIXELS = 3  # fewer pixels where the two orders differ by half the disks' contrast (on a 32x32 canvas; scaled
+# with its area, at least 1): the order is not visible
 LENS_MAJORITY = 0.75  # share of the lens that must match the chosen order within a quarter of the contrast
+LENS_MIX = 0.75  # and the chosen order's least-squares share of the lens: nearer one order than a half-half blend
 FRAME_RMS = 0.1  # a frame whose best two-disk fit leaves more RMS error than this share of the scene's largest
 # disk-background contrast is not two clean disks (relative, so a dim scene is held to the same standard as a bright one)
 MIN_CONTRAST = 0.15  # collision windows need disks this far apart in luminance from each other and the background
@@ -140,7 +142,9 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     where the two orders, rendered at those centres, differ by more than half the disks' contrast; fewer than
     LENS_PIXELS lens pixels: "no visible overlap" (the disks do not overlap, so no order shows). Otherwise the frame
     shows the order when at least LENS_MAJORITY of the lens lies within a quarter of the contrast of that order's
-    rendering, and is "not two clean disks" when it does not (a blend or a smear where the disks meet).
+    rendering and its lens mix (below) is at least LENS_MIX, and is "not two clean disks" when it does not (a blend
+    or a smear where the disks meet). On a small canvas a lens of a few pixels can match by chance; the lens mix,
+    a least-squares fit over the lens, refuses half-half blends there (16x16: 11% of them passed the majority alone).
 
     `lens_mix` says how far from clean: the frame's lens pixels as a + (1 - a) x, the chosen order's rendering and
     the other's, fitted by least squares. The oracle scores about 1.0, the oracle with its edges blurred by a 0.7 px
@@ -167,14 +171,14 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     rms = (sse.min(dim=1).values / (size * size)).sqrt()
     limit = FRAME_RMS * (scene.luminance[:, 1:] - scene.luminance[:, :1]).abs().max(dim=1).values
     front, reason = [], []
-    for o, pixels, m, r, most in zip(
-        order.tolist(), lens_pixels.tolist(), match.tolist(), rms.tolist(), limit.tolist()
+    for o, pixels, m, a, r, most in zip(
+        order.tolist(), lens_pixels.tolist(), match.tolist(), mix.tolist(), rms.tolist(), limit.tolist()
     ):
         if r > most:  # checked first: a frame of noise or three blobs is no evidence that the disks are apart
             front.append(-1), reason.append("not two clean disks")
-        elif pixels < LENS_PIXELS:
+        elif pixels < max(1, round(LENS_PIXELS * (size / 32) ** 2)):
             front.append(-1), reason.append("no visible overlap")
-        elif m >= LENS_MAJORITY:
+        elif m >= LENS_MAJORITY and a >= LENS_MIX:
             front.append(o), reason.append("decided")
         else:
             front.append(-1), reason.append("not two clean disks")

@@ -336,8 +336,9 @@ CLASSIFICATION_RULE = (
     "sample whose best fit leaves more RMS error than a tenth of the largest disk-background "
     "contrast is 'not two clean disks'; where the two "
     "orders rendered at the fitted positions differ by half the contrast (the lens) it shows the "
-    "better-fitting order if 75% of the lens lies within a quarter of the contrast of it, and is "
-    "'not two clean disks' otherwise; a lens under 3 pixels is 'no visible overlap' "
+    "better-fitting order if 75% of the lens lies within a quarter of the contrast of it and its least-squares share "
+    "of the lens (the lens mix) is at least 0.75, and is 'not two clean disks' otherwise; a lens under 3 pixels "
+    "(on 32x32; scaled with the canvas area) is 'no visible overlap' "
     "(nextframe.analysis.decisions.classify_decisions)"
 )
 WINDOWS_RULE = (
