@@ -153,11 +153,17 @@ def test_console_script_exits_nonzero_without_traceback(tmp_path):
 
 
 def test_data_leaves_command(tmp_path, capsys):
-    code, out, _ = run(["data", "leaves", "--out", tmp_path / "d", "--n", "30", "--seed", "4"], capsys)
-    assert code == 0 and "wrote 30" in out
+    code, out, err = run(["data", "leaves", "--out", tmp_path / "d", "--n", "30", "--seed", "4"], capsys)
+    assert code == 0 and "wrote 30" in out and "moving leaves" in err  # its progress bar
     assert json.loads((tmp_path / "d" / "meta.json").read_text())["clips"] == {"train": 27, "test": 3}
     code, _, err = run(["data", "leaves", "--out", tmp_path / "d", "--n", "30"], capsys)
     assert code == 2 and "--overwrite" in err
+    # --no-progress: no progress bar on stderr (for logs), the same data as with one
+    code, out, err = run(
+        ["data", "leaves", "--out", tmp_path / "q", "--n", "30", "--seed", "4", "--no-progress"], capsys
+    )
+    assert code == 0 and "moving leaves" not in err
+    assert (tmp_path / "q" / "train.npy").read_bytes() == (tmp_path / "d" / "train.npy").read_bytes()
 
 
 def test_evaluate_command_prints_the_psnr_table(model_path, tmp_path, capsys):

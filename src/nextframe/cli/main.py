@@ -29,6 +29,7 @@ def add_data(sub) -> None:
     leaves.add_argument("--frames", type=int, default=11, help="frames per sequence (App. D: 11)")
     leaves.add_argument("--size", type=int, default=32, help="canvas in pixels; disk sizes and paths scale with it")
     leaves.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    leaves.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     leaves.set_defaults(run=run_data_leaves)
 
     from nextframe.data.smmnist import SMMNISTConfig
@@ -98,7 +99,12 @@ def run_data_leaves(args) -> None:
     if args.n > 10_000_000:
         raise NextframeError(f"--n {args.n}: at most 10,000,000 sequences (11 GB per million of 32x32 frames)")
     out = write_leaves(
-        args.out, n=args.n, seed=args.seed, cfg=LeavesConfig.for_size(args.size, args.frames), overwrite=args.overwrite
+        args.out,
+        n=args.n,
+        seed=args.seed,
+        cfg=LeavesConfig.for_size(args.size, args.frames),
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
     )
     print(f"wrote {args.n} sequences to {out}")
 
