@@ -1,6 +1,7 @@
 """The sampler against exact denoisers: it finds the modes, in proportion, deterministically per seed."""
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -136,6 +137,18 @@ def test_bad_settings_are_refused():
         sample(denoiser, empty_context(1), beta=0.0)
     with pytest.raises(NextframeError, match="seeds"):
         sample(denoiser, empty_context(2), seed=[1])
+
+
+def test_the_papers_first_step_as_a_constant_step_warns_that_it_cannot_reach_sigma_stop():
+    # the paper's h0 0.01 without schedule="ramp": a constant step that would need ~4,000 steps, capped at 1,000
+    denoiser = GaussianMixtureDenoiser(constant_frames([0.5]))
+    with pytest.warns(UserWarning, match="schedule='ramp'"):
+        sample(denoiser, empty_context(1), beta=0.1, h0=0.01, sigma0=3, max_steps=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the defaults, the paper's ramp and a reachable constant step stay quiet
+        sample(denoiser, empty_context(1))
+        sample(denoiser, empty_context(1), **{k: v for k, v in PAPER.knobs().items() if k != "max_steps"}, max_steps=5)
+        sample(denoiser, empty_context(1), h0=0.2, beta=0.5)
 
 
 PAPER_KNOBS = {k: v for k, v in PAPER.knobs().items() if k != "retries"}

@@ -12,6 +12,7 @@ differently from them (largest difference 0.14; docs/results/sampler-networks). 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from nextframe.errors import NextframeError
@@ -97,6 +98,21 @@ class SamplerSettings:
                 raise NextframeError(
                     f"{f.name} must be one of {', '.join(map(repr, choices))}, got {getattr(self, f.name)!r}"
                 )
+        if self.schedule == "constant" and self.h0 < 0.1 and self.constant_steps() > self.max_steps:
+            # h0 means a different thing under each schedule: the paper's 0.01 is the first step of a ramp, and as a
+            # constant step it ran 1,002 evaluations per sample and stopped at the cap, far from any mode
+            warnings.warn(
+                f"a constant step h0={self.h0:g} with beta={self.beta:g} needs about {self.constant_steps():,} steps "
+                f"to bring the noise from sigma0={self.sigma0:g} to sigma_stop={self.sigma_stop:g}, more than "
+                f"max_steps={self.max_steps}: the samples will stop noisy. For the paper's small first step use "
+                "schedule='ramp' (or the paper's preset, --paper-sampler)",
+                stacklevel=1,  # one place: shown once, however many times the settings are built
+            )
+
+    def constant_steps(self) -> int:
+        """Steps a constant schedule takes from sigma0 to sigma_stop: the noise shrinks by 1 - beta h0 a step."""
+        shrink = 1.0 - self.beta * self.h0
+        return 1 if shrink <= 0 else math.ceil(math.log(self.sigma_stop / self.sigma0) / math.log(shrink))
 
     def knobs(self) -> dict:
         """The settings as keywords of `sample`, `rollout` and `one_step`."""
