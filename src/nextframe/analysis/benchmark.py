@@ -253,8 +253,16 @@ def _shares(row: dict) -> dict[str, str]:
         )
         if d
         else "—",
+        # all three over the unambiguous probes, so they add up (neither_fraction is over every probe)
         "probes larger / smaller / neither": " / ".join(
-            pct(p[k]) for k in ("larger_in_front_unambiguous", "smaller_in_front_unambiguous", "neither_fraction")
+            pct(v)
+            for v in (
+                p["larger_in_front_unambiguous"],
+                p["smaller_in_front_unambiguous"],
+                None
+                if p["larger_in_front_unambiguous"] is None
+                else 1 - p["larger_in_front_unambiguous"] - p["smaller_in_front_unambiguous"],
+            )
         )
         if p
         else "—",
