@@ -115,19 +115,27 @@ def decision_figure(
         color="tab:orange",
         label=f"model's logistic fit (slope {fit['slope']:.2f}/px, midpoint {fit['midpoint']:+.2f} px)",
     )
-    ax.scatter(x[~unambiguous], p[~unambiguous], color="black", zorder=3, label="ambiguous probes")
+    ax.scatter(x[~unambiguous], p[~unambiguous], color="black", zorder=3, label="model, ambiguous probes")
     ax.scatter(
         x[unambiguous],
         p[unambiguous],
         color="tab:red",
         zorder=3,
-        label="unambiguous (|difference| >= 25% of larger radius)",
+        label="model, unambiguous probes (|difference| >= 25% of larger radius)",
     )
-    ax.bar(x, neither, width=0.3, color="tab:gray", alpha=0.5, label="model samples showing neither order")
+    # the bars are another quantity (a share of all samples, not of the decided ones): their own axis, on the right
+    bars = ax.twinx()
+    bars.bar(x, neither, width=0.3, color="tab:gray", alpha=0.35, label="model samples showing neither order")
+    bars.set_ylim(-0.03, 1.03)
+    bars.set_ylabel("fraction of all samples showing neither (bars)", color="tab:gray", fontsize=8)
+    ax.set_zorder(bars.get_zorder() + 1)  # points and lines over the bars
+    ax.patch.set_visible(False)
     ax.set_xlabel("radius difference, right - left (pixels)")
-    ax.set_ylabel("fraction of decided samples, right disk in front")
+    ax.set_ylabel("decided samples with the right disk in front", fontsize=8)
     ax.set_ylim(-0.03, 1.03)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    handles, labels = ax.get_legend_handles_labels()
+    more, more_labels = bars.get_legend_handles_labels()
+    ax.legend(handles + more, labels + more_labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     ax.set_title(title, fontsize=9)
     return _save(fig, path)
 
