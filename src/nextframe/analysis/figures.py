@@ -196,9 +196,12 @@ def recursive_figure(path, found: dict, examples: int = 3, title: str = "") -> P
     ax.plot(frames, found["sharpness_sampling"], "o-", color="tab:blue", label="recursive sampling")
     ax.plot(frames, found["sharpness_one_step"], "s-", color="tab:green", label="recursive one-step estimate")
     ax.plot(frames, found["sharpness_truth"], ":", color="black", label="true frames")
+    total = len(context)
+    ax.set_xticks(frames)  # whole frames, not 3.25
     ax.set_xlabel("frame")
-    ax.set_ylabel("sharpness")
+    ax.set_ylabel(f"sharpness, mean of\nall {total} sequences", fontsize=8)
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=7)
-    fig.suptitle(title, fontsize=10)
+    shown = f"{n} of the {total} sequences shown" if n < total else f"all {total} sequences shown"
+    fig.suptitle(f"{title}\n({shown}; the sharpness below is over all {total})" if title else shown, fontsize=10)
     return _save(fig, path)
