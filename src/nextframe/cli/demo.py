@@ -131,8 +131,11 @@ def _index(report: dict) -> str:
         ),
         "![collision windows, model](collisions_model.png)",
         "",
-        f"Held-out collision windows ({m['collisions_windows']} windows x {m['collisions_samples_per_window']} samples, a few percent "
-        "of noise either way; `nextframe experiment decisions` takes 64 x 8): the disks are apart in "
+        f"Held-out collision windows ({m['collisions_windows']} windows x {m['collisions_samples_per_window']} samples, the "
+        f"library's default sampler; a share near 50% has a sampling error of at least "
+        f"{50 / np.sqrt(m['collisions_windows'] * m['collisions_samples_per_window']):.0f} points at this count, so "
+        "`nextframe experiment decisions` (64 x 8) and the model card, which may use another sampler or count as "
+        "it says, can differ from it by that much): the disks are apart in "
         f"both context frames and due to overlap in the next. Model: {shares(m)}. Oracle sampler (the generator's own law): {shares(o)}. "
         "Each sample is framed in the colour of its label.",
         "",
