@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nextframe.analysis.decisions import heldout_collisions, oracle_frames, render_disks
+from nextframe.analysis.decisions import heldout_collisions, lens_of, oracle_frames, render_disks
 from nextframe.analysis.occlusion import collision_decisions
 from nextframe.metrics import psnr
 
@@ -46,13 +46,11 @@ def oracle_posterior_mean(noisy: torch.Tensor, draws: torch.Tensor, sigma: float
     return (w[:, :, None, None] * draws.double()).sum(1).float(), 1.0 / w.square().sum(1)
 
 
-def lens_of(window: dict) -> torch.Tensor:
-    """(m, H, W) pixels where the two depth orders differ by more than half the disks' contrast, at the true next
-    positions: where the decision shows."""
+def true_lens(window: dict) -> torch.Tensor:
+    """(m, H, W) the lens (`decisions.lens_of`) at the true next positions: where the decision shows."""
     c = torch.from_numpy(window["next"].astype(np.float32))
     r, lum = torch.from_numpy(window["radii"]), torch.from_numpy(window["luminance"])
-    views = [render_disks(c, r, lum, o, 32) for o in range(2)]
-    return (views[0] - views[1]).abs() > 0.5 * (lum[:, 1] - lum[:, 2]).abs()[:, None, None]
+    return lens_of(torch.stack([render_disks(c, r, lum, o, 32) for o in range(2)], dim=1), lum)
 
 
 def masked_psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float:
@@ -65,7 +63,7 @@ def denoiser_against_oracle(model, context, truth, window, draws: int, seed: int
     clean = truth[:, 0]
     flat = context.reshape(m, -1, 32, 32)
     oracle = oracle_frames(window["past"], window["radii"], window["luminance"], draws, seed=seed)[:, :, 0]
-    lens = lens_of(window).float()
+    lens = true_lens(window).float()
     rows = []
     for sigma in SIGMAS:
         noisy = clean + sigma * torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))

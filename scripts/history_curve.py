@@ -19,7 +19,6 @@ import json
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, replace
 from pathlib import Path
 
 
@@ -35,36 +34,27 @@ def main() -> int:
     args = p.parse_args()
 
     from nextframe.analysis.benchmark import BenchmarkSettings, measure, write_report
-    from nextframe.analysis.learning_curves import CURVE_FIELDS
+    from nextframe.analysis.learning_curves import scored_point
     from nextframe.models import shipped_path
 
     bench = Path("docs/results/benchmark") / args.dataset
     order = [line.split(",")[0] for line in (bench / "table.csv").read_text().splitlines()[1:]]
     rows = {name: json.loads((bench / "methods" / f"{name}.json").read_text()) for name in order}
     settings = BenchmarkSettings(**rows[args.method]["settings"])
-    cheap = replace(settings, fvd=False, collision_windows=0, probe_samples=0)
     weights = shipped_path(args.model)
     if weights is None:
         sys.exit(f"{args.model!r} is not a shipped model")
     in_repo = weights.resolve().relative_to(Path.cwd().resolve())
-    cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
     curve = []
     with tempfile.TemporaryDirectory() as tmp:
         for stage in args.stage:
             commit, rest = stage.split("=")
             minutes, examples = rest.split(":")
-            blob = subprocess.run(["git", "show", f"{commit}:{in_repo}"], capture_output=True, check=True).stdout
-            key = hashlib.sha256(blob + json.dumps(asdict(cheap), sort_keys=True).encode()).hexdigest()[:20]
-            saved = cache / f"{key}.json"
-            if saved.exists():
-                point = json.loads(saved.read_text())
-            else:
-                path = Path(tmp) / f"{commit}.safetensors"
-                path.write_bytes(blob)
-                measured = measure(commit, str(path), args.data, cheap)
-                point = {k: measured[k] for k in CURVE_FIELDS if k in measured}
-                saved.write_text(json.dumps(point) + "\n")
+            path = Path(tmp) / f"{commit}.safetensors"
+            path.write_bytes(
+                subprocess.run(["git", "show", f"{commit}:{in_repo}"], capture_output=True, check=True).stdout
+            )
+            point = scored_point(path, args.data, settings, Path(args.cache), measure)
             point.update(minutes=float(minutes), examples=int(examples), commit=commit)
             print(f"{commit}: {float(minutes):.0f} CPU-minutes, CRPS {point['crps']:.4f}")
             curve.append(point)

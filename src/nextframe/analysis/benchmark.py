@@ -247,6 +247,8 @@ def _shares(row: dict) -> dict[str, str]:
     pct = lambda v: "—" if v is None else f"{100 * v:.0f}%"  # noqa: E731
     d, p = row.get("decisions"), row.get("probe_decisions")
     sharp, truth = row.get("sharpness_per_step"), row.get("sharpness_truth_per_step")
+    larger, smaller = (p["larger_in_front_unambiguous"], p["smaller_in_front_unambiguous"]) if p else (None, None)
+    neither = None if larger is None else 1 - larger - smaller
     return {
         "collisions larger / smaller / neither": " / ".join(
             pct(v) for v in (d["larger_share"], d["smaller_share"], 1 - d["larger_share"] - d["smaller_share"])
@@ -254,18 +256,7 @@ def _shares(row: dict) -> dict[str, str]:
         if d
         else "—",
         # all three over the unambiguous probes, so they add up (neither_fraction is over every probe)
-        "probes larger / smaller / neither": " / ".join(
-            pct(v)
-            for v in (
-                p["larger_in_front_unambiguous"],
-                p["smaller_in_front_unambiguous"],
-                None
-                if p["larger_in_front_unambiguous"] is None
-                else 1 - p["larger_in_front_unambiguous"] - p["smaller_in_front_unambiguous"],
-            )
-        )
-        if p
-        else "—",
+        "probes larger / smaller / neither": " / ".join(pct(v) for v in (larger, smaller, neither)) if p else "—",
         "equal radii: right in front": (
             "none decided" if p["right_in_front_equal_radii"] is None else pct(p["right_in_front_equal_radii"])
         )

@@ -72,6 +72,13 @@ def render_disks(
     return frame
 
 
+def lens_of(views: torch.Tensor, luminance: torch.Tensor) -> torch.Tensor:
+    """(n, H, W): where the two orders' renderings `views` (n, 2, H, W) differ by more than half the disks' contrast
+    (luminance (n, 3)): the pixels that show which disk is in front."""
+    contrast = (luminance[:, 1] - luminance[:, 2]).abs()[:, None, None]
+    return (views[:, 0] - views[:, 1]).abs() > 0.5 * contrast
+
+
 def colour_guesses(frames: torch.Tensor, scene: Scene) -> torch.Tensor:
     """(n, 2, 2): each disk's guess from the frame itself, the centroid of the pixels nearest its luminance (where
     it shows), else the scene's first guess for it."""
@@ -160,7 +167,7 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     with torch.no_grad():
         views = torch.stack([render_disks(chosen, scene.radii, scene.luminance, o, size) for o in range(2)], dim=1)
     contrast = (scene.luminance[:, 1] - scene.luminance[:, 2]).abs()[:, None, None]
-    lens = (views[:, 0] - views[:, 1]).abs() > 0.5 * contrast
+    lens = lens_of(views, scene.luminance)
     shown = views[torch.arange(len(frames)), order]
     close = (frames - shown).abs() <= 0.25 * contrast
     lens_pixels = lens.sum((-2, -1))
@@ -170,13 +177,14 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     mix = ((frames - other) * gap).sum((-2, -1)) / gap.square().sum((-2, -1))  # 0/0 = NaN where there is no lens
     rms = (sse.min(dim=1).values / (size * size)).sqrt()
     limit = FRAME_RMS * (scene.luminance[:, 1:] - scene.luminance[:, :1]).abs().max(dim=1).values
+    fewest = max(1, round(LENS_PIXELS * (size / 32) ** 2))  # the lens threshold, scaled with the canvas area
     front, reason = [], []
     for o, pixels, m, a, r, most in zip(
         order.tolist(), lens_pixels.tolist(), match.tolist(), mix.tolist(), rms.tolist(), limit.tolist()
     ):
         if r > most:  # checked first: a frame of noise or three blobs is no evidence that the disks are apart
             front.append(-1), reason.append("not two clean disks")
-        elif pixels < max(1, round(LENS_PIXELS * (size / 32) ** 2)):
+        elif pixels < fewest:
             front.append(-1), reason.append("no visible overlap")
         elif m >= LENS_MAJORITY and a >= LENS_MIX:
             front.append(o), reason.append("decided")

@@ -54,33 +54,37 @@ def shipped_curve(model: str) -> list[dict]:
     return json.loads(path.read_text())["points"] if path is not None and path.exists() else []
 
 
+def scored_point(path: Path, data: str, settings, cache: Path, measure, progress: bool = False) -> dict:
+    """The curve fields of the weights at `path`, scored by `measure` (the benchmark's) without FVD or the occlusion
+    instrument (cost), cached in `cache` by the weights' SHA-256 and the settings."""
+    cheap = replace(settings, fvd=False, collision_windows=0, probe_samples=0)
+    key = hashlib.sha256(path.read_bytes() + json.dumps(asdict(cheap), sort_keys=True).encode()).hexdigest()
+    saved = cache / f"{key[:20]}.json"
+    if saved.exists():
+        return json.loads(saved.read_text())
+    measured = measure(path.name, str(path), data, cheap, progress=progress)
+    point = {k: measured[k] for k in CURVE_FIELDS if k in measured}
+    cache.mkdir(parents=True, exist_ok=True)
+    with atomic_path(saved) as tmp:
+        tmp.write_text(json.dumps(point) + "\n")
+    return point
+
+
 def score_curve(row: dict, data: str, settings, cache: Path, measure, progress: bool = False) -> list[dict]:
-    """The curve of a benchmark row's model: a run folder's snapshots (scored by `measure`, the benchmark's, each
-    point cached in `cache` by its weights' SHA-256 and the settings; the final weights are the row itself, not
-    scored again) or a shipped model's (read); [] when it has none."""
+    """The curve of a benchmark row's model: a run folder's snapshots (`scored_point`; the final weights are the row
+    itself, not scored again) or a shipped model's (read); [] when it has none."""
     from nextframe.training.checkpoint import read_metadata
 
     points = snapshots(row["model"])
     if not points:
         return shipped_curve(row["model"])
-    cheap = replace(settings, fvd=False, collision_windows=0, probe_samples=0)
-    cache.mkdir(parents=True, exist_ok=True)
     curve = []
     for minutes, path in points:
-        final = path.name == "model.safetensors"  # the benchmark's own row: the same clips, samples and seeds
-        if not final:
-            key = hashlib.sha256(path.read_bytes() + json.dumps(asdict(cheap), sort_keys=True).encode()).hexdigest()
-            saved = cache / f"{key[:20]}.json"
-            if saved.exists():
-                curve.append(json.loads(saved.read_text()))
-                continue
-        measured = row if final else measure(path.name, str(path), data, cheap, progress=progress)
-        point = {k: measured[k] for k in CURVE_FIELDS if k in measured}
-        point.update(minutes=minutes, examples=int(read_metadata(path).get("total_examples", 0)))
-        if not final:
-            with atomic_path(saved) as tmp:
-                tmp.write_text(json.dumps(point) + "\n")
-        curve.append(point)
+        if path.name == "model.safetensors":  # the benchmark's own row: the same clips, samples and seeds
+            point = {k: row[k] for k in CURVE_FIELDS if k in row}
+        else:
+            point = scored_point(path, data, settings, cache, measure, progress)
+        curve.append({**point, "minutes": minutes, "examples": int(read_metadata(path).get("total_examples", 0))})
     return curve
 
 

@@ -98,11 +98,12 @@ class SamplerSettings:
                 raise NextframeError(
                     f"{f.name} must be one of {', '.join(map(repr, choices))}, got {getattr(self, f.name)!r}"
                 )
-        if self.schedule == "constant" and self.h0 < 0.1 and self.constant_steps() > self.max_steps:
+        steps = self.constant_steps() if self.schedule == "constant" and self.h0 < 0.1 else 0
+        if steps > self.max_steps:
             # h0 means a different thing under each schedule: the paper's 0.01 is the first step of a ramp, and as a
             # constant step it ran 1,002 evaluations per sample and stopped at the cap, far from any mode
             warnings.warn(
-                f"a constant step h0={self.h0:g} with beta={self.beta:g} needs about {self.constant_steps():,} steps "
+                f"a constant step h0={self.h0:g} with beta={self.beta:g} needs about {steps:,} steps "
                 f"to bring the noise from sigma0={self.sigma0:g} to sigma_stop={self.sigma_stop:g}, more than "
                 f"max_steps={self.max_steps}: the samples will stop noisy. For the paper's small first step use "
                 "schedule='ramp' (or the paper's preset, --paper-sampler)",
