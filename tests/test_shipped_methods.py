@@ -52,3 +52,14 @@ def test_every_shipped_method_samples_the_users_frames(prefix, tmp_path):
         assert main([*argv, "--samples", "2", "--frames", "2", "--out", str(out)]) == 0
         samples = np.load(out / "samples.npy")
         assert samples.shape == (2, 2, 1, 32, 32) and 0 <= samples.min() and samples.max() <= 1
+
+
+@pytest.mark.parametrize("prefix", list(DATASETS))
+def test_every_shipped_method_refuses_frames_of_another_size(prefix, tmp_path, capsys):
+    # the README's promise: a model that does not fit the data is refused, with the size it needs, not sampled
+    past = DATASETS[prefix][1]
+    np.save(tmp_path / "ctx.npy", np.random.default_rng(0).random((past, 64, 64)).astype(np.float32))
+    for suffix in METHODS:
+        argv = ["sample", "--model", f"{prefix}-{suffix}", "--context", str(tmp_path / "ctx.npy")]
+        assert main([*argv, "--samples", "1", "--frames", "1", "--out", str(tmp_path / suffix)]) == 2
+        assert "32x32" in capsys.readouterr().err and not (tmp_path / suffix).exists()

@@ -277,6 +277,11 @@ def test_prediction_only_network_trains(small_data, tmp_path):
     first, again = predictor.predict(past, 3, samples=2, seed=0), predictor.predict(past, 3, samples=2, seed=5)
     assert first.frames.shape == (4, 3, 1, 32, 32) and torch.equal(first.frames, again.frames)
     assert first.evaluations_per_frame == 1
+    # the weights record the frames they were trained on, and the predictor refuses frames of another size (a
+    # convolutional network would sample them without complaint)
+    assert predictor.frame_shape == (1, 32, 32)
+    with pytest.raises(NextframeError, match="trained on 1-channel 32x32 frames, got 1-channel 64x64"):
+        predictor.predict(torch.rand(1, 2, 1, 64, 64), 1)
 
 
 def test_prediction_only_network_learns_its_own_rollout(small_data, tmp_path):
@@ -474,3 +479,23 @@ def test_sigma_max_reaches_the_loss_and_is_checked(small_data, tmp_path, capsys)
     assert "--tail-sigma 0.5 must exceed --sigma-max 1" in capsys.readouterr().err
     assert main(["train", "--data", str(small_data), "--out", str(tmp_path / "t"), "--sigma-max", "-1"]) == 2
     assert "--sigma-max -1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("norm, optimum", [("mse", 0.3), ("l1", 0.0)])
+def test_point_loss_learns_the_mean_or_the_median(norm, optimum):
+    # a "network" that predicts one learnable grey for every pixel, against futures that are black 70% of the time
+    # and white 30%: MSE's optimum is the mean 0.3, L1's the median 0 (the point forecast with the lowest CRPS)
+    from nextframe.methods.deterministic import PredictionLoss
+
+    grey = torch.nn.Parameter(torch.tensor(0.5))
+    net = lambda noisy, context: grey.expand(context.shape[0], 1, 4, 4)  # noqa: E731
+    clean = (torch.arange(100) >= 70).float().view(100, 1, 1, 1).expand(100, 1, 4, 4)
+    optimiser = torch.optim.SGD([grey], lr=0.05)
+    loss = PredictionLoss(1, norm)
+    for _ in range(400):
+        optimiser.zero_grad()
+        loss(net, torch.zeros(100, 2, 4, 4), clean, None).backward()
+        optimiser.step()
+    assert float(grey) == pytest.approx(optimum, abs=0.03)
+    with pytest.raises(ValueError, match="mse' or 'l1"):
+        PredictionLoss(1, "huber")

@@ -339,6 +339,7 @@ def run_sample(args) -> int:
             )
         frames = frames[len(frames) - tau :]
     cfg.check_size(*frames.shape[-2:])
+    predictor.check_frame_shape(frames.shape[1:])
     _check_memory(args.samples, tau + args.frames, frames[0].size, args.scale)
 
     context = torch.from_numpy(frames)[None]

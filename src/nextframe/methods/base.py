@@ -47,6 +47,9 @@ class Predictor:
     context_frames: int = 1
     done: str = "sampled"  # the status of every frame when `_predict` reports none: "sampled" (a fixed schedule, no
     # convergence test) or "predicted" (one pass, no sampling)
+    frame_shape: tuple[int, int, int] | None = None  # (C, H, W) of the frames the weights were trained on, when
+    # they record it (`nextframe.load` sets it): a convolutional network samples frames of any size without
+    # complaint, but a model of 32x32 leaves has learnt nothing about 64x64 ones
 
     def describe(self) -> str:
         """What the predictor does to make a frame, in a few words (for the command line's summary)."""
@@ -61,6 +64,7 @@ class Predictor:
                 f"{self.method} needs past frames (batch, time >= {self.context_frames}, channels, H, W), "
                 f"got {tuple(past.shape)}"
             )
+        self.check_frame_shape(past.shape[2:])
         for name, value in (("steps", steps), ("samples", samples)):
             if int(value) != value or value < 1:
                 raise NextframeError(f"{name} must be a whole number of at least 1, got {value}")
@@ -71,6 +75,15 @@ class Predictor:
         seconds = time.perf_counter() - started
         status = status or [[self.done] * rows.shape[0] for _ in range(int(steps))]
         return Prediction(frames, evaluations, seconds, status)
+
+    def check_frame_shape(self, shape) -> None:
+        """Refuses frames (C, H, W) of another shape than the weights were trained on, when they record it."""
+        if self.frame_shape is not None and tuple(shape) != tuple(self.frame_shape):
+            c, h, w = self.frame_shape
+            raise NextframeError(
+                f"this {self.method} model was trained on {c}-channel {h}x{w} frames, got {shape[0]}-channel "
+                f"{shape[1]}x{shape[2]}; resize (or crop) the frames to {h}x{w}, or train a model on frames of this size"
+            )
 
     def _predict(self, past: torch.Tensor, steps: int, seeds: list[int]):
         raise NotImplementedError

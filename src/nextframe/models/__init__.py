@@ -39,6 +39,14 @@ SHIPPED = {
 ALIASES = {"leaves-tau2-score": "leaves-tau2"}
 
 
+def frame_shape(name: str) -> tuple[int, int, int] | None:
+    """(C, H, W) of the frames a shipped model was trained on, for the weights written before `nextframe train`
+    recorded it: the Moving Leaves and SM-MNIST models are grayscale 32x32; None for the others."""
+    if name in SHIPPED and name.startswith(("leaves-", "smmnist32-")):
+        return (1, 32, 32)
+    return None
+
+
 def shipped_path(name: str) -> Path | None:
     """The weights file of a shipped model, or None when `name` is not one."""
     if name not in SHIPPED:

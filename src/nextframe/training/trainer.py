@@ -308,6 +308,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                 "total_steps": state["prior"][0] + state["step"],
                 "total_examples": state["prior"][1] + state["examples"],
                 "total_minutes": total_minutes(),
+                "frame_shape": list(clips.shape[2:]),  # (C, H, W): the predictor refuses frames of another size
             },
         )
 

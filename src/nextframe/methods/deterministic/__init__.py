@@ -3,7 +3,7 @@ prediction-only network, `ConditionalUNet` with `noisy_input=False`), trained by
 prediction is the conditional mean: every stochastic method must beat it on CRPS."""
 
 from nextframe.methods.deterministic.predictor import DeterministicPredictor, PredictionLoss
-from nextframe.methods.deterministic.training import training_method
+from nextframe.methods.deterministic.training import Settings, training_method
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
 
 NAME = "deterministic"
@@ -31,6 +31,7 @@ __all__ = [
     "NAME",
     "DeterministicPredictor",
     "PredictionLoss",
+    "Settings",
     "build_network",
     "predictor",
     "training_method",

@@ -1,7 +1,10 @@
-"""The deterministic method in the training loop: the prediction-only U-Net, MSE of its predictions rolled out over
-the window's future frames (`--future`, 1: the next frame only), held-out PSNR of the same rollout."""
+"""The deterministic method in the training loop: the prediction-only U-Net, the error of its predictions rolled out
+over the window's future frames (`--future`, 1: the next frame only; `--point-loss`: MSE, or L1 for the median),
+held-out PSNR of the same rollout."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
@@ -9,10 +12,30 @@ from nextframe.errors import NextframeError
 from nextframe.methods.deterministic.predictor import PredictionLoss
 from nextframe.metrics import psnr
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
+from nextframe.settings import check_fields, from_options, setting
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "deterministic"
 COLUMNS = ("heldout_psnr",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The floor's own setting (`nextframe train --method deterministic --point-loss l1`)."""
+
+    point_loss: str = setting(
+        "mse",
+        "mse: the conditional mean (the paper's prediction-only network); l1: the conditional median, the point "
+        "forecast with the lowest CRPS (a point forecast's CRPS is its mean absolute error)",
+        choices=("mse", "l1"),
+    )
+
+    def __post_init__(self):
+        check_fields(self)
+
+
+def settings(options: dict) -> Settings:
+    return from_options(Settings, options, NAME)
 
 
 def training_method(config, shape) -> TrainingMethod:
@@ -24,7 +47,7 @@ def training_method(config, shape) -> TrainingMethod:
         )
     unet = UNetConfig(tau=config.tau, channels=channels, width=config.width, scales=config.scales, noisy_input=False)
     unet.check_size(height, width)
-    loss = PredictionLoss(channels)
+    loss = PredictionLoss(channels, settings(config.options).point_loss)
 
     def heldout(net, windows, indices, seed, device) -> dict:  # PSNR of every future frame of the rollout
         values = []
