@@ -28,7 +28,6 @@ from nextframe.analysis.occlusion import (
     collision_decisions,
     decision_summary,
     decision_sweep,
-    oracle_sweep,
 )
 from nextframe.training.checkpoint import load_model
 
@@ -69,10 +68,7 @@ def measure(model, knobs: dict | None, windows: int, window_samples: int, probe_
     """Collision shares and probe decisions of one setting (model None: the oracle sampler)."""
     context, _, window = heldout_collisions(windows)
     found = collision_decisions(model, context, window, window_samples, seed, **(knobs or {}))
-    if model is None:
-        rows = oracle_sweep(DEFAULT_DIFFERENCES, probe_samples, seed)
-    else:
-        rows = decision_sweep(model, DEFAULT_DIFFERENCES, probe_samples, seed, **knobs)
+    rows = decision_sweep(model, DEFAULT_DIFFERENCES, probe_samples, seed, **(knobs or {}))  # None: the oracle
     labels = np.array(found["labels"])
     probes = decision_summary(rows)
     return {

@@ -207,7 +207,10 @@ CASES = [
     (["demo", "--samples", "0", "--out", "demo"], "--samples 0"),
     (["experiment", "probes", "--out", "p", "--samples", "0"], "--samples 0"),
     (["experiment", "probes", "--out", "p", "--h0", "-1"], "h0"),
-    (["experiment", "probes", "--model", "{tau1.safetensors}", "--out", "p"], "grayscale tau=2"),
+    (
+        ["experiment", "probes", "--model", "{tau1.safetensors}", "--out", "p"],
+        "grayscale Moving Leaves model of 2 past frames",
+    ),
     (["experiment", "decisions", "--out", "p", "--windows", "0"], "--windows"),
     (["experiment", "decisions", "--out", "p", "--differences", "10"], "--differences 10"),
     (["experiment", "recursive", "--out", "p", "--steps", "0"], "--steps"),

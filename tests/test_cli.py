@@ -215,7 +215,9 @@ def test_experiments_refuse_a_model_that_is_not_a_tau2_leaves_model(tmp_path, ca
     code, _, err = run(
         ["experiment", "probes", "--model", tmp_path / "tau1.safetensors", "--out", tmp_path / "o"], capsys
     )
-    assert code == 2 and "need a grayscale tau=2" in err and not (tmp_path / "o").exists()
+    assert (
+        code == 2 and "need a grayscale Moving Leaves model of 2 past frames" in err and not (tmp_path / "o").exists()
+    )
 
 
 def _subparser(name: str):

@@ -20,7 +20,7 @@ from nextframe.analysis.decisions import (
     typical_speed,
     window_scene,
 )
-from nextframe.analysis.occlusion import oracle_sweep
+from nextframe.analysis.occlusion import collision_decisions, decision_sweep
 from nextframe.data.leaves import LeavesConfig, chunk_rng, generate_arrays, hidden_fraction, sample_truth
 from nextframe.errors import NextframeError
 
@@ -118,8 +118,25 @@ def test_oracle_sampler_scores_near_perfect_on_collision_windows(windows):
     )
 
 
+def test_the_oracle_is_a_predictor_run_through_the_same_instrument(windows):
+    # the oracle goes through `predict` and `collision_decisions` like any method: near-perfect there too, seeded
+    # row by row (row r: seed + r), so a window's samples do not depend on the other windows in the batch
+    from nextframe.analysis.decisions import OraclePredictor
+
+    context, _, window = windows
+    report = collision_decisions(None, context, window, 4, seed=0)["report"]
+    assert report["larger_share"] >= 0.90 and report["smaller_share"] <= 0.02 and report["diverged"] == 0, report
+    oracle = OraclePredictor(window)
+    frames = oracle.predict(context, 1, samples=4, seed=0).frames
+    assert torch.equal(frames, oracle.predict(context, 1, samples=4, seed=0).frames)
+    alone = OraclePredictor({k: v[2:3] for k, v in window.items()}).predict(context[2:3], 1, samples=4, seed=8)
+    assert torch.equal(alone.frames, frames[8:12])
+    with pytest.raises(NextframeError, match="one next frame"):
+        oracle.predict(context, 2)
+
+
 def test_oracle_sampler_scores_near_perfect_on_probes_at_the_datas_speeds():
-    rows = oracle_sweep([-3.0, -2.0, 0.0, 2.0, 3.0], samples=24, seed=0)
+    rows = decision_sweep(None, [-3.0, -2.0, 0.0, 2.0, 3.0], samples=24, seed=0)  # None: the oracle predictor
     unambiguous = [r for r in rows if r["unambiguous"]]
     right = sum(r["larger_in_front"] * r["samples"] for r in unambiguous) / sum(r["samples"] for r in unambiguous)
     wrong = sum((r["left"] if r["difference"] > 0 else r["right"]) for r in unambiguous) / sum(
@@ -178,6 +195,26 @@ def test_instrument_holds_on_smaller_canvases(size):
     r, lum = torch.from_numpy(window["radii"]), torch.from_numpy(window["luminance"])
     blend = 0.5 * (render_disks(c, r, lum, 0, size) + render_disks(c, r, lum, 1, size))
     assert tally(classify_decisions(blend, window_scene(window)), window["radii"])["not_two_clean_disks_share"] >= 0.9
+
+
+@pytest.mark.parametrize("size", [16, 24])
+def test_probe_sweep_holds_on_smaller_canvases(size):
+    # figure 4's probes drawn on the smaller canvas (radii, gap and speeds scaled with it): the oracle, run through
+    # the same sweep as a model, puts the larger disk in front of >= 90% of the unambiguous probes' samples, never
+    # the smaller, and each disk in front of 30-70% of the decided equal-radius samples
+    rows = decision_sweep(None, [-3.0, -2.0, 0.0, 2.0, 3.0], samples=24, seed=0, size=size)
+    assert [r["radius_left"] for r in rows] == [(5.0 + 1.5) * size / 32, 6.0 * size / 32, 5.0 * size / 32] + [
+        4.0 * size / 32,
+        3.5 * size / 32,
+    ]
+    unambiguous = [r for r in rows if r["unambiguous"]]
+    larger = sum(r["larger_in_front"] * r["samples"] for r in unambiguous) / sum(r["samples"] for r in unambiguous)
+    smaller = sum((r["left"] if r["difference"] > 0 else r["right"]) for r in unambiguous)
+    assert larger >= 0.90 and smaller == 0, rows
+    assert 0.3 <= rows[2]["right_in_front"] <= 0.7, rows[2]
+    context, _, window = heldout_collisions(32, cfg=LeavesConfig.for_size(size))
+    report = collision_decisions(None, context, window, 4, seed=0)["report"]  # the oracle on this canvas's law
+    assert report["larger_share"] >= 0.85 and report["smaller_share"] <= 0.01, report
 
 
 def test_oracle_law_matches_the_generators_paths():

@@ -1,6 +1,8 @@
 """Section 3.1 machinery: the logistic fit, the decision sweep with an exact (mixture) denoiser whose choice
 probabilities are known, and the experiment commands' outputs (the classification rule: test_decisions.py)."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -78,3 +80,26 @@ def test_experiment_commands_refuse_bad_input(tmp_path, capsys):
     assert "keep |difference| <= 6" in capsys.readouterr().err
     assert main(["experiment", "probes", "--samples", "0", "--out", str(tmp_path / "o")]) == 2
     assert not (tmp_path / "o").exists()
+
+
+def test_experiments_run_any_method_on_its_own_canvas(tmp_path, capsys):
+    # a Moving Leaves model of another method (the deterministic floor: no sampler flags, a one-step estimate that is
+    # its prediction) trained on a 16x16 canvas: the three experiments draw their probes and windows on that canvas
+    data, run = tmp_path / "data", tmp_path / "run"
+    assert main(["data", "leaves", "--out", str(data), "--n", "40", "--size", "16", "--no-progress"]) == 0
+    argv = ["train", "--data", str(data), "--out", str(run), "--method", "deterministic", "--width", "8"]
+    assert main([*argv, "--max-steps", "1", "--heldout-examples", "4", "--no-progress"]) == 0
+    model = str(run / "model.safetensors")
+    out = tmp_path / "out"
+    assert (
+        main(["experiment", "decisions", "--model", model, "--out", str(out), "--samples", "2", "--windows", "2"]) == 0
+    )
+    report = json.loads((out / "decisions.json").read_text())
+    assert report["method"] == "deterministic" and report["sampler"] is None
+    assert report["rows"][0]["radius_left"] == (5.0 + 1.5) / 2  # difference -3 on the 16x16 canvas: half of 6.5
+    assert report["summary"]["oracle"]["larger_in_front_unambiguous"] >= 0.9  # the oracle on the same canvas
+    assert main(["experiment", "recursive", "--model", model, "--out", str(out), "--samples", "2", "--steps", "2"]) == 0
+    assert np.asarray(json.loads((out / "recursive.json").read_text())["sharpness_one_step"]).shape == (2,)
+    assert main(["experiment", "probes", "--model", model, "--out", str(out), "--samples", "2", "--beta", "0.5"]) == 2
+    assert "--beta: settings of the score-based sampler" in capsys.readouterr().err
+    assert main(["experiment", "probes", "--model", model, "--out", str(out), "--samples", "2"]) == 0

@@ -72,32 +72,23 @@ def _test_clips(data: str, chosen_count: int, frames: int) -> tuple[torch.Tensor
     return torch.from_numpy(np.asarray(test[chosen, :frames], np.float32) / 255.0), chosen, dataset.meta
 
 
-def decisions_of(predictor, windows: int, samples: int, seed: int) -> dict:
-    """The occlusion instrument on `windows` held-out collision windows, `samples` next frames each."""
-    from nextframe.analysis.decisions import classify_decisions, heldout_collisions, tally, window_scene
+def decisions_of(predictor, windows: int, samples: int, seed: int, size: int = 32) -> dict:
+    """The occlusion instrument on `windows` held-out collision windows of a size x size canvas, `samples` next
+    frames each."""
+    from nextframe.analysis.decisions import heldout_collisions
+    from nextframe.analysis.occlusion import collision_decisions
+    from nextframe.data.leaves import LeavesConfig
 
-    context, _, window = heldout_collisions(windows)
-    frames = predictor.predict(context, 1, samples=samples, seed=seed).frames[:, 0]
-    radii = np.repeat(window["radii"], samples, axis=0)
-    return {
-        "windows": windows,
-        "samples_per_window": samples,
-        **tally(classify_decisions(frames, window_scene(window, samples)), radii),
-    }
+    context, _, window = heldout_collisions(windows, cfg=LeavesConfig.for_size(size))
+    return collision_decisions(predictor, context, window, samples, seed)["report"]
 
 
-def probe_decisions_of(predictor, samples: int, seed: int) -> dict:
-    """Figure 4's sweep (`occlusion.decision_sweep`) through any method's predictor: `samples` next frames of each
-    probe, sample i seeded seed + i; summarised by `occlusion.decision_summary` (the equal-radius split included)."""
-    from nextframe.analysis.decisions import typical_probe
-    from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES, MEAN_RADIUS, decision_summary, probe_radii, sweep_row
+def probe_decisions_of(predictor, samples: int, seed: int, size: int = 32) -> dict:
+    """Figure 4's sweep (`occlusion.decision_sweep`): `samples` next frames of each probe, sample i seeded seed + i;
+    summarised by `occlusion.decision_summary` (the equal-radius split included)."""
+    from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES, decision_summary, decision_sweep
 
-    rows = []
-    for difference in DEFAULT_DIFFERENCES:
-        probe = typical_probe(*probe_radii(difference))
-        context = torch.from_numpy(probe.context)[None]  # (1, tau, 1, H, W)
-        frames = predictor.predict(context, 1, samples=samples, seed=seed).frames[:, 0]
-        rows.append(sweep_row(difference, MEAN_RADIUS, probe, frames))
+    rows = decision_sweep(predictor, DEFAULT_DIFFERENCES, samples, seed, size=size)
     return {"samples_per_probe": samples, "probes": len(rows), **decision_summary(rows)}
 
 
@@ -149,9 +140,9 @@ def measure(name: str, model: str, data: str, settings: BenchmarkSettings, progr
     if settings.fvd:
         row.update(_fvd(clips, first, past))
     if meta.get("kind") == "moving-leaves" and past == 2 and settings.collision_windows:
-        row["decisions"] = decisions_of(predictor, settings.collision_windows, 8, settings.seed)
+        row["decisions"] = decisions_of(predictor, settings.collision_windows, 8, settings.seed, clips.shape[-1])
     if meta.get("kind") == "moving-leaves" and past == 2 and settings.probe_samples:
-        row["probe_decisions"] = probe_decisions_of(predictor, settings.probe_samples, settings.seed)
+        row["probe_decisions"] = probe_decisions_of(predictor, settings.probe_samples, settings.seed, clips.shape[-1])
     if meta.get("kind") == "moving-leaves":
         row.update(rollout_sharpness(data, chosen, clips, first, past))
     return row

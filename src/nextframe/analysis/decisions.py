@@ -25,6 +25,7 @@ import torch
 
 from nextframe.data.leaves import LeavesConfig, LeavesTruth, hidden_fraction
 from nextframe.errors import NextframeError
+from nextframe.methods.base import Predictor
 
 FIT_STEPS = 60  # Adam steps of the position fit (120 steps classified 800 oracle samples and 100 true frames the same)
 FIT_LR = 0.4  # pixels per step at the start (cosine-annealed)
@@ -288,6 +289,46 @@ def oracle_frames(
     return views.gather(2, pick[:, :, None, None, None].expand(-1, -1, 1, size, size))
 
 
+class OraclePredictor(Predictor):
+    """The generator's own conditional law (`oracle_frames`) as a predictor of the next frame of known windows (a
+    dict as `heldout_collisions` or `probe_window` gives): row i of the past frames it is given must be window i's.
+    It reads the windows' true centres, radii and luminances, not the pixels: what a perfect model would sample, run
+    through the same `predict` and the same instrument as any method."""
+
+    method = "oracle"
+    context_frames = 2
+
+    def __init__(self, window: dict, cfg: LeavesConfig | None = None):
+        self.window = window  # past centres, radii and luminances of each window, in the order of the rows
+        self.cfg = cfg if cfg is not None else LeavesConfig()  # the generator's law: positions and speeds
+
+    def describe(self) -> str:
+        return "oracle: the generator's conditional law given the true scene (a perfect sampler)"
+
+    def _predict(self, past, steps, seeds):
+        windows = len(self.window["radii"])
+        if steps != 1 or len(past) % windows:
+            raise NextframeError(
+                f"the oracle samples one next frame for each of its {windows} windows (times the samples), got "
+                f"{len(past)} rows and {steps} steps"
+            )
+        per, w = len(past) // windows, self.window
+        frames = [
+            oracle_frames(
+                w["past"][i : i + 1],
+                w["radii"][i : i + 1],
+                w["luminance"][i : i + 1],
+                1,
+                seeds[r],
+                past.shape[-1],
+                self.cfg,
+            )[0]
+            for r in range(len(past))
+            for i in [r // per]
+        ]
+        return torch.cat(frames)[:, None], torch.zeros(len(past), 1), None
+
+
 # --- where decisions are measured ------------------------------------------------------------------------------------
 
 
@@ -391,12 +432,14 @@ def typical_probe(
     """A probe whose disks move as the data move disks of their depth: each approaches the other along a horizontal
     line at its depth's RMS speed (`typical_speed`: 2.1 px per frame for radius 5, where the old probes took 3.75),
     the last context frame shows them `gap` px apart, and the two outcomes put them at the oracle's mean next
-    positions, where they overlap. Returns a `data.leaves.Probe`; its truth holds the 3 frames' centres."""
+    positions, where they overlap. Returns a `data.leaves.Probe`; its truth holds the 3 frames' centres.
+    On a canvas of another `size` the scene is `LeavesConfig.for_size(size)`'s: pass radii and gap in its pixels."""
     from nextframe.data.leaves import Probe, _render_ordered
 
+    cfg = LeavesConfig.for_size(size)
     radii = np.array([radius_left, radius_right], np.float64)
-    speed = typical_speed(radii)
-    rho, _ = increment_law(radii)
+    speed = typical_speed(radii, cfg)
+    rho, _ = increment_law(radii, cfg)
     cx, cy = size / 2, size / 2 if row is None else row
     half = 0.5 * (radii.sum() + gap)
     x_last = np.array([cx - half, cx + half])
@@ -410,7 +453,7 @@ def typical_probe(
     truth = LeavesTruth(
         centers=centers,
         radii=r,
-        depths=LeavesConfig().physical_radius / r,
+        depths=cfg.physical_radius / r,
         luminance=lum,
         collision_frame=np.array([2], np.int16),
     )

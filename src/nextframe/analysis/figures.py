@@ -45,8 +45,9 @@ def _save(fig, path: Path) -> Path:
 
 
 def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -> Path:
-    """Row 1: the conditioning frames (red), both possible next frames, the one-step estimate (green). Row 2: iterates
-    of one sampler run and its result (blue). Row 3: samples from other seeds, each with its classification."""
+    """Row 1: the conditioning frames (red), both possible next frames, the one-step estimate (green; for methods
+    that have one). Row 2: iterates of one sampler run (the score sampler's) and its result (blue). Row 3: samples
+    from other seeds, each with its classification."""
     plt = _pyplot()
     steps = sorted(found["steps"])
     cols = max(5, len(steps) + 1, min(samples_shown, len(found["frames"])))
@@ -58,8 +59,9 @@ def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -
         (probe.context[1], "frame t", "red"),
         (found["outcomes"][0], "if left in front", None),
         (found["outcomes"][1], "if right in front", None),
-        (found["estimate"].clamp(0, 1), f"one-step ({found['one_step_label']})", "green"),
     ]
+    if found["estimate"] is not None:  # a method without a one-step estimate leaves the slot empty
+        row.append((found["estimate"].clamp(0, 1), f"one-step ({found['one_step_label']})", "green"))
     for ax, (frame, text, color) in zip(axes[0], row):
         ax.axis("on")
         _show(ax, frame, text, color)
@@ -175,26 +177,29 @@ def collision_figure(
 
 
 def recursive_figure(path, found: dict, examples: int = 3, title: str = "") -> Path:
-    """For each example: the truth, recursive sampling and recursive one-step estimation (context frames first, red);
-    below, the sharpness of every generated frame."""
+    """For each example: the truth, recursive sampling and (for a method that has one) recursive one-step estimation,
+    context frames first (red); below, the sharpness of every generated frame."""
     plt = _pyplot()
     context, n = found["context"], min(examples, len(found["context"]))
     tau, steps = context.shape[1], found["truth"].shape[1]
-    labels = ("truth", "sampling", "one-step")
-    fig = plt.figure(figsize=(0.9 * (tau + steps) + 0.6, 0.95 * 3 * n + 2.4))
-    grid = fig.add_gridspec(3 * n + 1, tau + steps, height_ratios=[1] * (3 * n) + [2.4])
+    keys = ("truth", "sampled", "estimated") if found["estimated"] is not None else ("truth", "sampled")
+    labels = {"truth": "truth", "sampled": "sampling", "estimated": "one-step"}
+    rows = len(keys)
+    fig = plt.figure(figsize=(0.9 * (tau + steps) + 0.6, 0.95 * rows * n + 2.4))
+    grid = fig.add_gridspec(rows * n + 1, tau + steps, height_ratios=[1] * (rows * n) + [2.4])
     for e in range(n):
-        for r, key in enumerate(("truth", "sampled", "estimated")):
+        for r, key in enumerate(keys):
             frames = torch.cat([context[e], found[key][e].clamp(0, 1)])
             for t, frame in enumerate(frames):
-                ax = fig.add_subplot(grid[3 * e + r, t])
+                ax = fig.add_subplot(grid[rows * e + r, t])
                 _show(ax, frame, f"t={t + 1}" if e == 0 and r == 0 else "", "red" if t < tau else None)
                 if t == 0:
-                    ax.set_ylabel(labels[r], fontsize=7)
-    ax = fig.add_subplot(grid[3 * n, :])
+                    ax.set_ylabel(labels[key], fontsize=7)
+    ax = fig.add_subplot(grid[rows * n, :])
     frames = np.arange(tau + 1, tau + steps + 1)
     ax.plot(frames, found["sharpness_sampling"], "o-", color="tab:blue", label="recursive sampling")
-    ax.plot(frames, found["sharpness_one_step"], "s-", color="tab:green", label="recursive one-step estimate")
+    if found["sharpness_one_step"] is not None:
+        ax.plot(frames, found["sharpness_one_step"], "s-", color="tab:green", label="recursive one-step estimate")
     ax.plot(frames, found["sharpness_truth"], ":", color="black", label="true frames")
     total = len(context)
     ax.set_xticks(frames)  # whole frames, not 3.25

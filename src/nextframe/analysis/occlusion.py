@@ -9,25 +9,34 @@ import numpy as np
 import torch
 
 from nextframe.analysis.decisions import (
+    PROBE_GAP,
+    OraclePredictor,
     classify_decisions,
     decision_labels,
-    oracle_frames,
     probe_window,
     tally,
     typical_probe,
     window_scene,
 )
+from nextframe.data.leaves import LeavesConfig
+from nextframe.methods.score import as_predictor
 from nextframe.metrics import palette_fraction
-from nextframe.sampling import derive_seed, rollout, sample
 
 MEAN_RADIUS = 5.0  # probes keep the mean of the two radii here (a depth of 1.6, mid-range in the training data)
 DEFAULT_DIFFERENCES = tuple(np.round(np.arange(-3.0, 3.01, 0.5), 2).tolist())  # right radius minus left radius
 UNAMBIGUOUS = 0.25  # a probe is unambiguous when the radii differ by at least this fraction of the larger one
 
 
-def probe_radii(difference: float, mean_radius: float = MEAN_RADIUS) -> tuple[float, float]:
-    """(left, right) radii with the given difference right - left and the given mean."""
-    return mean_radius - difference / 2, mean_radius + difference / 2
+def probe_radii(difference: float, mean_radius: float = MEAN_RADIUS, size: int = 32) -> tuple[float, float]:
+    """(left, right) radii with the given difference right - left and the given mean, both in pixels of the 32x32
+    canvas; on a canvas of another `size` all lengths scale with it (`LeavesConfig.for_size`)."""
+    scale = size / 32
+    return scale * (mean_radius - difference / 2), scale * (mean_radius + difference / 2)
+
+
+def scaled_probe(difference: float, mean_radius: float = MEAN_RADIUS, size: int = 32):
+    """Figure 4's probe of this radius difference (32x32 pixels) drawn on a size x size canvas."""
+    return typical_probe(*probe_radii(difference, mean_radius, size), gap=PROBE_GAP * size / 32, size=size)
 
 
 def is_unambiguous(left: float, right: float) -> bool:
@@ -35,48 +44,38 @@ def is_unambiguous(left: float, right: float) -> bool:
 
 
 def decision_sweep(
-    model,
+    predictor=None,
     differences=DEFAULT_DIFFERENCES,
     samples: int = 32,
     seed: int = 0,
     mean_radius: float = MEAN_RADIUS,
     progress: bool = False,
+    size: int = 32,  # the canvas: differences and radii are in 32x32 pixels and scale with it
     **sampler,
 ) -> list[dict]:
-    """Figure 4: for each radius difference, `samples` samples of a probe at the data's speeds
+    """Figure 4: for each radius difference, `samples` next frames of a probe at the data's speeds
     (`decisions.typical_probe`), classified by fitting (`decisions.classify_decisions`).
 
-    Sample i of every probe uses seed + i, so the sweep is reproducible and a row does not depend on the others.
+    `predictor`: any method's predictor, a bare denoiser (sampled by the score sampler with the `sampler` settings,
+    `methods.score.as_predictor`), or None for the oracle (`decisions.OraclePredictor`). Sample i of every probe
+    uses seed + i, so the sweep is reproducible and a row does not depend on the others.
     """
     from tqdm.auto import tqdm
 
+    model = None if predictor is None else as_predictor(predictor, **sampler)
     rows = []
     for difference in tqdm(differences, desc="decision sweep", unit="probe", disable=not progress):
-        probe = typical_probe(*probe_radii(difference, mean_radius))
-        context = torch.from_numpy(probe.context).reshape(1, -1, *probe.context.shape[-2:]).repeat(samples, 1, 1, 1)
-        result = sample(model, context, seed=seed, **sampler)
-        rows.append(sweep_row(difference, mean_radius, probe, result.frames, result))
+        probe = scaled_probe(difference, mean_radius, size)
+        who = model if model is not None else OraclePredictor(probe_window(probe), LeavesConfig.for_size(size))
+        result = who.predict(torch.from_numpy(probe.context)[None], 1, samples=samples, seed=seed)
+        rows.append(sweep_row(difference, mean_radius, probe, result.frames[:, 0], result, size))
     return rows
 
 
-def oracle_sweep(
-    differences=DEFAULT_DIFFERENCES, samples: int = 32, seed: int = 0, mean_radius: float = MEAN_RADIUS
-) -> list[dict]:
-    """`decision_sweep` for the oracle sampler (`decisions.oracle_frames`): what a perfect model would score."""
-    rows = []
-    for k, difference in enumerate(differences):
-        probe = typical_probe(*probe_radii(difference, mean_radius))
-        window = probe_window(probe)
-        frames = oracle_frames(
-            window["past"], window["radii"], window["luminance"], samples, seed=derive_seed(seed, k)
-        )[0]
-        rows.append(sweep_row(difference, mean_radius, probe, frames))
-    return rows
-
-
-def sweep_row(difference: float, mean_radius: float, probe, frames: torch.Tensor, result=None) -> dict:
-    """Counts of one probe's samples: left / right in front, neither (split by reason), and the shares."""
-    left, right = probe_radii(difference, mean_radius)
+def sweep_row(difference: float, mean_radius: float, probe, frames: torch.Tensor, result=None, size: int = 32) -> dict:
+    """Counts of one probe's samples: left / right in front, neither (split by reason), and the shares; with the
+    `Prediction` that made them, its cost and divergences. Radii in pixels of the size x size canvas."""
+    left, right = probe_radii(difference, mean_radius, size)
     window = probe_window(probe)
     found = classify_decisions(frames, window_scene(window, len(frames)))
     front = np.asarray(found.front)
@@ -95,36 +94,29 @@ def sweep_row(difference: float, mean_radius: float, probe, frames: torch.Tensor
     }  # among samples that decided
     row["larger_in_front"] = larger_in_front(row) / len(frames) if left != right else None
     if result is not None:
-        row.update(
-            median_evaluations=float(result.evaluations.double().median()),
-            diverged=result.diverged,
-            retried=result.retried,
-        )
+        row.update(_cost(result))
     return row
 
 
-def collision_decisions(model, context: torch.Tensor, window: dict, samples: int, seed: int = 0, **sampler) -> dict:
-    """The instrument on held-out collision windows (`decisions.heldout_collisions`): `samples` samples of each
-    window's next frame (sample j of window i seeded seed + i * samples + j), or the oracle's when `model` is None."""
-    m = len(context)
-    if model is None:
-        frames, result = (
-            oracle_frames(window["past"], window["radii"], window["luminance"], samples, seed=seed).flatten(0, 1),
-            None,
-        )
-    else:
-        flat = context.reshape(m, -1, *context.shape[-2:]).repeat_interleave(samples, dim=0)
-        result = sample(model, flat, seed=seed, **sampler)
-        frames = result.frames
+def _cost(result) -> dict:
+    return {
+        "median_evaluations": result.evaluations_per_frame,
+        "diverged": result.diverged,
+        "retried": result.retried,
+    }
+
+
+def collision_decisions(predictor, context: torch.Tensor, window: dict, samples: int, seed: int = 0, **sampler) -> dict:
+    """The instrument on held-out collision windows (`decisions.heldout_collisions`): `samples` next frames of each
+    window (sample j of window i seeded seed + i * samples + j) from `predictor` (any method's, a bare denoiser with
+    the `sampler` settings, or None: the oracle's, `decisions.OraclePredictor`)."""
+    oracle = OraclePredictor(window, LeavesConfig.for_size(context.shape[-1])) if predictor is None else None
+    model = oracle or as_predictor(predictor, **sampler)
+    result = model.predict(context, 1, samples=samples, seed=seed)
+    frames = result.frames[:, 0]
     radii = np.repeat(window["radii"], samples, axis=0)
     found = classify_decisions(frames, window_scene(window, samples))
-    report = {"windows": m, "samples_per_window": samples, **tally(found, radii)}
-    if result is not None:
-        report.update(
-            diverged=result.diverged,
-            retried=result.retried,
-            median_evaluations=float(result.evaluations.double().median()),
-        )
+    report = {"windows": len(context), "samples_per_window": samples, **tally(found, radii), **_cost(result)}
     return {"report": report, "frames": frames, "labels": decision_labels(found, radii)}
 
 
@@ -210,24 +202,29 @@ def object_sharpness(generated: torch.Tensor, truth: torch.Tensor, levels: torch
 
 
 def recursive_generation(
-    model, clips: torch.Tensor, levels: torch.Tensor, steps: int = 9, seed: int = 0, **sampler
+    predictor, clips: torch.Tensor, levels: torch.Tensor, steps: int = 9, seed: int = 0, **sampler
 ) -> dict:
-    """Generate `steps` frames recursively from the first tau frames of test clips (B, T, C, H, W), by sampling and
-    by one-step estimation, and measure the sharpness of every generated frame (`object_sharpness`)."""
-    tau = model.config.tau
+    """Generate `steps` frames recursively from the first tau frames of test clips (B, T, C, H, W) with `predictor`
+    (any method's, or a bare denoiser with the `sampler` settings), and, where the method has one, by its one-step
+    estimate; measure the sharpness of every generated frame (`object_sharpness`). "estimated" and
+    "sharpness_one_step" are None for a method without a one-step estimate."""
+    model = as_predictor(predictor, **sampler)
+    tau = model.context_frames
     context, truth = clips[:, :tau], clips[:, tau : tau + steps]
-    sampled, results = rollout(model, context, steps, tau=tau, seed=seed, **sampler)
-    estimated, _ = rollout(model, context, steps, tau=tau, method="one_step", seed=seed, **sampler)
-    evaluations = torch.stack([r.evaluations for r in results], dim=1)  # (B, steps)
+    result = model.predict(context, steps, seed=seed)
+    estimated = model.one_step(context, steps, seed=seed) if model.has_one_step else None
     return {
+        "method": model.method,
         "context": context,
         "truth": truth,
-        "sampled": sampled,
+        "sampled": result.frames,
         "estimated": estimated,
-        "sharpness_sampling": object_sharpness(sampled, truth, levels).mean(0).tolist(),  # per generated frame
-        "sharpness_one_step": object_sharpness(estimated, truth, levels).mean(0).tolist(),
+        "sharpness_sampling": object_sharpness(result.frames, truth, levels).mean(0).tolist(),  # per generated frame
+        "sharpness_one_step": None
+        if estimated is None
+        else object_sharpness(estimated, truth, levels).mean(0).tolist(),
         "sharpness_truth": object_sharpness(truth, truth, levels)
         .mean(0)
         .tolist(),  # anti-aliased edges keep it below 1
-        "median_evaluations": float(evaluations.double().median()),
+        **_cost(result),
     }

@@ -1,4 +1,5 @@
-"""Occlusion probes: how a trained denoiser's samples and one-step estimate resolve two disks on a collision course.
+"""Occlusion probes: how a method's samples (and a denoiser's one-step estimate) resolve two disks on a collision
+course.
 
 Each sample is labelled by fitting both disks wherever they landed (`analysis.decisions.classify_decisions`). Two
 earlier rules compared the sample with the probe's two outcomes at their exact positions (whole-frame RMS, then a
@@ -12,8 +13,8 @@ import numpy as np
 import torch
 
 from nextframe.data.leaves import Probe
+from nextframe.methods.score import as_predictor
 from nextframe.metrics import palette_fraction
-from nextframe.sampling import one_step, sample
 
 LABELS = ("left", "right", "neither")
 
@@ -37,41 +38,42 @@ def fitted_labels(frames: torch.Tensor, probe: Probe) -> tuple[list[str], list[s
 
 
 def probe_experiment(
-    model, probe: Probe, samples: int, seed: int = 0, snapshots=(1, 10, 20, 30, 40), **sampler
+    predictor, probe: Probe, samples: int, seed: int = 0, snapshots=(1, 10, 20, 30, 40), **sampler
 ) -> dict:
-    """Samples and the one-step estimate on one probe; the sharpness of each; the disk each sample shows in front
-    (`fitted_labels`).
+    """Samples of one probe's next frame from `predictor` (any method's, or a bare denoiser sampled with the
+    `sampler` settings), the one-step estimate where the method has one, the sampler's iterates of sample 0 where it
+    can show them (the score sampler, at the steps in `snapshots`); the sharpness of each; the disk each sample
+    shows in front (`fitted_labels`).
 
     Sharpness is the fraction of the pixels covered by a disk in either possible next frame that lie within 0.05 of
     one of the probe's three luminances (`palette_fraction`): near 1 for a sharp frame with either disk in front,
-    low for a blend of the two or a blur. `sampler` keywords go to `sample` (mean and sigma0 also to `one_step`).
+    low for a blend of the two or a blur. "estimate", "sharpness_one_step" and "one_step_label" are None for a
+    method without a one-step estimate, "steps" empty for one that cannot trace its sampler.
     """
-    context = torch.from_numpy(probe.context).reshape(1, -1, *probe.context.shape[-2:]).repeat(samples, 1, 1, 1)
-    steps = {}
-
-    def keep(k, ids, y, estimate):  # intermediate iterates of sample 0, for the figure
-        if k in snapshots and 0 in ids.tolist():
-            steps[k] = y[ids.tolist().index(0)].clone()
-
-    result = sample(model, context, seed=seed, callback=keep, **sampler)
-    estimate = one_step(model, context[:1], seed=seed, **sampler)[0]
+    model = as_predictor(predictor, **sampler)
+    context = torch.from_numpy(probe.context)[None]  # (1, tau, C, H, W)
+    result = model.predict(context, 1, samples=samples, seed=seed)
+    frames = result.frames[:, 0]
+    steps = model.trace(context, snapshots, seed=seed) if snapshots and hasattr(model, "trace") else {}
+    estimate = model.one_step(context, 1, seed=seed)[0, 0] if model.has_one_step else None
     levels = torch.from_numpy(probe.truth.luminance[0])
     outcomes = torch.from_numpy(np.stack([probe.left_front, probe.right_front]))  # (2, C, H, W)
     disks = ((outcomes - levels[0]).abs() > 0.01).any(dim=0)  # where either disk is in either outcome
-    labels, reasons = fitted_labels(result.frames, probe)
-    rms, between = outcome_distances(result.frames, outcomes)
+    labels, reasons = fitted_labels(frames, probe)
+    rms, between = outcome_distances(frames, outcomes)
     return {
-        "frames": result.frames,
+        "method": model.method,
+        "frames": frames,
         "estimate": estimate,
         "steps": steps,
         "outcomes": outcomes,
         "labels": labels,
-        "evaluations": result.evaluations.tolist(),
-        "sharpness_samples": palette_fraction(result.frames, levels, mask=disks).tolist(),
-        "sharpness_one_step": float(palette_fraction(estimate, levels, mask=disks)),
+        "evaluations": result.evaluations[:, 0].tolist(),
+        "sharpness_samples": palette_fraction(frames, levels, mask=disks).tolist(),
+        "sharpness_one_step": None if estimate is None else float(palette_fraction(estimate, levels, mask=disks)),
         "outcomes_count": {k: labels.count(k) for k in LABELS},
         "reasons": reasons,  # per sample: "decided", "not two clean disks" or "no visible overlap"
-        "one_step_label": fitted_labels(estimate[None], probe)[0][0],
+        "one_step_label": None if estimate is None else fitted_labels(estimate[None], probe)[0][0],
         "diverged": result.diverged,
         "retried": result.retried,
         "rms_to_outcomes": rms.tolist(),  # per sample: RMS distance to [left in front, right in front], whole frame

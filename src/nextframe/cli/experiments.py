@@ -74,16 +74,30 @@ def add_experiment(sub) -> None:
     add_natural_experiments(kinds)
 
 
-def _leaves_model(name: str):
-    from nextframe.training.checkpoint import load_model
+def _leaves_predictor(args):
+    """(predictor, canvas size): any method's predictor of --model (the score-based one under the sampler flags), if
+    it is a Moving Leaves model: grayscale, 2 past frames, square frames (32x32 unless its weights say otherwise; the
+    probes and collision windows are drawn on its canvas, `LeavesConfig.for_size`)."""
+    from nextframe.cli.options import load_predictor
 
-    model = load_model(name)
-    if model.config.tau != 2 or model.config.channels != 1:
+    predictor = load_predictor(args)
+    channels = getattr(predictor.config, "channels", 1)
+    if predictor.context_frames != 2 or channels != 1:
         raise NextframeError(
-            f"{name} has tau={model.config.tau} and {model.config.channels} channel(s); the occlusion "
-            "experiments need a grayscale tau=2 Moving Leaves model such as leaves-tau2"
+            f"{args.model} is a {predictor.method} model of {predictor.context_frames} past frame(s) and {channels} "
+            "channel(s); the occlusion experiments need a grayscale Moving Leaves model of 2 past frames such as "
+            "leaves-tau2 (or leaves-tau2-svg, -mcvd, -rvd, -pred)"
         )
-    return model
+    size = predictor.frame_shape[-1] if predictor.frame_shape else 32
+    predictor.check_frame_shape((1, size, size))  # a Moving Leaves canvas is square
+    return predictor, size
+
+
+def _probe(radii, size: int):
+    """The probe of these radii (32x32 pixels) on the model's canvas."""
+    from nextframe.analysis.occlusion import scaled_probe
+
+    return scaled_probe(radii[1] - radii[0], (radii[0] + radii[1]) / 2, size)
 
 
 def _check(args) -> None:
@@ -91,14 +105,17 @@ def _check(args) -> None:
         raise NextframeError("--samples must be at least 1")
 
 
-def _header(args, started: float) -> dict:
-    """Every argument of the run (enough to repeat it), the model's training summary and the time taken."""
+def _header(args, started: float, predictor) -> dict:
+    """Every argument of the run (enough to repeat it), what the method did, the model's training summary and the
+    time taken."""
     from nextframe.training.checkpoint import model_metadata
 
     trained = model_metadata(args.model)
     return {
         "arguments": {k: v for k, v in vars(args).items() if k != "run"},
-        "sampler": sampler_knobs(args),
+        "method": predictor.method,
+        "predictor": predictor.describe(),
+        "sampler": sampler_knobs(args) if predictor.method == "score" else None,  # the others sample their own way
         "model_steps": trained.get("steps"),
         "model_examples": trained.get("examples"),
         "seconds": round(time.monotonic() - started, 1),
@@ -106,17 +123,16 @@ def _header(args, started: float) -> dict:
 
 
 def run_probes(args, quiet: bool = False) -> dict:
-    from nextframe.analysis.decisions import typical_probe
     from nextframe.analysis.figures import probe_figure
     from nextframe.analysis.probes import probe_experiment
 
     _check(args)
-    started, model, out = time.monotonic(), _leaves_model(args.model), Path(args.out)
+    started, (predictor, size), out = time.monotonic(), _leaves_predictor(args), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {}
     for name, radii, figure in (("unambiguous", UNAMBIGUOUS, "figure 11"), ("ambiguous", AMBIGUOUS, "figure 3")):
-        probe = typical_probe(*radii)
-        found = probe_experiment(model, probe, args.samples, args.seed, **sampler_knobs(args))
+        probe = _probe(radii, size)
+        found = probe_experiment(predictor, probe, args.samples, args.seed)
         c = found["outcomes_count"]
         probe_figure(
             out / f"probe_{name}.png",
@@ -131,11 +147,22 @@ def run_probes(args, quiet: bool = False) -> dict:
             "median_evaluations": float(np.median(found["evaluations"])),
         }
         if not quiet:
+            one_step = found["sharpness_one_step"]
             print(
                 f"{name} probe (radii {radii[0]:g}/{radii[1]:g}): left in front {c['left']}, right {c['right']}, neither {c['neither']}; "
-                f"sharpness samples {np.mean(found['sharpness_samples']):.2f} vs one-step {found['sharpness_one_step']:.2f}"
+                f"sharpness samples {np.mean(found['sharpness_samples']):.2f}"
+                + (
+                    f" vs one-step {one_step:.2f}"
+                    if one_step is not None
+                    else f" ({predictor.method}: no one-step estimate)"
+                )
             )
-    report = {**_header(args, started), "samples": args.samples, "probes": report, "rule": CLASSIFICATION_RULE}
+    report = {
+        **_header(args, started, predictor),
+        "samples": args.samples,
+        "probes": report,
+        "rule": CLASSIFICATION_RULE,
+    }
     write_json(out / "probes.json", report)
     if not quiet:
         print(f"wrote {out / 'probe_unambiguous.png'}, {out / 'probe_ambiguous.png'} and {out / 'probes.json'}")
@@ -151,9 +178,9 @@ def run_decisions(args, quiet: bool = False) -> dict:
         collision_decisions,
         decision_sweep,
         fit_logistic,
-        oracle_sweep,
         probe_radii,
     )
+    from nextframe.data.leaves import LeavesConfig
 
     _check(args)
     if args.windows < 1 or args.window_samples < 1:
@@ -166,22 +193,15 @@ def run_decisions(args, quiet: bool = False) -> dict:
             raise NextframeError(
                 f"--differences {d:g} makes a disk of radius {min(left, right):g} px; keep |difference| <= 6"
             )
-    started, model, out = time.monotonic(), _leaves_model(args.model), Path(args.out)
+    started, (predictor, size), out = time.monotonic(), _leaves_predictor(args), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    context, truth, window = heldout_collisions(args.windows)
-    found = {}
-    for name, sampler in (("model", model), ("oracle", None)):
+    context, truth, window = heldout_collisions(args.windows, cfg=LeavesConfig.for_size(size))
+    found, rows = {}, {}
+    for name, who in (("model", predictor), ("oracle", None)):  # None: the oracle, through the same instrument
         if not quiet:
             print(f"{name}: {args.windows} held-out collision windows x {args.window_samples} samples ...")
-        found[name] = collision_decisions(
-            sampler, context, window, args.window_samples, args.seed, **sampler_knobs(args)
-        )
-    rows = {
-        "model": decision_sweep(
-            model, args.differences, args.samples, args.seed, progress=not quiet, **sampler_knobs(args)
-        ),
-        "oracle": oracle_sweep(args.differences, args.samples, args.seed),
-    }
+        found[name] = collision_decisions(who, context, window, args.window_samples, args.seed)
+        rows[name] = decision_sweep(who, args.differences, args.samples, args.seed, progress=not quiet, size=size)
     fits = {
         k: fit_logistic([r["difference"] for r in v], [r["right"] for r in v], [r["left"] + r["right"] for r in v])
         for k, v in rows.items()
@@ -208,7 +228,7 @@ def run_decisions(args, quiet: bool = False) -> dict:
         oracle=(rows["oracle"], fits["oracle"]),
     )
     report = {
-        **_header(args, started),
+        **_header(args, started, predictor),
         "samples": args.samples,
         "summary": summary,
         "logistic_fit": fits["model"],
@@ -260,19 +280,22 @@ def run_recursive(args, quiet: bool = False) -> dict:
     _check(args)
     if args.steps < 1:
         raise NextframeError("--steps must be at least 1")
-    started, model, out = time.monotonic(), _leaves_model(args.model), Path(args.out)
-    clips, levels, source = _test_sequences(args.data, args.samples, 2 + args.steps)
+    started, (predictor, size), out = time.monotonic(), _leaves_predictor(args), Path(args.out)
+    clips, levels, source = _test_sequences(args.data, args.samples, 2 + args.steps, size)
+    predictor.check_frame_shape(clips.shape[2:])  # --data of another canvas than the model's
     out.mkdir(parents=True, exist_ok=True)
-    found = recursive_generation(model, clips, levels, args.steps, args.seed, **sampler_knobs(args))
+    found = recursive_generation(predictor, clips, levels, args.steps, args.seed)
     recursive_figure(
         out / "recursive.png", found, title=f"recursive generation (figure 5): {args.steps} frames from 2 test frames"
     )
     shown = min(3, len(clips))  # the GIF: truth | sampling | one-step, for the first examples side by side
+    kinds = {"truth": "truth", "sampled": "sampled", "estimated": "one-step"}
+    if found["estimated"] is None:  # a method without a one-step estimate
+        del kinds["estimated"]
     movie = torch.stack(
-        [torch.cat([found["context"], found[k].clamp(0, 1)], dim=1)[:shown] for k in ("truth", "sampled", "estimated")],
-        dim=1,
-    )  # (shown, 3, T, C, H, W)
-    labels = [f"{name} {i + 1}" for i in range(shown) for name in ("truth", "sampled", "one-step")]
+        [torch.cat([found["context"], found[k].clamp(0, 1)], dim=1)[:shown] for k in kinds], dim=1
+    )  # (shown, kinds, T, C, H, W)
+    labels = [f"{name} {i + 1}" for i in range(shown) for name in kinds.values()]
     titles = [
         f"frame {t + 1}: " + ("context" if t < 2 else f"generated {t - 1} of {args.steps}")
         for t in range(movie.shape[2])
@@ -281,12 +304,12 @@ def run_recursive(args, quiet: bool = False) -> dict:
         out / "recursive.gif",
         movie.permute(2, 0, 1, 3, 4, 5).flatten(1, 2).numpy(),
         scale=4,
-        fps=2,  # (T, shown*3, ...)
+        fps=2,  # (T, shown*kinds, ...)
         col_labels=labels,
         titles=titles,
     )
     report = {
-        **_header(args, started),
+        **_header(args, started, predictor),
         "sequences": source,
         "examples": len(clips),
         "steps": args.steps,
@@ -296,20 +319,29 @@ def run_recursive(args, quiet: bool = False) -> dict:
     }
     write_json(out / "recursive.json", report)
     if not quiet:
-        print(
-            "sharpness per generated frame, sampling / one-step: "
-            + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(found["sharpness_sampling"], found["sharpness_one_step"]))
-        )
+        if found["sharpness_one_step"] is None:
+            print(
+                f"sharpness per generated frame, sampling ({predictor.method}: no one-step estimate): "
+                + ", ".join(f"{a:.2f}" for a in found["sharpness_sampling"])
+            )
+        else:
+            print(
+                "sharpness per generated frame, sampling / one-step: "
+                + ", ".join(
+                    f"{a:.2f}/{b:.2f}" for a, b in zip(found["sharpness_sampling"], found["sharpness_one_step"])
+                )
+            )
         print(f"wrote {out / 'recursive.png'}, {out / 'recursive.gif'} and {out / 'recursive.json'}")
     return report
 
 
-def _test_sequences(data: str | None, count: int, frames: int):
-    """(clips (B, T, 1, 32, 32) float, luminances (B, 3), a description) from a dataset's test split or generated."""
-    from nextframe.data.leaves import generate_arrays, is_test
+def _test_sequences(data: str | None, count: int, frames: int, size: int = 32):
+    """(clips (B, T, 1, H, W) float, luminances (B, 3), a description) from a dataset's test split or generated on
+    a size x size canvas."""
+    from nextframe.data.leaves import LeavesConfig, generate_arrays, is_test
 
     if data is None:
-        clips, truth = generate_arrays(10 * count, seed=0)
+        clips, truth = generate_arrays(10 * count, seed=0, cfg=LeavesConfig.for_size(size))
         keep = is_test(np.arange(len(clips)))
         clips, levels = clips[keep], truth.luminance[keep]
         source = f"test split of the seed-0 Moving Leaves set (sequences 9, 19, ..., {10 * count - 1})"

@@ -11,6 +11,8 @@ import argparse
 import typing
 from dataclasses import MISSING, fields
 
+from nextframe.errors import NextframeError
+
 
 def _parse_type(hint):
     """The argparse type of a field's annotation: int, float, str; `X | None` as X."""
@@ -88,6 +90,24 @@ def sampler_settings(args):
 def sampler_knobs(args) -> dict:
     """`sampler_settings` as keywords of `sample`, `rollout` and `one_step`."""
     return sampler_settings(args).knobs()
+
+
+def load_predictor(args):
+    """The predictor of --model under the sampler settings the command was given: the score-based method samples
+    with them; any other method refuses them, since it samples its own way."""
+    from nextframe.methods import load
+    from nextframe.sampling.settings import SamplerSettings
+
+    predictor = load(args.model)
+    if predictor.method == "score":
+        return predictor.with_sampler(**sampler_knobs(args))
+    typed = [f"--{k.replace('_', '-')}" for k in given(args, SamplerSettings)]
+    if typed or getattr(args, "paper_sampler", False):
+        raise NextframeError(
+            f"{' '.join(typed) or '--paper-sampler'}: settings of the score-based sampler; a {predictor.method} "
+            "model samples its own way"
+        )
+    return predictor
 
 
 def sampler_defaults() -> dict:

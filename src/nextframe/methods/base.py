@@ -5,6 +5,10 @@ one that wraps `rollout`) or subclasses `StatefulPredictor` and implements `star
 that carries its own state from frame to frame). `predict` does the rest for all of them alike: it checks the past
 frames, repeats them for the samples, gives each row its own seed (row r is seeded seed + r, or by the list given) and
 measures the cost.
+
+What only some methods have is a capability they declare, and consumers ask before they use it: `one_step` (the
+blurry one-pass estimate of the conditional mean the paper sets against sampling: the score-based denoiser's and the
+deterministic floor's, `has_one_step`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,18 @@ class Prediction:
     status: list[list[str]] = field(default_factory=list)  # per generated frame, per row: what the method did. Only a
     # sampler with a convergence test says "converged" (or "diverged", "max_steps"); a fixed schedule of denoising
     # levels says "sampled", a single pass "predicted" (`Predictor.done`)
+    retries: list[list[int]] = field(default_factory=list)  # per generated frame, per row: restarts after a
+    # divergence (the score sampler's; empty for methods that never restart)
+
+    @property
+    def diverged(self) -> int:
+        """Generated frames still diverged after their restarts (noise, not samples)."""
+        return sum(row.count("diverged") for row in self.status)
+
+    @property
+    def retried(self) -> int:
+        """Generated frames restarted at least once (each diverged on its first try)."""
+        return sum(1 for row in self.retries for n in row if n)
 
     @property
     def seconds_per_frame(self) -> float:
@@ -41,7 +57,8 @@ class Prediction:
 class Predictor:
     """Predicts future frames from past ones. Subclasses set `method` (the registry's name) and `context_frames`
     (how many past frames they need) and implement `_predict(past, steps, seeds)`, which returns the frames
-    (rows, steps, C, H, W), the evaluations (rows, steps) and the status per frame per row (or None: all `done`)."""
+    (rows, steps, C, H, W), the evaluations (rows, steps), the status per frame per row (or None: all `done`) and,
+    for a method that restarts diverged samples, the restarts per frame per row."""
 
     method: str = ""
     context_frames: int = 1
@@ -71,10 +88,17 @@ class Predictor:
         rows = past.repeat_interleave(int(samples), dim=0) if samples > 1 else past
         seeds = per_sample_seeds(seed, rows.shape[0])
         started = time.perf_counter()
-        frames, evaluations, status = self._predict(rows, int(steps), seeds)
+        frames, evaluations, status, *retries = self._predict(rows, int(steps), seeds)  # retries: if it restarts
         seconds = time.perf_counter() - started
         status = status or [[self.done] * rows.shape[0] for _ in range(int(steps))]
-        return Prediction(frames, evaluations, seconds, status)
+        return Prediction(frames, evaluations, seconds, status, retries[0] if retries else [])
+
+    has_one_step: bool = False  # `one_step` gives the method's one-step estimate of the conditional mean
+
+    def one_step(self, past, steps: int, *, seed: int | list[int] = 0) -> torch.Tensor:
+        """(B, steps, C, H, W): the one-step estimate of each future frame, fed back as context like the samples;
+        only for methods that declare `has_one_step`."""
+        raise NextframeError(f"{self.method} has no one-step estimate; it only samples")
 
     def check_frame_shape(self, shape) -> None:
         """Refuses frames (C, H, W) of another shape than the weights were trained on, when they record it."""

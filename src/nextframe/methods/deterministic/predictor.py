@@ -60,6 +60,11 @@ class DeterministicPredictor(Predictor):
     def __call__(self, noisy: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         return self.network(noisy, context)
 
+    has_one_step = True  # its prediction is the one-step estimate (of the conditional mean, or median with l1)
+
     def _predict(self, past, steps, seeds):
-        frames, _ = rollout(self.network, past, steps, method="one_step", seed=seeds)
-        return frames, torch.ones(past.shape[0], steps, dtype=torch.long), None
+        return self.one_step(past, steps, seed=seeds), torch.ones(past.shape[0], steps, dtype=torch.long), None
+
+    def one_step(self, past, steps, *, seed=0):
+        frames, _ = rollout(self.network, past, steps, method="one_step", seed=seed)
+        return frames

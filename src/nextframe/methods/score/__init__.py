@@ -3,7 +3,7 @@
 denoising (`sampling.sample`) and rolled out frame by frame (`predictor.ScorePredictor`)."""
 
 from nextframe.methods.score.loss import BlindDenoisingLoss
-from nextframe.methods.score.predictor import ScorePredictor
+from nextframe.methods.score.predictor import ScorePredictor, as_predictor
 from nextframe.methods.score.training import training_method
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
 
@@ -26,6 +26,7 @@ def benchmark_recipe(sequence: int, block: int) -> dict:
 
 
 __all__ = [
+    "as_predictor",
     "benchmark_recipe",
     "NAME",
     "BlindDenoisingLoss",
