@@ -24,7 +24,8 @@ from methods_cards import DATASETS, MODELS, NAMES, cpu_name, train_command  # sc
 
 WHAT = {
     "score": "the paper's blind conditional denoiser (bias-free U-Net), sampled by iterative partial denoising",
-    "deterministic": "the prediction-only U-Net trained by MSE: the conditional mean, the floor",
+    "deterministic": "the prediction-only U-Net, one pass per frame, trained by MSE (the conditional mean) or, with "
+    "--point-loss l1, by the absolute error (the conditional median, a point forecast's lowest CRPS): the floor",
     "svg_lp": "SVG-LP (Denton & Fergus 2018) at the CPU scale",
     "mcvd": "MCVD, concat variant (Voleti et al. 2022) at the CPU scale",
     "rvd": "RVD (Yang et al. 2022) at the CPU scale",
