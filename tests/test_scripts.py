@@ -87,3 +87,20 @@ def test_gpu_script_smoke_trains_every_method_and_its_weights_come_back(tmp_path
 
 
 METHODS = ("score", "deterministic", "svg_lp", "mcvd", "rvd")
+
+
+def test_scale_study_measures_every_snapshot_once(tmp_path):
+    # a 16x16 model (the deterministic floor: one pass per sample, so the smoke test is quick) measured on its own
+    # canvas; a second call finds the point by its weights and measures nothing again
+    from nextframe.cli.main import main
+
+    data, run_dir, out = tmp_path / "data", tmp_path / "s16", tmp_path / "out"
+    assert main(["data", "leaves", "--out", str(data), "--n", "40", "--size", "16", "--no-progress"]) == 0
+    argv = ["train", "--data", str(data), "--out", str(run_dir), "--method", "deterministic", "--width", "8"]
+    assert main([*argv, "--max-steps", "1", "--heldout-examples", "4", "--no-progress"]) == 0
+    small = ["--windows", "2", "--window-samples", "1", "--probe-samples", "1"]
+    done = run(ROOT / "scripts" / "scale_study.py", run_dir, "--out", out, *small)
+    assert done.returncode == 0 and "16x16" in done.stdout, done.stderr
+    assert "| 16x16 |" in (out / "table.md").read_text()
+    again = run(ROOT / "scripts" / "scale_study.py", run_dir, "--out", out, *small)
+    assert again.returncode == 0 and "CPU-min" not in again.stdout, again.stdout

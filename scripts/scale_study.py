@@ -1,0 +1,106 @@
+"""The canvas-scale study of issue 29 (item 3): the decision instrument (`nextframe experiment decisions`, on each
+model's own canvas, the oracle beside it) on every snapshot of the runs `scripts/scale_study.sh` trained, as a table
+of decisions against CPU-minutes per canvas size.
+
+    python scripts/scale_study.py runs/scale/s16 runs/scale/s32 --out docs/results/scale-study
+
+Each run folder's `snapshots/model-<minutes>min.safetensors` and its final `model.safetensors` are measured with 64
+held-out collision windows x 8 samples and figure 4's 13 probes x 16 samples (the library's default sampler, seed 0);
+a point already in --out/points.json (same weights, by SHA-256) is not measured again. Writes points.json and table.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from argparse import Namespace
+from pathlib import Path
+
+
+def weights_of(run: Path) -> list[Path]:
+    snapshots = sorted((run / "snapshots").glob("model-*min.safetensors"), key=lambda p: float(p.stem[6:-3]))
+    return [*snapshots, run / "model.safetensors"] if (run / "model.safetensors").is_file() else snapshots
+
+
+def measure(weights: Path, scratch: Path, windows: int, window_samples: int, probe_samples: int) -> dict:
+    """The instrument's numbers for one weights file, with what they were trained on and for how long."""
+    from nextframe.cli.experiments import run_decisions
+    from nextframe.training.checkpoint import model_metadata
+
+    meta = model_metadata(weights)
+    args = Namespace(
+        model=str(weights),
+        out=str(scratch),
+        samples=probe_samples,
+        seed=0,
+        windows=windows,
+        window_samples=window_samples,
+        differences=[float(d) / 2 for d in range(-6, 7)],
+    )  # no sampler flags: the library's default sampler
+    report = run_decisions(args, quiet=True)
+    model, oracle = report["summary"]["model"], report["summary"]["oracle"]
+    return {
+        "size": meta["frame_shape"][-1],
+        "minutes": round(meta["total_minutes"], 1),
+        "examples": meta["total_examples"],
+        **{k: model[f"collisions_{k}"] for k in ("larger_share", "smaller_share", "not_two_clean_disks_share")},
+        "probes_larger_unambiguous": model["larger_in_front_unambiguous"],
+        "right_in_front_equal_radii": model["right_in_front_equal_radii"],
+        "oracle_larger_share": oracle["collisions_larger_share"],
+        "oracle_probes_larger_unambiguous": oracle["larger_in_front_unambiguous"],
+    }
+
+
+def table(points: list[dict]) -> str:
+    def pct(v):
+        return "n/a" if v is None else f"{v:.0%}"
+
+    lines = [
+        "| canvas | CPU-minutes | examples | collisions larger / smaller / not clean | probes larger (unambiguous) | "
+        "equal radii: right in front | oracle: collisions larger / probes larger |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in sorted(points, key=lambda p: (p["size"], p["minutes"])):
+        lines.append(
+            f"| {p['size']}x{p['size']} | {p['minutes']:g} | {p['examples']:,} | {pct(p['larger_share'])} / "
+            f"{pct(p['smaller_share'])} / {pct(p['not_two_clean_disks_share'])} | {pct(p['probes_larger_unambiguous'])} | "
+            f"{pct(p['right_in_front_equal_radii'])} | {pct(p['oracle_larger_share'])} / "
+            f"{pct(p['oracle_probes_larger_unambiguous'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("runs", nargs="+", help="run folders of scripts/scale_study.sh")
+    p.add_argument("--out", default="docs/results/scale-study", help="folder for points.json and table.md")
+    p.add_argument("--windows", type=int, default=64, help="held-out collision windows (default 64)")
+    p.add_argument("--window-samples", type=int, default=8, help="samples per window (default 8)")
+    p.add_argument("--probe-samples", type=int, default=16, help="samples per probe of figure 4 (default 16)")
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "points.json"
+    points = {q["sha256"]: q for q in (json.loads(saved.read_text()) if saved.is_file() else [])}
+    for run in map(Path, args.runs):
+        for weights in weights_of(run):
+            key = hashlib.sha256(weights.read_bytes()).hexdigest()
+            if key not in points:
+                found = measure(weights, out / "last", args.windows, args.window_samples, args.probe_samples)
+                points[key] = {"run": str(run), "weights": weights.name, "sha256": key, **found}
+                q = points[key]
+                print(
+                    f"{run.name} {q['size']}x{q['size']} at {q['minutes']:g} CPU-min: collisions larger "
+                    f"{q['larger_share']:.0%} smaller {q['smaller_share']:.0%} not clean "
+                    f"{q['not_two_clean_disks_share']:.0%}; probes larger {q['probes_larger_unambiguous']:.0%}",
+                    flush=True,
+                )
+                saved.write_text(json.dumps(list(points.values()), indent=1) + "\n")
+    (out / "table.md").write_text(table(list(points.values())))
+    print(f"wrote {saved} and {out / 'table.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
