@@ -18,6 +18,7 @@ from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES, probe_radii
 from nextframe.cli.main import main
 from nextframe.data.leaves import write_leaves
 from nextframe.data.store import ClipDataset
+from nextframe.errors import NextframeError
 from nextframe.methods.base import Predictor
 
 
@@ -248,3 +249,43 @@ def test_the_reference_rows_know_their_answers():
     past[..., :2, :2] = 1  # a small bright object on a black ground: the median pixel is black
     blank = Blank(2).predict(past, 3, samples=2)
     assert blank.frames.shape == (2, 3, 1, 8, 8) and blank.frames.abs().max() == 0 and blank.evaluations.sum() == 0
+
+
+def test_without_data_or_methods_it_scores_the_shipped_models_on_a_held_out_leaves_set(tmp_path, capsys, monkeypatch):
+    # no --data: a held-out Moving Leaves test set is made once under --runs (and reused); no --methods: the reference
+    # rows and every shipped model that fits the data; a line per method as it finishes, even without progress bars
+    runs = tmp_path / "runs"
+    monkeypatch.setattr(benchmark, "shipped_models_for", lambda data: {"copy-last": "copy-last", "blank": "blank"})
+    argv = ["benchmark", "--runs", str(runs), "--quick", "--no-fvd", "--no-progress", "--collision-windows", "0"]
+    assert main([*argv, "--probe-samples", "0", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^copy-last: CRPS 0\.\d{4}", printed, re.M) and re.search(r"^blank: CRPS", printed, re.M)
+    meta = ClipDataset.open(runs / "leaves-test").meta
+    assert (meta["kind"], meta["seed"], meta["sequences"]) == ("moving-leaves", 0, 2000)
+    # the generator draws chunk by chunk: these are the first sequences of the seed-0 set the shipped models used, so
+    # its test split (index % 10 == 9) is held out from them
+    from nextframe.data.leaves import LeavesConfig, generate_arrays
+
+    first, _ = generate_arrays(20, seed=0, cfg=LeavesConfig())
+    assert np.array_equal(ClipDataset.open(runs / "leaves-test").clips("test")[:2], first[[9, 19]])
+    rows = list(csv.DictReader(open(tmp_path / "out" / "table.csv")))
+    assert [r["name"] for r in rows] == ["copy-last", "blank"]
+
+
+def test_the_shipped_models_that_fit_a_dataset(tmp_path):
+    write_leaves(tmp_path / "leaves", n=20, seed=0, progress=False)
+    found = benchmark.shipped_models_for(tmp_path / "leaves")
+    assert found == {
+        "copy-last": "copy-last",
+        "blank": "blank",
+        "deterministic": "leaves-tau2-pred",
+        "score": "leaves-tau2-score",
+        "svg_lp": "leaves-tau2-svg",
+        "mcvd": "leaves-tau2-mcvd",
+        "rvd": "leaves-tau2-rvd",
+    }
+    from nextframe.data.leaves import LeavesConfig
+
+    write_leaves(tmp_path / "leaves16", n=20, seed=0, cfg=LeavesConfig.for_size(16), progress=False)
+    with pytest.raises(NextframeError, match="no shipped model fits"):
+        benchmark.shipped_models_for(tmp_path / "leaves16")

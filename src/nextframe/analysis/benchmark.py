@@ -185,7 +185,48 @@ def _fingerprint(model: str) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
-def run_benchmark(data: str, models: dict[str, str], out: str | Path, settings: BenchmarkSettings, progress=True):
+DEFAULT_SEQUENCES = 2_000  # the default test set: the first 2,000 sequences of the seed-0 Moving Leaves set
+SHIPPED_PREFIXES = {"moving-leaves": "leaves-tau2", "stochastic-moving-mnist": "smmnist32"}  # data kind -> names
+
+
+def default_data(folder: str | Path) -> Path:
+    """The held-out Moving Leaves test set `nextframe benchmark` scores when given no data: made once in `folder`,
+    reused after. The first 2,000 sequences of the seed-0 set (the generator draws them chunk by chunk, so they are
+    those of the 100,000 the shipped models were trained on) with its 9:1 split: the 200 test sequences (index
+    % 10 == 9) were held out from every shipped Moving Leaves model."""
+    from nextframe.data.leaves import write_leaves
+
+    folder = Path(folder)
+    if not (folder / "meta.json").is_file():
+        write_leaves(folder, n=DEFAULT_SEQUENCES, seed=0, progress=False)
+    meta = ClipDataset.open(folder).meta
+    if meta.get("kind") != "moving-leaves" or meta.get("seed") != 0:
+        raise NextframeError(f"{folder} is not the default Moving Leaves test set; remove it or pass --data")
+    return folder
+
+
+def shipped_models_for(data: str | Path) -> dict[str, str]:
+    """Row name -> model: the reference rows and every shipped model that fits the dataset (its kind, grayscale
+    32x32 frames), named by method as on the shipped benchmark pages."""
+    meta = ClipDataset.open(data).meta
+    prefix, shape = SHIPPED_PREFIXES.get(meta.get("kind")), list(meta.get("clip_shape", [0, 0, 0, 0]))
+    if prefix is None or shape[-3:] != [1, 32, 32]:
+        raise NextframeError(
+            f"no shipped model fits {data} ({meta.get('kind', 'unknown kind')}, frames {shape[-3:]}); name the models "
+            "to score with --methods"
+        )
+    suffixes = {"deterministic": "pred", "score": "score", "svg_lp": "svg", "mcvd": "mcvd", "rvd": "rvd"}
+    return {"copy-last": "copy-last", "blank": "blank", **{m: f"{prefix}-{s}" for m, s in suffixes.items()}}
+
+
+def run_benchmark(
+    data: str,
+    models: dict[str, str],
+    out: str | Path,
+    settings: BenchmarkSettings,
+    progress=True,
+    on_row=None,  # called with each method's row as soon as it is measured (or found measured)
+):
     """Measure every method (reusing what OUT already holds), then write the tables, figures and report."""
     out = Path(out)
     (out / "methods").mkdir(parents=True, exist_ok=True)
@@ -210,6 +251,8 @@ def run_benchmark(data: str, models: dict[str, str], out: str | Path, settings: 
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(row) + "\n")
         rows.append(row)
+        if on_row is not None:
+            on_row(row)
     write_report(out, rows, settings, data)
     return rows
 

@@ -117,15 +117,21 @@ def add_benchmark(sub) -> None:
         help="every method on the same test clips, samples and seeds: CRPS, PSNR/SSIM best and mean of K, FVD, cost, "
         "occlusion decisions; tables, plots and an HTML report",
     )
-    p.add_argument("--data", required=True, help="a clip dataset (its test split is scored)")
+    p.add_argument(
+        "--data",
+        default=None,
+        help="a clip dataset (its test split is scored); default: a held-out Moving Leaves test set, made once in "
+        "RUNS/leaves-test (the first 2,000 sequences of the seed-0 set; no shipped model saw its 200 test sequences)",
+    )
     p.add_argument(
         "--methods",
         nargs="+",
-        required=True,
+        default=None,
         metavar="[NAME=]MODEL",
         help="shipped names, run folders or weights, method names to train with --train-minutes (score, "
         "deterministic, svg_lp, mcvd, rvd), or the reference rows copy-last and blank (they learn nothing), each "
-        "optionally named (svg=runs/svg); the name labels the rows",
+        "optionally named (svg=runs/svg); the name labels the rows. Default: the reference rows and every shipped "
+        "model that fits the data (Moving Leaves or SM-MNIST 32x32)",
     )
     p.add_argument("--out", default="results/benchmark", help="folder for table.md/csv, figures, report.html")
     p.add_argument(
@@ -147,17 +153,24 @@ def add_benchmark(sub) -> None:
 
 
 def run_benchmark(args) -> None:
-    from nextframe.analysis.benchmark import BenchmarkSettings, run_benchmark
-    from nextframe.analysis.benchmark_training import is_method_name, train_for_benchmark
+    from tqdm import tqdm
+
+    from nextframe.analysis.benchmark import BenchmarkSettings, default_data, run_benchmark, shipped_models_for
+    from nextframe.analysis.benchmark_training import is_method_name, protocol, train_for_benchmark
     from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import ClipDataset
 
     check_out_dir(args.out)
-    ClipDataset.open(args.data)
+    data = args.data if args.data is not None else str(default_data(Path(args.runs) / "leaves-test"))
+    ClipDataset.open(data)
     base = BenchmarkSettings.quick() if args.quick else BenchmarkSettings()
-    settings = replace(base, **given(args, BenchmarkSettings))
+    typed = given(args, BenchmarkSettings)
+    if "future" not in typed:  # as many future frames as the data's clips hold after its protocol's past (Leaves: 9)
+        tau, sequence, _ = protocol(data)
+        base = replace(base, future=min(base.future, sequence))
+    settings = replace(base, **typed)
     models = {}
-    for entry in args.methods:
+    for entry in args.methods or [f"{k}={v}" for k, v in shipped_models_for(data).items()]:
         name, _, model = entry.rpartition("=") if "=" in entry else (Path(entry.rstrip("/")).stem, "", entry)
         if name in models:
             raise NextframeError(f"--methods: two entries are named {name!r}; name them (NAME=MODEL)")
@@ -171,8 +184,15 @@ def run_benchmark(args) -> None:
     if args.train_minutes < 0:
         raise NextframeError(f"--train-minutes must be at least 0, got {args.train_minutes}")
     if to_train:
-        models = train_for_benchmark(args.data, models, args.train_minutes, args.runs, progress=not args.no_progress)
-    rows = run_benchmark(args.data, models, args.out, settings, progress=not args.no_progress)
+        models = train_for_benchmark(data, models, args.train_minutes, args.runs, progress=not args.no_progress)
+    print(f"scoring {len(models)} methods on {data}'s test split: {', '.join(models)}", flush=True)
+
+    def announce(row: dict) -> None:  # a line per method as it finishes, with or without progress bars
+        fvd = f", FVD {row['fvd']:.1f}" if row.get("fvd") is not None else ""
+        line = f"{row['name']}: CRPS {row['crps']:.4f}, PSNR best {row['psnr_best']:.2f} dB{fvd}, {row['seconds_per_frame']:.3f} s/frame"
+        tqdm.write(line) if not args.no_progress else print(line, flush=True)
+
+    rows = run_benchmark(data, models, args.out, settings, progress=not args.no_progress, on_row=announce)
     print(
         f"wrote {Path(args.out) / 'table.md'}, table.csv, per_step.png, samples.png and report.html ({len(rows)} methods)"
     )
@@ -294,6 +314,7 @@ def run_sample(args) -> int:
     import numpy as np
     import torch
 
+    from nextframe.cli.options import load_predictor
     from nextframe.data.frames_io import (
         check_out_dir,
         read_frames,
@@ -301,10 +322,7 @@ def run_sample(args) -> int:
         write_grid,
         write_npy,
     )
-    from nextframe.methods import load
-    from nextframe.sampling import rollout
     from nextframe.sampling.sampler import per_sample_seeds
-    from nextframe.sampling.settings import SamplerSettings
 
     # everything that can be refused is refused before the first network evaluation
     out = check_out_dir(args.out)
@@ -312,18 +330,9 @@ def run_sample(args) -> int:
         raise NextframeError(f"--samples {args.samples} --frames {args.frames}: both must be at least 1")
     if not 1 <= args.scale <= 16:
         raise NextframeError(f"--scale {args.scale}: the PNG and GIF enlargement must lie between 1 and 16")
-    knobs = sampler_knobs(args)
     per_sample_seeds(args.seed, args.samples)
-    predictor = load(args.model)
-    denoiser = predictor.method in ("score", "deterministic")  # U-Nets sampled by `sample`, with its knobs
-    if not denoiser:
-        typed = [f"--{k.replace('_', '-')}" for k in given(args, SamplerSettings)]
-        if typed or getattr(args, "paper_sampler", False):
-            raise NextframeError(
-                f"{' '.join(typed) or '--paper-sampler'}: settings of the score-based sampler; a {predictor.method} "
-                "model samples its own way"
-            )
-        knobs = {}
+    predictor = load_predictor(args)  # the score sampler's flags for the score method; refused by the others
+    knobs = sampler_knobs(args) if predictor.method == "score" else {}
     cfg = predictor.config
     tau = predictor.context_frames
     if tau == 0:
@@ -344,26 +353,16 @@ def run_sample(args) -> int:
 
     context = torch.from_numpy(frames)[None]
     chunks = [range(i, min(i + SAMPLE_CHUNK, args.samples)) for i in range(0, args.samples, SAMPLE_CHUNK)]
-    if denoiser:
-        model = predictor.network
-        parts = [
-            rollout(model, context, args.frames, samples=len(c), seed=[args.seed + i for i in c], **knobs)
-            for c in chunks
-        ]
-        sampled = torch.cat([p[0] for p in parts]).numpy()
-        status = [[s for p in parts for s in p[1][j].status] for j in range(args.frames)]  # per frame, per sample
-        retries = [[n for p in parts for n in p[1][j].retries] for j in range(args.frames)]
-        evals = [torch.cat([p[1][j].evaluations for p in parts]).tolist() for j in range(args.frames)]
-        estimate, _ = rollout(model, context, args.frames, method="one_step", seed=args.seed, **knobs)
-        estimate = estimate.numpy()
-    else:  # any other method, through its predictor
-        parts = [
-            predictor.predict(context, args.frames, samples=len(c), seed=[args.seed + i for i in c]) for c in chunks
-        ]
-        sampled = torch.cat([p.frames for p in parts]).numpy()
-        status = [[s for p in parts for s in p.status[j]] for j in range(args.frames)]
-        retries = [[0] * args.samples for _ in range(args.frames)]
-        evals = torch.cat([p.evaluations for p in parts]).T.tolist()
+    parts = [predictor.predict(context, args.frames, samples=len(c), seed=[args.seed + i for i in c]) for c in chunks]
+    sampled = torch.cat([p.frames for p in parts]).numpy()
+    status = [[s for p in parts for s in p.status[j]] for j in range(args.frames)]  # per frame, per sample
+    retries = [
+        [n for p in parts for n in (p.retries[j] if p.retries else [0] * len(p.status[j]))] for j in range(args.frames)
+    ]
+    evals = torch.cat([p.evaluations for p in parts]).T.tolist()
+    if predictor.has_one_step:  # the blurry one-pass estimate, shown above the samples
+        estimate = predictor.one_step(context, args.frames, seed=args.seed).numpy()
+    else:
         estimate = np.zeros((0, *sampled.shape[1:]), sampled.dtype)  # no one-step estimate: no first row
     summary = {
         "model": str(args.model),
@@ -418,7 +417,8 @@ def run_sample(args) -> int:
     counts = {k: flat.count(k) for k in ("converged", "diverged", "max_steps")}
     retried = sum(1 for per_frame in retries for n in per_frame if n)
     median = float(np.median([e for per_frame in evals for e in per_frame]))
-    if not denoiser:  # a fixed schedule or a single pass: nothing was tested for convergence, so nothing is claimed
+    if not any(s in ("converged", "diverged", "max_steps") for s in flat):  # a fixed schedule or a single pass:
+        # nothing was tested for convergence, so nothing is claimed
         print(
             f"wrote {args.samples} samples of {args.frames} frame(s) to {out}: {len(flat)} generated frames by "
             f"{predictor.describe()} (no convergence test); median {median:g} network evaluations per frame"

@@ -1,6 +1,7 @@
 """The deterministic floor: a network that predicts the next frame from the past frames alone (the paper's
-prediction-only network, `ConditionalUNet` with `noisy_input=False`), trained by plain MSE (`PredictionLoss`). Its
-prediction is the conditional mean: every stochastic method must beat it on CRPS."""
+prediction-only network, `ConditionalUNet` with `noisy_input=False`), trained by plain MSE (`PredictionLoss`): its
+prediction is the conditional mean. With `--point-loss l1` it learns the conditional median instead, the point
+forecast with the lowest CRPS: the floor every stochastic method must beat."""
 
 from nextframe.methods.deterministic.predictor import DeterministicPredictor, PredictionLoss
 from nextframe.methods.deterministic.training import Settings, training_method

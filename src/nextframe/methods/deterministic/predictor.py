@@ -41,13 +41,14 @@ class PredictionLoss:
 
 class DeterministicPredictor(Predictor):
     """Each future frame predicted from the last tau frames (generated ones included), once: `samples` copies of the
-    conditional-mean estimate. Callable as a denoiser that ignores its noisy input, like the network it wraps."""
+    point estimate (the conditional mean, or the median when trained with --point-loss l1). Callable as a denoiser
+    that ignores its noisy input, like the network it wraps."""
 
     method = "deterministic"
     done = "predicted"  # one pass per frame
 
     def describe(self) -> str:
-        return "deterministic: one network pass per frame (the conditional mean; no sampling)"
+        return "deterministic: one network pass per frame (a point estimate, the same for every sample; no sampling)"
 
     def __init__(self, network):
         self.network = network
