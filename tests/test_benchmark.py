@@ -123,6 +123,7 @@ def test_the_report_shows_every_image_in_a_browser(bench):
             "--no-sandbox",
             "--disable-gpu",
             "--virtual-time-budget=10000",
+            "--window-size=1280,900",
             "--dump-dom",
             (root / "out" / "report.html").as_uri(),
         ],
@@ -132,7 +133,11 @@ def test_the_report_shows_every_image_in_a_browser(bench):
         check=True,
     ).stdout
     loaded = re.search(r'data-images-loaded="(\d+)/(\d+)"', dom)
-    assert loaded and loaded.group(1) == loaded.group(2) == "2"
+    assert loaded and loaded.group(1) == loaded.group(2) and int(loaded.group(2)) >= 2  # per step, samples (curves)
+    # real tables, and nothing wider than a 1280-pixel window: no horizontal scrollbar on the page
+    assert dom.count("<table>") >= 2 and "<pre>" not in dom
+    scroll, client = (int(re.search(rf'data-{k}-width="(\d+)"', dom).group(1)) for k in ("scroll", "client"))
+    assert scroll <= client, (scroll, client)
 
 
 class _LargerInFront(Predictor):
@@ -289,3 +294,42 @@ def test_the_shipped_models_that_fit_a_dataset(tmp_path):
     write_leaves(tmp_path / "leaves16", n=20, seed=0, cfg=LeavesConfig.for_size(16), progress=False)
     with pytest.raises(NextframeError, match="no shipped model fits"):
         benchmark.shipped_models_for(tmp_path / "leaves16")
+
+
+def test_the_report_says_who_wins_in_words_and_in_html_tables(tmp_path):
+    # the HTML report stands alone: a summary that names the best method on CRPS and the rows below the reference
+    # rows, real tables with the best value of each column marked, the cost beside the quality
+    from nextframe.analysis import report
+
+    def row(name, method, crps, psnr, seconds, evaluations):
+        return {
+            "name": name,
+            "method": method,
+            "crps": crps,
+            "crps_se": 0.001,
+            "psnr_best": psnr,
+            "psnr_mean": psnr,
+            "ssim_best": 0.5,
+            "ssim_mean": 0.5,
+            "seconds_per_frame": seconds,
+            "evaluations_per_frame": evaluations,
+            "model": name,
+        }
+
+    rows = [
+        row("copy-last", "copy-last", 0.050, 18.0, 0.0, 0),
+        row("blank", "blank", 0.040, 17.0, 0.0, 0),
+        row("a", "score", 0.030, 21.0, 0.2, 14),
+        row("b", "deterministic", 0.045, 22.0, 0.01, 1),
+    ]
+    settings = benchmark.BenchmarkSettings.quick()
+    said = " ".join(report.summary(rows, settings))
+    assert "Lowest CRPS: a (0.0300" in said and "0.0150 below the next, b" in said
+    assert (
+        "Below both reference rows that learn nothing (copy-last 0.0500 and blank 0.0400): a; not below them: b" in said
+    )
+    assert "Highest PSNR best of K (dB): b (22.00)" in said and "20x less" in said
+    page = report.write_html(tmp_path, rows, settings, "a note", None, [], []).read_text()
+    assert page.count("<table>") == 2 and "<pre>" not in page
+    assert "<td class=best>0.0300</td>" in page and "<td class=best>22.00</td>" in page
+    assert "<td class=best>1</td>" in page  # the cheapest learned method, not a reference row's 0

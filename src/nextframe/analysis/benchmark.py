@@ -17,11 +17,10 @@ Then a Markdown and a CSV table, per-step plots, a strip of samples per method a
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
-import html
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from tqdm import tqdm
 from nextframe.analysis.baselines import BASELINES
 from nextframe.analysis.benchmark_training import protocol
 from nextframe.analysis.learning_curves import curve_figure, curve_table, score_curve
+from nextframe.analysis.report import write_html
 from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset
 from nextframe.errors import NextframeError
@@ -358,8 +358,9 @@ def write_report(out: Path, rows: list[dict], settings: BenchmarkSettings, data:
         figures["curves.png"] = curve_figure(rows)
     for file, fig in figures.items():
         with atomic_path(out / file) as tmp:
-            fig.savefig(tmp, dpi=100, format="png")
-    _html(out, table, figures.keys())
+            fig.savefig(tmp, dpi=100, format="png", bbox_inches="tight")
+    order = [f for f in ("curves.png", "per_step.png", "samples.png") if f in figures]  # the curves first
+    write_html(out, rows, settings, note, _shares, leaves, order)
 
 
 def _per_step_figure(rows: list[dict], settings: BenchmarkSettings):
@@ -373,7 +374,10 @@ def _per_step_figure(rows: list[dict], settings: BenchmarkSettings):
     if any(r.get("sharpness_per_step") for r in rows):  # Moving Leaves: does the rollout stay sharp?
         keys.append("sharpness_per_step")
         titles.append("sharpness, first sample (dashed: truth)")
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.4 * len(keys), 3.6))
+    labels = ["CRPS", "PSNR (dB)", "SSIM", "palette fraction"]
+    grid = math.ceil(len(keys) / 2)  # 2 panels a row stay within a page's width, where 4 in a row did not
+    fig, axes = plt.subplots(grid, 2, figsize=(10, 3.2 * grid))
+    axes = axes.flatten()
     steps = np.arange(1, settings.future + 1)
     for r in rows:
         for ax, key in zip(axes, keys):
@@ -381,63 +385,60 @@ def _per_step_figure(rows: list[dict], settings: BenchmarkSettings):
                 ax.plot(steps, r[key], marker="o", ms=3, label=r["name"])
     if len(keys) == 4:
         truth = next(r["sharpness_truth_per_step"] for r in rows if r.get("sharpness_truth_per_step"))
-        axes[3].plot(steps, truth, "k--", lw=1)
-    for ax, title in zip(axes, titles):
-        ax.set(xlabel="future frame", title=title)
-    axes[-1].legend(fontsize=8)
+        axes[3].plot(steps, truth, "k--", lw=1, label="truth")
+    for ax, title, label in zip(axes, titles, labels):
+        ax.set(xlabel="future frame", ylabel=label, title=title)
+        ax.set_xticks(steps)  # whole frames
+    for ax in axes[len(keys) :]:
+        ax.axis("off")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(names), 5), fontsize=8)
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
 def _strip_figure(rows: list[dict], out: Path, data: str):
+    """The first test clip: its context frames (numbered in red), then the true future and each method's first
+    sample, one row each, frames numbered and separated by white lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    first = np.array(rows[0]["strip"])[0, :, 0]
-    fig, axes = plt.subplots(len(rows) + 1, 1, figsize=(max(first.shape[0] * 0.7, 3), 0.8 * (len(rows) + 1)))
+    first = np.array(rows[0]["strip"])[0, :, 0]  # (future, H, W)
+    future, size = first.shape[0], first.shape[-1]
     test = ClipDataset.open(data).clips("test")
-    index = rows[0]["clip_indices"][0]
-    truth = np.asarray(test[index], np.float32)[:, 0] / 255
-    past = truth.shape[0] - first.shape[0]
-    axes[0].imshow(np.concatenate(list(truth[-first.shape[0] :]), 1), cmap="gray", vmin=0, vmax=1)
-    axes[0].set_ylabel("truth", rotation=0, ha="right", fontsize=8)
-    for ax, r in zip(axes[1:], rows):
-        strip = np.array(r["strip"])[0, :, 0]
-        ax.imshow(np.concatenate(list(strip), 1), cmap="gray", vmin=0, vmax=1)
-        ax.set_ylabel(r["name"], rotation=0, ha="right", fontsize=8)
-    for ax in axes:
+    clip = np.asarray(test[rows[0]["clip_indices"][0]], np.float32)[:, 0] / 255
+    past = max([r.get("past", 0) for r in rows] + [1])
+    context, truth = clip[:past], clip[past : past + future]
+
+    def strip(frames):  # frames side by side, a white pixel between them
+        gap = np.ones((size, 1), np.float32)
+        return np.concatenate([x for f in frames for x in (f, gap)][:-1], 1)
+
+    fig, axes = plt.subplots(
+        len(rows) + 1,
+        2,
+        figsize=(0.55 * (past + future) + 1.5, 0.62 * (len(rows) + 1) + 0.6),
+        gridspec_kw={"width_ratios": [past, future]},
+        squeeze=False,
+    )
+    named = [("truth", truth)] + [(r["name"], np.array(r["strip"])[0, :, 0]) for r in rows]
+    for ax, (label, frames) in zip(axes, named):
+        ax[0].imshow(strip(context), cmap="gray", vmin=0, vmax=1)
+        ax[1].imshow(strip(frames), cmap="gray", vmin=0, vmax=1)
+        ax[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(
-        f"first test clip, future frames after its context (truth at the top; context length {past} or less)",
-        fontsize=8,
-    )
+    for t in range(past):  # frame numbers over the top row: t-(past-1) .. t, then t+1 ..
+        name = f"t-{past - 1 - t}" if t < past - 1 else "t"
+        axes[0, 0].text((size + 1) * t + size / 2, -2, name, ha="center", fontsize=6, color="tab:red")
+    for t in range(future):
+        axes[0, 1].text((size + 1) * t + size / 2, -2, f"t+{t + 1}", ha="center", fontsize=6)
+    axes[0, 0].set_title("context", fontsize=7, pad=10)
+    axes[0, 1].set_title("future: the truth, then each method's first sample", fontsize=7, pad=10)
     fig.tight_layout()
     plt.close(fig)
     return fig
-
-
-def _html(out: Path, table: str, images) -> None:
-    """One file: the table as preformatted Markdown and every figure embedded as base64 (no external files)."""
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>nextframe benchmark</title></head><body>",
-        "<h1>nextframe benchmark</h1>",
-        f"<pre>{html.escape(table)}</pre>",
-    ]
-    for name in images:
-        encoded = base64.b64encode((out / name).read_bytes()).decode()
-        parts.append(
-            f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,{encoded}'>"
-        )
-    # a reader (and tests/test_benchmark.py, in headless Chromium) can see that every image decoded
-    parts.append(
-        "<script>window.addEventListener('load', () => { const im = [...document.images]; "
-        "document.body.dataset.imagesLoaded = im.filter(i => i.complete && i.naturalWidth > 0).length + '/' + "
-        "im.length; });</script>"
-    )
-    parts.append("</body></html>")
-    with atomic_path(out / "report.html") as tmp:
-        tmp.write_text("\n".join(parts))

@@ -32,10 +32,11 @@ def run_demo(args) -> None:
     from nextframe.data.leaves import generate_arrays, is_test
     from nextframe.data.store import Windows
     from nextframe.evaluation.denoising import denoising_psnr
-    from nextframe.training.checkpoint import load_model
+    from nextframe.methods import load_denoiser
 
     out, started = Path(args.out), time.monotonic()
-    model = load_model(args.model)  # before the folder is made: a bad model leaves nothing behind
+    model = load_denoiser(args.model, "the demo's held-out denoising")  # before the folder is made: a bad model
+    # leaves nothing behind
     if model.config.tau != 2 or model.config.channels != 1:
         raise NextframeError(
             f"{args.model} has tau={model.config.tau} and {model.config.channels} channel(s); the demo needs a "

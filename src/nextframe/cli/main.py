@@ -491,9 +491,9 @@ def add_evaluate(sub) -> None:
 def run_evaluate(args) -> None:
     from nextframe.data.store import ClipDataset, Windows
     from nextframe.evaluation.denoising import denoising_psnr
-    from nextframe.training.checkpoint import load_model
+    from nextframe.methods import load_denoiser
 
-    model = load_model(args.model)
+    model = load_denoiser(args.model, "held-out denoising PSNR")
     clips = ClipDataset.open(args.data).clips("test")
     if clips.shape[2] != model.config.channels:
         raise NextframeError(

@@ -113,9 +113,9 @@ def add_natural_experiments(kinds) -> None:
 
 
 def _model(name: str, noisy_input: bool | None = True):
-    from nextframe.training.checkpoint import load_model
+    from nextframe.methods import load_denoiser
 
-    model = load_model(name).eval()
+    model = load_denoiser(name, "this analysis of section 3.2")
     if model.config.channels != 1:
         raise NextframeError(f"{name} takes {model.config.channels} channels; these analyses need a grayscale model")
     if noisy_input is not None and model.config.noisy_input != noisy_input:

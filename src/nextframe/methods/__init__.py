@@ -47,6 +47,19 @@ def load(name_or_path, device="cpu", **options) -> Predictor:
     return predictor
 
 
+def load_denoiser(name_or_path, purpose: str) -> Predictor:
+    """`load`, for the analyses that read a denoiser's output or its Jacobian: the predictor of a method that is its
+    own U-Net as a denoiser (`has_denoiser`: the score-based method, and the prediction-only network, which ignores
+    its noisy input); any other method is refused, saying that `purpose` needs one."""
+    predictor = load(name_or_path)
+    if not predictor.has_denoiser:
+        raise NextframeError(
+            f"{name_or_path} is a {predictor.method} model; {purpose} reads a denoiser's output, so it needs a score "
+            "or deterministic (U-Net) model"
+        )
+    return predictor
+
+
 def train(config, fresh: bool = False) -> dict:
     """Train (or resume) the method `config.method` names, in the shared loop (`nextframe.training.trainer.train`)."""
     from nextframe.training.trainer import train as loop
@@ -54,4 +67,4 @@ def train(config, fresh: bool = False) -> dict:
     return loop(config, method(config.method), fresh=fresh)
 
 
-__all__ = ["METHODS", "Prediction", "Predictor", "StatefulPredictor", "load", "method", "train"]
+__all__ = ["METHODS", "Prediction", "Predictor", "StatefulPredictor", "load", "load_denoiser", "method", "train"]

@@ -8,7 +8,8 @@ measures the cost.
 
 What only some methods have is a capability they declare, and consumers ask before they use it: `one_step` (the
 blurry one-pass estimate of the conditional mean the paper sets against sampling: the score-based denoiser's and the
-deterministic floor's, `has_one_step`).
+deterministic floor's, `has_one_step`) and the denoiser itself (`has_denoiser`: the same two, whose predictor is
+callable as its U-Net), which the denoising and Jacobian analyses read.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ class Predictor:
         return Prediction(frames, evaluations, seconds, status, retries[0] if retries else [])
 
     has_one_step: bool = False  # `one_step` gives the method's one-step estimate of the conditional mean
+    has_denoiser: bool = False  # the predictor is also its network as a denoiser, `(noisy, context) -> estimate`
+    # with a `config` (the U-Net's): what the denoising and Jacobian analyses read
 
     def one_step(self, past, steps: int, *, seed: int | list[int] = 0) -> torch.Tensor:
         """(B, steps, C, H, W): the one-step estimate of each future frame, fed back as context like the samples;

@@ -61,6 +61,7 @@ class DeterministicPredictor(Predictor):
     def __call__(self, noisy: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         return self.network(noisy, context)
 
+    has_denoiser = True  # callable as its network: (noisy, context) -> estimate, with its config
     has_one_step = True  # its prediction is the one-step estimate (of the conditional mean, or median with l1)
 
     def _predict(self, past, steps, seeds):

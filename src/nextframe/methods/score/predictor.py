@@ -31,6 +31,7 @@ class ScorePredictor(Predictor):
     def __call__(self, noisy: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         return self.network(noisy, context)
 
+    has_denoiser = True  # callable as its network: (noisy, context) -> estimate, with its config
     has_one_step = True
 
     def describe(self) -> str:
