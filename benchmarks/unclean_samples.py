@@ -127,7 +127,7 @@ def main() -> None:
     args = p.parse_args()
 
     import nextframe
-    from nextframe.training.checkpoint import read_metadata
+    from nextframe.models.files import read_metadata
 
     torch.manual_seed(args.seed)
     started = time.monotonic()

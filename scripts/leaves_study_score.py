@@ -21,8 +21,9 @@ import numpy as np
 from nextframe.cli.experiments import run_decisions
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.evaluation.denoising import denoising_psnr
+from nextframe.models.files import model_metadata
 from nextframe.sampling.settings import PAPER
-from nextframe.training.checkpoint import load_model, model_metadata
+from nextframe.training.checkpoint import load_model
 
 
 def parse(arm: str, runs: Path) -> tuple[str, str, dict]:

@@ -26,7 +26,7 @@ def weights_of(run: Path) -> list[Path]:
 def measure(weights: Path, scratch: Path, windows: int, window_samples: int, probe_samples: int) -> dict:
     """The instrument's numbers for one weights file, with what they were trained on and for how long."""
     from nextframe.cli.experiments import run_decisions
-    from nextframe.training.checkpoint import model_metadata
+    from nextframe.models.files import model_metadata
 
     meta = model_metadata(weights)
     args = Namespace(

@@ -35,7 +35,7 @@ WHAT = {
 def stage_commands(run: Path, dataset: str, name: str) -> tuple[str, str]:
     """The command that trained the run's last stage (its --max-minutes: the minutes it had, where a stage was
     stopped at a snapshot by hand), and the one that continues from the shipped weights."""
-    from nextframe.training.checkpoint import read_metadata
+    from nextframe.models.files import read_metadata
 
     config = json.loads((run / "config.json").read_text())
     config["max_minutes"] = round(read_metadata(run / "model.safetensors")["minutes"], 1)
@@ -55,7 +55,7 @@ def shipped_point(row: dict, name: str) -> list[dict]:
     benchmark row at the CPU-minutes their metadata records; [] when it records none."""
     from nextframe.analysis.learning_curves import CURVE_FIELDS
     from nextframe.models import shipped_path
-    from nextframe.training.checkpoint import read_metadata
+    from nextframe.models.files import read_metadata
 
     meta = read_metadata(shipped_path(name))
     if "total_minutes" not in meta:
@@ -65,7 +65,7 @@ def shipped_point(row: dict, name: str) -> list[dict]:
 
 
 def card(run: Path, name: str, row: dict, references: dict, dataset: str) -> str:
-    from nextframe.training.checkpoint import read_metadata
+    from nextframe.models.files import read_metadata
 
     _, what, data_command = DATASETS[dataset]
     meta = read_metadata(run / "model.safetensors")

@@ -13,8 +13,8 @@ from nextframe.cli.main import build_parser, main, subcommands
 from nextframe.data.leaves import generate_arrays, write_leaves
 from nextframe.errors import NextframeError
 from nextframe.methods import train
+from nextframe.models.files import save_weights
 from nextframe.networks import ConditionalUNet, UNetConfig
-from nextframe.training.checkpoint import save_weights
 from nextframe.training.config import TrainConfig
 
 
@@ -405,7 +405,7 @@ def test_training_honours_signals_and_resumes(files, tmp_path, sig):
     process.send_signal(getattr(signal, sig))
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
-    from nextframe.training.checkpoint import load_checkpoint
+    from nextframe.models.files import load_checkpoint
 
     steps = load_checkpoint(out / "checkpoint.pt")["progress"]["step"]
     assert steps >= 2  # the epoch's work was kept

@@ -7,7 +7,7 @@ import sys
 import torch
 
 from nextframe.data.leaves import write_leaves
-from nextframe.training.checkpoint import load_checkpoint
+from nextframe.models.files import load_checkpoint
 
 
 def test_torchrun_with_two_processes(tmp_path):

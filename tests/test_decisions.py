@@ -256,7 +256,7 @@ def test_collision_rule_reads_the_context_only():
 def test_reports_take_numpy_numbers(tmp_path):
     import json
 
-    from nextframe.data.frames_io import write_json
+    from nextframe.files import write_json
 
     write_json(tmp_path / "r.json", {"flag": np.bool_(True), "x": np.float32(0.5), "a": np.arange(3)})
     assert json.loads((tmp_path / "r.json").read_text()) == {"flag": True, "x": 0.5, "a": [0, 1, 2]}

@@ -9,7 +9,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nextframe"
 LAYERS = {  # subpackage (or top-level module) -> layer; a module may import its own layer and those below
     "errors": 0,
     "settings": 0,  # fields that carry their help and bounds
-    "models": 0,  # the shipped weights and their cards: data
+    "files": 0,  # writing without half-written files
+    "models": 0,  # the shipped weights, their cards and the model files (reading and writing weights)
     "data": 1,
     "metrics": 1,
     "networks": 1,

@@ -14,9 +14,9 @@ from nextframe.errors import NextframeError
 from nextframe.methods import METHODS, Predictor, StatefulPredictor, load, method
 from nextframe.methods.deterministic import DeterministicPredictor
 from nextframe.methods.score import ScorePredictor
+from nextframe.models.files import UNET_FORMAT, read_metadata, save_weights
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
 from nextframe.sampling import PAPER, derive_seed, rollout
-from nextframe.training.checkpoint import UNET_FORMAT, read_metadata, save_weights
 
 # Frames drawn by `rollout` at commit c0a652c, before methods, settings dataclasses and the predictor interface:
 # past = torch.rand(2, 3, 1, 32, 32, generator=manual_seed(123)); 2 frames, 2 samples, seeds 11-14, the paper's sampler

@@ -19,8 +19,8 @@ from nextframe.analysis.natural import (
 )
 from nextframe.cli.main import main
 from nextframe.data.video import VideoCropConfig, write_video_dataset
+from nextframe.models.files import save_weights
 from nextframe.networks import ConditionalUNet, UNetConfig
-from nextframe.training.checkpoint import save_weights
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 import nextframe
 from nextframe.models import SHIPPED, model_card, shipped_path
-from nextframe.training.checkpoint import read_metadata
+from nextframe.models.files import read_metadata
 
 DAVIS_NAMES = ("davis-tau0", "davis-tau1", "davis-tau2", "davis-tau3", "davis-pred")
 DAVIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "davis2016-val"

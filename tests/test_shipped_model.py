@@ -11,7 +11,7 @@ import nextframe
 from nextframe.analysis.occlusion import decision_sweep
 from nextframe.cli.main import main
 from nextframe.models import SHIPPED, model_card, shipped_path
-from nextframe.training.checkpoint import read_metadata
+from nextframe.models.files import read_metadata
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ from nextframe.methods import train
 from nextframe.methods.score.loss import BlindDenoisingLoss
 from nextframe.methods.score.training import COLUMNS as PSNR_COLUMNS
 from nextframe.methods.score.training import LOG_PSNRS
-from nextframe.training.checkpoint import load_model, read_metadata
+from nextframe.models.files import read_metadata
+from nextframe.training.checkpoint import load_model
 from nextframe.training.config import TrainConfig
 
 

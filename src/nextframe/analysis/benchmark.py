@@ -32,10 +32,10 @@ from nextframe.analysis.baselines import BASELINES
 from nextframe.analysis.benchmark_training import protocol
 from nextframe.analysis.learning_curves import curve_figure, curve_table, score_curve
 from nextframe.analysis.report import write_html
-from nextframe.data.frames_io import atomic_path
 from nextframe.data.store import ClipDataset
 from nextframe.errors import NextframeError
 from nextframe.evaluation import crps_standard_error, score_predictions
+from nextframe.files import atomic_path
 from nextframe.settings import check_fields, setting
 
 
@@ -177,7 +177,7 @@ def _fvd(clips: torch.Tensor, first: torch.Tensor, past: int) -> dict:
 
 def _fingerprint(model: str) -> str:
     """The SHA-256 of the weights a model name or path resolves to: a method trained further is measured anew."""
-    from nextframe.training.checkpoint import model_file
+    from nextframe.models.files import model_file
 
     if model in BASELINES:
         return model

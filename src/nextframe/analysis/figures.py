@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nextframe.data.frames_io import atomic_path
+from nextframe.files import atomic_path
 
 
 def _pyplot():

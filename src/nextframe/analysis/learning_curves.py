@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nextframe.data.frames_io import atomic_path
+from nextframe.files import atomic_path
 
 CURVE_FIELDS = ("minutes", "examples", "crps", "crps_se", "psnr_mean", "psnr_best")  # per point, in curve.json
 
@@ -27,7 +27,7 @@ CURVE_FIELDS = ("minutes", "examples", "crps", "crps_se", "psnr_mean", "psnr_bes
 def snapshots(run: str | Path) -> list[tuple[float, Path]]:
     """(total training minutes, weights) of a run folder's snapshots and its final weights, in time order; [] for
     anything else (a shipped name, a weights file) and for a run that kept no snapshots."""
-    from nextframe.training.checkpoint import read_metadata
+    from nextframe.models.files import read_metadata
 
     run = Path(run)
     if not (run / "snapshots").is_dir() or not (run / "model.safetensors").exists():
@@ -73,7 +73,7 @@ def scored_point(path: Path, data: str, settings, cache: Path, measure, progress
 def score_curve(row: dict, data: str, settings, cache: Path, measure, progress: bool = False) -> list[dict]:
     """The curve of a benchmark row's model: a run folder's snapshots (`scored_point`; the final weights are the row
     itself, not scored again) or a shipped model's (read); [] when it has none."""
-    from nextframe.training.checkpoint import read_metadata
+    from nextframe.models.files import read_metadata
 
     points = snapshots(row["model"])
     if not points:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from nextframe.analysis.figures import _pyplot
-from nextframe.data.frames_io import atomic_path
+from nextframe.files import atomic_path
 
 
 def _save(fig, path: Path) -> None:

@@ -11,7 +11,7 @@ import html
 import math
 from pathlib import Path
 
-from nextframe.data.frames_io import atomic_path
+from nextframe.files import atomic_path
 
 REFERENCE = ("copy-last", "blank")  # the rows that learn nothing (`analysis.baselines`)
 
@@ -50,7 +50,7 @@ def training_minutes(row: dict) -> float | None:
     if row.get("curve"):
         return round(float(row["curve"][-1]["minutes"]), 1)
     try:
-        from nextframe.training.checkpoint import model_metadata
+        from nextframe.models.files import model_metadata
 
         minutes = model_metadata(row["model"]).get("total_minutes")
     except Exception:  # a checkpoint or a missing file: the cost is not known

@@ -290,8 +290,8 @@ def write_leaves(
     progress: bool = True,
 ):
     """Generate n sequences and save them, with their ground truth, as a clip dataset folder (see data.store)."""
-    from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import write_dataset
+    from nextframe.files import check_out_dir
 
     if n < 10:
         raise NextframeError(f"--n {n} is too small for a 9:1 train/test split; use at least 10 sequences")

@@ -158,8 +158,8 @@ def write_smmnist(
     """Generate the training and test sequences and save them as a clip dataset folder (see data.store)."""
     from tqdm import tqdm
 
-    from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import write_dataset
+    from nextframe.files import check_out_dir
 
     check_out_dir(out)
     digits = {split: load_mnist(mnist, split) for split in ("train", "test")}  # both read before any work

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nextframe.data.frames_io import readable_mode
 from nextframe.errors import NextframeError
+from nextframe.files import readable_mode
 
 SPLITS = ("train", "test")
 FORMAT = "nextframe-clips/1"

@@ -176,8 +176,8 @@ def write_video_dataset(
     """
     from tqdm.auto import tqdm
 
-    from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import ClipDataset, write_dataset
+    from nextframe.files import check_out_dir
 
     cfg.check()
     check_out_dir(out)

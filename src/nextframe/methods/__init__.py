@@ -33,7 +33,7 @@ def load(name_or_path, device="cpu", **options) -> Predictor:
     """The predictor of any shipped or trained model: a shipped name, a run folder, weights (.safetensors, tagged
     with their method) or a training checkpoint. `options` go to the method's predictor (for the score-based
     method: `sampler=SamplerSettings(...)`)."""
-    from nextframe.training.checkpoint import load_state, model_metadata, read_network
+    from nextframe.models.files import load_state, model_metadata, read_network
 
     name, settings, state = read_network(name_or_path)
     module = method(name)

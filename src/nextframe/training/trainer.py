@@ -26,12 +26,10 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from nextframe.data.frames_io import atomic_path, check_out_dir
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
-from nextframe.networks.unet import freeze_norm
-from nextframe.training.augment import augment_windows
-from nextframe.training.checkpoint import (
+from nextframe.files import atomic_path, check_out_dir
+from nextframe.models.files import (
     load_checkpoint,
     load_state,
     model_metadata,
@@ -39,6 +37,8 @@ from nextframe.training.checkpoint import (
     save_checkpoint,
     save_weights,
 )
+from nextframe.networks.unet import freeze_norm
+from nextframe.training.augment import augment_windows
 from nextframe.training.config import TrainConfig
 
 Loss = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
