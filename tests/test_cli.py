@@ -208,8 +208,8 @@ def test_experiment_commands_write_a_figure_and_numbers(model_path, tmp_path, ca
 
 
 def test_experiments_refuse_a_model_that_is_not_a_tau2_leaves_model(tmp_path, capsys):
+    from nextframe.models.files import save_weights
     from nextframe.networks import ConditionalUNet, UNetConfig
-    from nextframe.training.checkpoint import save_weights
 
     save_weights(tmp_path / "tau1.safetensors", ConditionalUNet(UNetConfig(tau=1, width=4)), "score")
     code, _, err = run(
@@ -271,3 +271,19 @@ def test_the_api_and_the_command_line_refuse_a_training_setting_alike(flag, valu
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert str(raised.value) in err and len(err.splitlines()) == 1 and not (tmp_path / "r").exists()
+
+
+def test_help_answers_without_importing_torch():
+    # `nextframe --help` lists every command from one line of help each; a command's flags (and torch, and the
+    # methods behind `train`'s generated flags) are built only when that command is run
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom nextframe.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip().endswith("False"), done.stdout + done.stderr
+    for command in ("data", "train", "sample", "evaluate", "experiment", "benchmark", "demo"):
+        assert command in done.stdout

@@ -9,9 +9,20 @@ estimate = nextframe.one_step(model, context)         # the blurry posterior mea
 """
 
 from nextframe.errors import NextframeError
-from nextframe.sampling import PAPER, SampleResult, SamplerSettings, one_step, rollout, sample
 
 __version__ = "0.1.0"
+
+_SAMPLING = ("PAPER", "SampleResult", "SamplerSettings", "one_step", "rollout", "sample")
+
+
+def __getattr__(name: str):
+    """The sampler's names, imported on first use (PEP 562): `import nextframe` and `nextframe --help` stay free of
+    torch until something samples."""
+    if name in _SAMPLING:
+        import nextframe.sampling as sampling
+
+        return getattr(sampling, name)
+    raise AttributeError(f"module 'nextframe' has no attribute {name!r}")
 
 
 def load(name_or_path, device="cpu", **options):

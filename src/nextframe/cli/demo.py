@@ -15,8 +15,8 @@ import numpy as np
 
 from nextframe.cli.experiments import run_decisions, run_probes, run_recursive
 from nextframe.cli.options import sampler_defaults
-from nextframe.data.frames_io import atomic_path, write_json
 from nextframe.errors import NextframeError
+from nextframe.files import atomic_path, write_json
 
 DEMO_DIFFERENCES = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]  # radius differences of the reduced decision sweep
 TARGETS = (

@@ -8,12 +8,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from nextframe.analysis.occlusion import decision_summary
-from nextframe.cli.options import add_sampler_args, sampler_knobs
-from nextframe.data.frames_io import write_json
+from nextframe.cli.options import COMMAND_HELP, add_sampler_args, sampler_knobs
 from nextframe.errors import NextframeError
+from nextframe.files import write_json
 
 AMBIGUOUS = (5.0, 5.0)  # radii (left, right): figure 3
 UNAMBIGUOUS = (3.5, 6.5)  # figure 11: the larger, lighter disk on the right should be in front
@@ -22,9 +20,7 @@ UNAMBIGUOUS = (3.5, 6.5)  # figure 11: the larger, lighter disk on the right sho
 def add_experiment(sub) -> None:
     from nextframe.analysis.occlusion import DEFAULT_DIFFERENCES
 
-    experiment = sub.add_parser(
-        "experiment", help="the paper's experiments (3.1: occlusions on Moving Leaves; 3.2: natural video)"
-    )
+    experiment = sub.add_parser("experiment", help=COMMAND_HELP["experiment"])
     kinds = experiment.add_subparsers(dest="experiment", required=True)
 
     def common(p, samples: int, what: str) -> None:
@@ -108,7 +104,7 @@ def _check(args) -> None:
 def _header(args, started: float, predictor) -> dict:
     """Every argument of the run (enough to repeat it), what the method did, the model's training summary and the
     time taken."""
-    from nextframe.training.checkpoint import model_metadata
+    from nextframe.models.files import model_metadata
 
     trained = model_metadata(args.model)
     return {
@@ -176,6 +172,7 @@ def run_decisions(args, quiet: bool = False) -> dict:
     from nextframe.analysis.figures import collision_figure, decision_figure
     from nextframe.analysis.occlusion import (
         collision_decisions,
+        decision_summary,
         decision_sweep,
         fit_logistic,
         probe_radii,
@@ -273,6 +270,8 @@ def _shares(r: dict) -> str:
 
 
 def run_recursive(args, quiet: bool = False) -> dict:
+    import torch
+
     from nextframe.analysis.figures import recursive_figure
     from nextframe.analysis.occlusion import recursive_generation
     from nextframe.data.frames_io import write_gif
@@ -338,6 +337,8 @@ def run_recursive(args, quiet: bool = False) -> dict:
 def _test_sequences(data: str | None, count: int, frames: int, size: int = 32):
     """(clips (B, T, 1, H, W) float, luminances (B, 3), a description) from a dataset's test split or generated on
     a size x size canvas."""
+    import torch
+
     from nextframe.data.leaves import LeavesConfig, generate_arrays, is_test
 
     if data is None:

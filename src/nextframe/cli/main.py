@@ -11,13 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from nextframe.cli.experiments import add_experiment
-from nextframe.cli.options import add_dataclass_args, add_sampler_args, given, sampler_knobs
-from nextframe.data.frames_io import write_json
+from nextframe.cli.options import COMMAND_HELP, add_dataclass_args, add_sampler_args, given, sampler_knobs
 from nextframe.errors import NextframeError
+from nextframe.files import write_json
 
 
 def add_data(sub) -> None:
-    data = sub.add_parser("data", help="make datasets").add_subparsers(dest="dataset", required=True)
+    data = sub.add_parser("data", help=COMMAND_HELP["data"]).add_subparsers(dest="dataset", required=True)
     leaves = data.add_parser("leaves", help="generate the Moving Leaves dataset (App. D)")
     leaves.add_argument("--out", required=True, help="dataset folder to create")
     leaves.add_argument(
@@ -112,11 +112,7 @@ def run_data_leaves(args) -> None:
 def add_benchmark(sub) -> None:
     from nextframe.analysis.benchmark import BenchmarkSettings
 
-    p = sub.add_parser(
-        "benchmark",
-        help="every method on the same test clips, samples and seeds: CRPS, PSNR/SSIM best and mean of K, FVD, cost, "
-        "occlusion decisions; tables, plots and an HTML report",
-    )
+    p = sub.add_parser("benchmark", help=COMMAND_HELP["benchmark"])
     p.add_argument(
         "--data",
         default=None,
@@ -157,8 +153,8 @@ def run_benchmark(args) -> None:
 
     from nextframe.analysis.benchmark import BenchmarkSettings, default_data, run_benchmark, shipped_models_for
     from nextframe.analysis.benchmark_training import is_method_name, protocol, train_for_benchmark
-    from nextframe.data.frames_io import check_out_dir
     from nextframe.data.store import ClipDataset
+    from nextframe.files import check_out_dir
 
     check_out_dir(args.out)
     data = args.data if args.data is not None else str(default_data(Path(args.runs) / "leaves-test"))
@@ -240,7 +236,7 @@ def add_train(sub) -> None:
     from nextframe.methods import METHODS, method
     from nextframe.training.config import CONCERNS
 
-    p = sub.add_parser("train", help="train a method on a dataset (App. E for the score denoiser); resumes from --out")
+    p = sub.add_parser("train", help=COMMAND_HELP["train"])
     for concern in CONCERNS:
         group = p.add_argument_group(concern.__name__.removesuffix("Settings").lower())
         add_dataclass_args(group, concern, choices={"method": list(METHODS)})
@@ -285,7 +281,7 @@ def run_train(args) -> None:
 
 
 def add_sample(sub) -> None:
-    p = sub.add_parser("sample", help="sample probable next frames given past frames")
+    p = sub.add_parser("sample", help=COMMAND_HELP["sample"])
     p.add_argument(
         "--model",
         default="leaves-tau2",
@@ -315,13 +311,8 @@ def run_sample(args) -> int:
     import torch
 
     from nextframe.cli.options import load_predictor
-    from nextframe.data.frames_io import (
-        check_out_dir,
-        read_frames,
-        write_gif,
-        write_grid,
-        write_npy,
-    )
+    from nextframe.data.frames_io import read_frames, write_gif, write_grid, write_npy
+    from nextframe.files import check_out_dir
     from nextframe.sampling.sampler import per_sample_seeds
 
     # everything that can be refused is refused before the first network evaluation
@@ -473,7 +464,7 @@ def _check_memory(samples: int, columns: int, pixels: int, scale: int) -> None:
 
 
 def add_evaluate(sub) -> None:
-    p = sub.add_parser("evaluate", help="held-out denoising PSNR of a model at fixed input PSNRs")
+    p = sub.add_parser("evaluate", help=COMMAND_HELP["evaluate"])
     p.add_argument(
         "--model",
         default="leaves-tau2",
@@ -506,7 +497,7 @@ def run_evaluate(args) -> None:
 
 
 def add_demo(sub) -> None:
-    p = sub.add_parser("demo", help="the main job: section 3.1 of the paper with the shipped model, about 1 CPU minute")
+    p = sub.add_parser("demo", help=COMMAND_HELP["demo"])
     p.add_argument("--out", default="nextframe-demo", help="folder for the figures, demo.json and index.md")
     p.add_argument("--model", default="leaves-tau2", help="shipped model name or weights path (default leaves-tau2)")
     p.add_argument("--samples", type=int, default=16, help="samples per probe and per radius difference (default 16)")
@@ -549,13 +540,30 @@ def subcommands(parser: argparse.ArgumentParser):
                 yield from subcommands(child)
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = {
+    "data": add_data,
+    "train": add_train,
+    "sample": add_sample,
+    "evaluate": add_evaluate,
+    "experiment": add_experiment,
+    "benchmark": add_benchmark,
+    "demo": add_demo,
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `only` a command's name just that command's flags (the others listed by
+    name and help): `nextframe --help` then answers without importing torch, and `nextframe sample` without
+    building the flags of every method's training settings."""
     parser = OneLineParser(
         prog="nextframe", description="Probabilistic video prediction by score-based conditional density estimation."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_data, add_train, add_sample, add_evaluate, add_experiment, add_benchmark, add_demo):
-        add(sub)
+    for name, add in COMMANDS.items():
+        if only is None or name == only:
+            add(sub)
+        else:
+            sub.add_parser(name, help=COMMAND_HELP[name])  # listed; its flags are built when it is the command
     for child in subcommands(parser):
         child.formatter_class = DefaultsFormatter
     return parser
@@ -568,7 +576,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def check_common(args) -> None:
     """Checks shared by every command, before any work: the output folder, the seed, the sample count and the
     sampler's settings (each command checks its own options too)."""
-    from nextframe.data.frames_io import check_out_dir
+    from nextframe.files import check_out_dir
 
     if getattr(args, "out", None) is not None:
         check_out_dir(args.out)
@@ -583,8 +591,10 @@ def check_common(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    command = next((a for a in argv if not a.startswith("-")), None)  # the first word names the command
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(command if command in COMMANDS else "").parse_args(argv)
     except (
         SystemExit
     ) as done:  # a usage error (2, its one line printed) or --help (0): a code for callers in process too

@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from nextframe.cli.options import add_sampler_args, sampler_knobs
-from nextframe.data.frames_io import write_json
 from nextframe.errors import NextframeError
+from nextframe.files import write_json
 
 DAVIS_MODELS = ("davis-tau0", "davis-tau1", "davis-tau2", "davis-tau3")
 CUE_PROBES = ("blackswan:0:2:17", "paragliding-launch:22:4:10", "static")  # complex non-rigid, a person walking, static
@@ -144,7 +143,7 @@ def _label(model) -> str:
 
 
 def _trained(name: str) -> dict:
-    from nextframe.training.checkpoint import model_metadata
+    from nextframe.models.files import model_metadata
 
     meta = model_metadata(name)
     # steps/examples: the last run only; total_*: with the runs its --init weights came from, where recorded
@@ -318,7 +317,9 @@ def run_filters(args, quiet: bool = False) -> dict:
     return report
 
 
-def _cue_probe(spec: str, dataset, clips, tau: int) -> torch.Tensor:
+def _cue_probe(spec: str, dataset, clips, tau: int):
+    import torch
+
     from nextframe.analysis.natural import static_pattern
 
     if spec == "static":
@@ -387,6 +388,8 @@ def run_cues(args, quiet: bool = False) -> dict:
 
 
 def run_samples(args, quiet: bool = False) -> dict:
+    import torch
+
     from nextframe.data.frames_io import write_grid
     from nextframe.metrics import psnr
     from nextframe.sampling import one_step, sample

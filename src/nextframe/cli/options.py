@@ -13,6 +13,17 @@ from dataclasses import MISSING, fields
 
 from nextframe.errors import NextframeError
 
+COMMAND_HELP = {  # one line per command: `nextframe --help` lists these without building the commands' flags
+    "data": "make datasets",
+    "train": "train a method on a dataset (App. E for the score denoiser); resumes from --out",
+    "sample": "sample probable next frames given past frames",
+    "evaluate": "held-out denoising PSNR of a model at fixed input PSNRs",
+    "experiment": "the paper's experiments (3.1: occlusions on Moving Leaves; 3.2: natural video)",
+    "benchmark": "every method on the same test clips, samples and seeds: CRPS, PSNR/SSIM best and mean of K, FVD, "
+    "cost, occlusion decisions; tables, plots and an HTML report",
+    "demo": "the main job: section 3.1 of the paper with the shipped model, about 1 CPU minute",
+}
+
 
 def _parse_type(hint):
     """The argparse type of a field's annotation: int, float, str; `X | None` as X."""
