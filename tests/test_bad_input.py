@@ -225,6 +225,10 @@ CASES = [
     (S + ["--out", "o", "--seed", "abc"], "invalid int value: 'abc'; see `nextframe sample --help`"),
     (["sample", "--out", "o"], "the following arguments are required: --context"),
     (["frobnicate"], "invalid choice"),
+    (
+        ["experiment", "decisions", "--out", "p", "--bogus"],
+        "unrecognized arguments: --bogus; see `nextframe experiment decisions --help`",
+    ),
     ([], "the following arguments are required: command"),
 ]
 

@@ -509,6 +509,22 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse's usage errors as one line naming the problem and where the help is, exit code 2, like every other
     refusal (argparse prints the usage block first)."""
 
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unrecognized flag is reported against the subcommand it was given to (argparse
+        reports it from the top, whose help does not list the subcommand's flags)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            words = [getattr(parsed, k, None) for k in ("command", "dataset", "experiment")]  # the chosen (sub)command
+            prog = " ".join(["nextframe", *[w for w in words if isinstance(w, str)]])
+            command = prog.removeprefix("nextframe").strip()
+            print(
+                f"nextframe: error: {command + ': ' if command else ''}unrecognized arguments: {' '.join(extras)}; "
+                f"see `{prog} --help`",
+                file=sys.stderr,
+            )
+            sys.exit(2)
+        return parsed
+
     def error(self, message):
         command = self.prog.removeprefix("nextframe").strip()
         print(
