@@ -23,9 +23,9 @@ from nextframe.methods.base import Predictor
 
 
 @pytest.fixture(scope="module")
-def bench(tmp_path_factory):
+def bench(tmp_path_factory, leaves40):
     root = tmp_path_factory.mktemp("bench")
-    data = write_leaves(root / "data", n=40, progress=False)
+    data = leaves40
     common = [
         "--data",
         str(data),
@@ -167,8 +167,8 @@ def test_the_probe_instrument_scores_a_perfect_decider_through_the_predictor_int
     assert found["right_in_front_equal_radii"] == 0.5  # seeds 0..7: four odd
 
 
-def test_the_truth_is_as_sharp_as_the_truth(tmp_path):
-    data = write_leaves(tmp_path / "data", n=40, progress=False)
+def test_the_truth_is_as_sharp_as_the_truth(leaves40):
+    data = leaves40
     test = ClipDataset.open(data).clips("test")
     chosen = np.arange(min(4, len(test)))
     clips = torch.from_numpy(np.asarray(test[chosen], np.float32) / 255)
@@ -180,8 +180,8 @@ def test_the_truth_is_as_sharp_as_the_truth(tmp_path):
     assert np.mean(blurred["sharpness_per_step"]) < np.mean(same["sharpness_per_step"]) - 0.1
 
 
-def test_method_names_are_trained_at_an_equal_cpu_budget_then_scored(tmp_path, capsys):
-    data = write_leaves(tmp_path / "data", n=40, progress=False)
+def test_method_names_are_trained_at_an_equal_cpu_budget_then_scored(tmp_path, capsys, leaves40):
+    data = leaves40
     argv = ["benchmark", "--data", str(data), "--methods", "floor=deterministic", "blank", "--quick", "--no-fvd"]
     argv += ["--collision-windows", "2", "--probe-samples", "1", "--no-progress", "--out", str(tmp_path / "out")]
     assert main(argv) == 2  # a method name without a budget is a mistake, said in one line

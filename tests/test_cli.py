@@ -14,9 +14,9 @@ from nextframe.training.config import TrainConfig
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
+def model_path(tmp_path_factory, leaves40):
     root = tmp_path_factory.mktemp("cli")
-    data = write_leaves(root / "data", n=40, progress=False)
+    data = leaves40
     train(
         TrainConfig(
             data=str(data),

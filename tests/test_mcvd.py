@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import nextframe
-from nextframe.data.leaves import write_leaves
 from nextframe.errors import NextframeError
 from nextframe.methods import train
 from nextframe.methods.mcvd import MCVDConfig, MCVDLoss, MCVDPredictor, NoiseUNet, masks
@@ -72,8 +71,8 @@ def test_a_tiny_mcvd_learns_and_samples_blocks_by_seed():
         assert torch.allclose(alone.frames[0], a.frames[2], atol=1e-4)  # a row does not depend on its batch
 
 
-def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(tmp_path):
-    data = write_leaves(tmp_path / "data", n=40, progress=False)
+def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(tmp_path, leaves40):
+    data = leaves40
     options = {"multipliers": "1,2", "diffusion_steps": 100, "sample_steps": 4}
     config = TrainConfig(
         data=str(data),

@@ -82,11 +82,10 @@ def test_experiment_commands_refuse_bad_input(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_experiments_run_any_method_on_its_own_canvas(tmp_path, capsys):
+def test_experiments_run_any_method_on_its_own_canvas(tmp_path, capsys, leaves16):
     # a Moving Leaves model of another method (the deterministic floor: no sampler flags, a one-step estimate that is
     # its prediction) trained on a 16x16 canvas: the three experiments draw their probes and windows on that canvas
-    data, run = tmp_path / "data", tmp_path / "run"
-    assert main(["data", "leaves", "--out", str(data), "--n", "40", "--size", "16", "--no-progress"]) == 0
+    data, run = leaves16, tmp_path / "run"
     argv = ["train", "--data", str(data), "--out", str(run), "--method", "deterministic", "--width", "8"]
     assert main([*argv, "--max-steps", "1", "--heldout-examples", "4", "--no-progress"]) == 0
     model = str(run / "model.safetensors")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nextframe.cli.main import main
-from nextframe.data.leaves import generate_arrays, write_leaves
+from nextframe.data.leaves import generate_arrays
 
 TINY = {
     "svg_lp": ["--future", "3", "--width", "8", "--g-dim", "16", "--rnn-size", "16", "--z-dim", "4"],
@@ -29,9 +29,9 @@ TINY = {
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, leaves40):
     root = tmp_path_factory.mktemp("peers")
-    data = write_leaves(root / "data", n=40, progress=False)
+    data = leaves40
     common = [
         "--data",
         str(data),

@@ -89,13 +89,12 @@ def test_gpu_script_smoke_trains_every_method_and_its_weights_come_back(tmp_path
 METHODS = ("score", "deterministic", "svg_lp", "mcvd", "rvd")
 
 
-def test_scale_study_measures_every_snapshot_once(tmp_path):
+def test_scale_study_measures_every_snapshot_once(tmp_path, leaves16):
     # a 16x16 model (the deterministic floor: one pass per sample, so the smoke test is quick) measured on its own
     # canvas; a second call finds the point by its weights and measures nothing again
     from nextframe.cli.main import main
 
-    data, run_dir, out = tmp_path / "data", tmp_path / "s16", tmp_path / "out"
-    assert main(["data", "leaves", "--out", str(data), "--n", "40", "--size", "16", "--no-progress"]) == 0
+    data, run_dir, out = leaves16, tmp_path / "s16", tmp_path / "out"
     argv = ["train", "--data", str(data), "--out", str(run_dir), "--method", "deterministic", "--width", "8"]
     assert main([*argv, "--max-steps", "1", "--heldout-examples", "4", "--no-progress"]) == 0
     small = ["--windows", "2", "--window-samples", "1", "--probe-samples", "1"]
