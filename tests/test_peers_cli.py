@@ -93,8 +93,8 @@ def test_a_peer_samples_the_users_frames_from_the_command_line(runs, name, tmp_p
         (["--method", "svg_lp", "--sample-steps", "5"], "--sample-steps is a setting of --method mcvd, not svg_lp"),
     ],
 )
-def test_bad_peer_settings_are_refused_in_one_line(runs, flags, expected, tmp_path, capsys):
-    argv = ["train", "--data", str(runs / "data"), "--out", str(tmp_path / "r"), "--width", "8", *flags]
+def test_bad_peer_settings_are_refused_in_one_line(leaves40, flags, expected, tmp_path, capsys):
+    argv = ["train", "--data", str(leaves40), "--out", str(tmp_path / "r"), "--width", "8", *flags]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and len(err.splitlines()) == 1, err
