@@ -65,11 +65,12 @@ def _value(row: dict, key: str):
 
 def _best(rows: list[dict], key: str, better: str | None):
     """The best value of a column; for a cost, among the methods that learn (a reference row costs nothing)."""
+    if better is None:  # not a quality to rank (training minutes): nothing to read
+        return None
     if key in {k for k, *_ in COST}:
         rows = [r for r in rows if r["name"] not in REFERENCE]
-    values = [_value(r, key) for r in rows]
-    known = [v for v in values if v is not None]
-    if better is None or not known:
+    known = [v for v in (_value(r, key) for r in rows) if v is not None]
+    if not known:
         return None
     return min(known) if better == "low" else max(known)
 
@@ -79,12 +80,13 @@ def _table(rows: list[dict], columns) -> str:
         f"<th>{html.escape(label)}{' ↓' if b == 'low' else ' ↑' if b == 'high' else ''}</th>"
         for _, label, _, b in columns
     )
+    bests = [_best(rows, key, better) for key, _, _, better in columns]  # once per column, not per cell
     body = []
     for r in rows:
         cells = []
-        for key, _, fmt, better in columns:
+        for (key, _, fmt, _), top in zip(columns, bests):
             v = _value(r, key)
-            best = v is not None and v == _best(rows, key, better)
+            best = v is not None and v == top
             cells.append(f"<td{' class=best' if best else ''}>{'—' if v is None else fmt.format(v)}</td>")
         kind = " class=reference" if r["name"] in REFERENCE else ""
         body.append(
@@ -97,9 +99,9 @@ def _text_table(rows: list[dict], columns: list[str], cells) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
         f"<tr{' class=reference' if r['name'] in REFERENCE else ''}><td>{html.escape(r['name'])}</td>"
-        + "".join(f"<td class=text>{html.escape(cells(r)[c])}</td>" for c in columns)
+        + "".join(f"<td class=text>{html.escape(text[c])}</td>" for c in columns)
         + "</tr>"
-        for r in rows
+        for r, text in ((r, cells(r)) for r in rows)  # a row's cells once, not once per column
     )
     return f"<div class=scroll><table><tr><th>name</th>{head}</tr>{body}</table></div>"
 

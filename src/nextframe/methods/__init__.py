@@ -33,6 +33,7 @@ def load(name_or_path, device="cpu", **options) -> Predictor:
     """The predictor of any shipped or trained model: a shipped name, a run folder, weights (.safetensors, tagged
     with their method) or a training checkpoint. `options` go to the method's predictor (for the score-based
     method: `sampler=SamplerSettings(...)`)."""
+    from nextframe.models import frame_shape
     from nextframe.models.files import load_state, model_metadata, read_network
 
     name, settings, state = read_network(name_or_path)
@@ -40,8 +41,6 @@ def load(name_or_path, device="cpu", **options) -> Predictor:
     network = module.build_network(settings)
     load_state(network, state, name_or_path)
     predictor = module.predictor(network.to(device).eval(), **options)
-    from nextframe.models import frame_shape
-
     shape = model_metadata(name_or_path).get("frame_shape")  # absent in weights written before it was recorded
     predictor.frame_shape = tuple(shape) if shape else frame_shape(str(name_or_path))
     return predictor
