@@ -40,7 +40,7 @@ def main() -> int:
     bench = Path("docs/results/benchmark") / args.dataset
     order = [line.split(",")[0] for line in (bench / "table.csv").read_text().splitlines()[1:]]
     rows = {name: json.loads((bench / "methods" / f"{name}.json").read_text()) for name in order}
-    settings = BenchmarkSettings(**rows[args.method]["settings"])
+    settings = BenchmarkSettings.from_saved(rows[args.method]["settings"])
     weights = shipped_path(args.model)
     if weights is None:
         sys.exit(f"{args.model!r} is not a shipped model")

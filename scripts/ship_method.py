@@ -18,6 +18,7 @@ import hashlib
 import json
 import shutil
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from methods_cards import DATASETS, MODELS, NAMES, cpu_name, train_command  # scripts/ is on the path when run
@@ -153,7 +154,7 @@ def main() -> int:
     order = [line.split(",")[0] for line in (bench / "table.csv").read_text().splitlines()[1:]]  # the table's rows
     rows = {name: json.loads((rows_dir / f"{name}.json").read_text()) for name in order}
     shipped = rows[args.method]
-    settings = BenchmarkSettings(**shipped["settings"])
+    settings = BenchmarkSettings.from_saved(shipped["settings"])
     name = f"{DATASETS[args.dataset][0]}-{NAMES[args.method]}"
     weights = hashlib.sha256((run / "model.safetensors").read_bytes()).hexdigest()
     if weights == shipped["weights"]:  # these weights ship already: their card and curve are rewritten, not their row
@@ -161,7 +162,7 @@ def main() -> int:
     else:
         row = {
             **measure(args.method, str(run), args.data, settings),
-            "settings": shipped["settings"],
+            "settings": asdict(settings),
             "weights": weights,
         }
     row["curve"] = score_curve(row, args.data, settings, Path(args.cache), measure)

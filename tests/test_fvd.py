@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from nextframe.errors import NextframeError
-from nextframe.metrics.fvd import find_weights, frechet_distance, load_i3d, prepare, read_weights
+from nextframe.metrics.fvd import find_weights, frechet_distance, load_i3d, prepare, read_weights, resize_bilinear
 
 FIXTURE = Path(__file__).parent / "fixtures" / "i3d_reference.npz"
 
@@ -64,11 +64,31 @@ def test_videos_are_resized_repeated_and_scaled_and_short_ones_refused():
         prepare(torch.zeros(1, 8, 1, 32, 32))
 
 
+def test_the_default_resize_is_tf1s_legacy_bilinear_grid():
+    # tf.image.resize_bilinear([1, 2] -> 4 wide), align_corners=False, half_pixel_centers=False gives
+    # [1, 1.5, 2, 2]: output i samples i * 2 / 4, the last pixel repeated past the edge; PyTorch's half-pixel grid
+    # gives [1, 1.25, 1.75, 2]
+    row = torch.tensor([[[[1.0, 2.0]]]])
+    tf1 = resize_bilinear(row.expand(1, 1, 2, 2), 4)
+    assert torch.allclose(tf1[0, 0], torch.tensor([1.0, 1.5, 2.0, 2.0]).expand(4, 4))
+    torch_grid = resize_bilinear(row.expand(1, 1, 2, 2), 4, "torch")
+    assert torch.allclose(torch_grid[0, 0, 0], torch.tensor([1.0, 1.25, 1.75, 2.0]))
+    # 32 -> 224 (x7): every seventh output pixel is an input pixel, the ones between are on the lines joining them
+    frame = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    big = resize_bilinear(frame, 224)
+    assert torch.allclose(big[..., ::7, ::7], frame, atol=1e-6)
+    assert torch.allclose(big[..., 0, 3], frame[..., 0, 0] + 3 / 7 * (frame[..., 0, 1] - frame[..., 0, 0]), atol=1e-6)
+    assert not torch.allclose(big, resize_bilinear(frame, 224, "torch"), atol=1e-3)
+    with pytest.raises(NextframeError, match="one of tf1, torch"):
+        resize_bilinear(frame, 224, "bicubic")
+
+
 def test_the_port_matches_the_jax_original_on_the_same_videos():
     path = weights_or_skip()
     reference = np.load(FIXTURE)
     net = load_i3d(path)
     with torch.no_grad():
-        logits = net(prepare(torch.from_numpy(reference["video_u8"].astype(np.float32) / 255))).numpy()
+        # the JAX original was given the same input, resized on PyTorch's grid
+        logits = net(prepare(torch.from_numpy(reference["video_u8"].astype(np.float32) / 255), "torch")).numpy()
     # measured once: max |difference| 1.2e-5 on logits up to 5.1 (docs/design.md)
     assert np.abs(logits - reference["jax_logits"]).max() < 1e-4

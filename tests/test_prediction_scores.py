@@ -69,3 +69,23 @@ def test_a_clips_samples_do_not_depend_on_the_batch_and_bad_calls_are_refused():
     assert np.array_equal(a["crps"], b["crps"])
     with pytest.raises(NextframeError, match="past \\+ future = 4"):
         score_predictions(Toy(coin(0.5)), clips, 1, 3)
+
+
+def test_the_fair_estimator_and_one_sample_per_video_are_each_labelled_and_known():
+    # the calibrated coin again: the fair estimator's pair term is 2pq whatever K, so its CRPS is 2pq - pq = 0.21
+    clips = coin_clips(2000, 0.7)
+    fair = score_predictions(Toy(coin(0.7)), clips, 1, 2, samples=4, batch=200, with_ssim=False, fair_crps=True)
+    assert fair["summary"]["crps"] == pytest.approx(0.21, abs=0.012) and fair["summary"]["crps_estimator"] == "fair"
+    # per video (one sample for every frame) is never above per frame (each frame's best sample), and it is below
+    # when the frames' best samples differ: here each sample is right on one frame of two
+    clips = torch.cat(
+        [torch.full((3, 1, 1, 16, 16), 0.5), torch.zeros(3, 1, 1, 16, 16), torch.ones(3, 1, 1, 16, 16)], 1
+    )
+
+    def alternate(past, steps, seeds):  # sample 0: black, black; sample 1: white, white
+        first = torch.tensor([float(i % 2) for i in range(len(seeds))]).view(-1, 1, 1, 1, 1)
+        return first.expand(len(seeds), steps, 1, 16, 16).clone()
+
+    s = score_predictions(Toy(alternate), clips, past=1, future=2, samples=2, batch=3)["summary"]
+    assert s["psnr_best"] == PSNR_CAP and s["ssim_best"] == pytest.approx(1.0)  # every frame has an exact sample
+    assert s["video_psnr_best"] == pytest.approx(10 * np.log10(2)) and s["ssim_video_best"] < 0.6  # no exact video

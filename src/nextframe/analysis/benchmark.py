@@ -5,8 +5,11 @@ method: does it decide at an occlusion, or blur?
 Per method (kept in OUT/methods/NAME.json and reused, so a rerun computes only what is missing):
 - `evaluation.score_predictions`: CRPS (on [0, 1] and x255), PSNR and SSIM best-of-K and mean-over-K, per step;
   network evaluations and seconds per generated frame, measured in the same run;
-- FVD (when the I3D weights are installed and a video has at least 9 frames): the test clips' context + true future
-  against the context + the first sample's future, over the scored clips; the frames and the count are written down;
+- FVD (when the I3D weights are installed and a video has at least 9 frames): `fvd_videos` test clips (MCVD's
+  protocol: 256), their context + true future against the context + one sample's future (clip c's sample seeded
+  seed + c K, the scored clips' first samples where the two sets are the same), frames resized on the original FVD
+  code's grid; beside it the floor of the measure at that count, real against real (the two halves of the real
+  videos); the frames, the count and the floor are written down;
 - on Moving Leaves with tau = 2, the paper's question: the occlusion instrument (`analysis.decisions`) on held-out
   collision windows (share of next-frame samples with the larger disk in front, the smaller, or neither) and on
   figure 4's probes (the same shares on unambiguous probes, and the equal-radius split: the share of decided samples
@@ -36,6 +39,7 @@ from nextframe.data.store import ClipDataset
 from nextframe.errors import NextframeError
 from nextframe.evaluation import crps_standard_error, score_predictions
 from nextframe.files import atomic_path
+from nextframe.metrics.fvd import RESIZES
 from nextframe.settings import check_fields, setting
 
 
@@ -52,16 +56,36 @@ class BenchmarkSettings:
         16, "samples of each of figure 4's 13 probes for the occlusion decisions (Moving Leaves; 0: skip)", low=0
     )
     fvd: bool = setting(True, "FVD, when the I3D weights are installed", off_help="skip FVD")
+    fvd_videos: int = setting(
+        256, "test clips in FVD, one sample each, spread evenly over the test split (MCVD's protocol: 256)", low=2
+    )
+    fvd_resize: str = setting(
+        "tf1",
+        "frames to 224x224 for FVD: tf1, the original FVD code's grid (comparable with published FVDs); torch, "
+        "PyTorch's bilinear (a few percent apart)",
+        choices=RESIZES,
+    )
+    fair_crps: bool = setting(
+        False, "CRPS by the fair estimator (unbiased for the sampler's distribution) instead of the samples' own (RVD)"
+    )
 
     def __post_init__(self):
         check_fields(self)
 
     @staticmethod
+    def from_saved(saved: dict) -> BenchmarkSettings:
+        """The settings a kept row was measured with. Rows kept before FVD had its own clips and grid were measured
+        with FVD over the scored clips on PyTorch's grid: a missing field means that, not today's default."""
+        return BenchmarkSettings(**{"fvd_videos": saved["clips"], "fvd_resize": "torch", **saved})
+
+    @staticmethod
     def quick() -> BenchmarkSettings:
-        return BenchmarkSettings(samples=4, clips=8, future=4, collision_windows=8, probe_samples=4)
+        return BenchmarkSettings(samples=4, clips=8, future=4, collision_windows=8, probe_samples=4, fvd_videos=8)
 
 
 def _test_clips(data: str, chosen_count: int, frames: int) -> tuple[torch.Tensor, np.ndarray, dict]:
+    """`chosen_count` test clips spread evenly over the test split (all of them when it holds no more), their first
+    `frames` frames in [0, 1]; their indices; the data's metadata."""
     dataset = ClipDataset.open(data)
     test = dataset.clips("test")
     if test.shape[1] < frames:
@@ -121,7 +145,14 @@ def measure(name: str, model: str, data: str, settings: BenchmarkSettings, progr
     if hasattr(getattr(predictor, "config", None), "check_size"):
         predictor.config.check_size(*clips.shape[-2:])
     result = score_predictions(
-        predictor, clips, past, settings.future, settings.samples, settings.seed, progress=progress
+        predictor,
+        clips,
+        past,
+        settings.future,
+        settings.samples,
+        settings.seed,
+        progress=progress,
+        fair_crps=settings.fair_crps,
     )
     row = {
         "name": name,
@@ -138,7 +169,7 @@ def measure(name: str, model: str, data: str, settings: BenchmarkSettings, progr
     # print with 17 digits: a 3x larger JSON)
     row["strip"] = first[:1].double().numpy().round(3).tolist()
     if settings.fvd:
-        row.update(_fvd(clips, first, past))
+        row.update(_fvd_of(predictor, data, settings, chosen, clips, first, progress))
     if meta.get("kind") == "moving-leaves" and past == 2 and settings.collision_windows:
         row["decisions"] = decisions_of(predictor, settings.collision_windows, 8, settings.seed, clips.shape[-1])
     if meta.get("kind") == "moving-leaves" and past == 2 and settings.probe_samples:
@@ -148,10 +179,27 @@ def measure(name: str, model: str, data: str, settings: BenchmarkSettings, progr
     return row
 
 
+def _fvd_of(predictor, data, settings, chosen, clips, first, progress) -> dict:
+    """FVD over `settings.fvd_videos` test clips, one sample each: the scored clips' first samples when the two sets
+    of clips are the same, else clip c's sample drawn with seed + c K (as its first sample would be if scored)."""
+    past = predictor.context_frames
+    videos, picked, _ = _test_clips(data, settings.fvd_videos, past + settings.future)
+    if np.array_equal(picked, chosen):
+        return _fvd(clips, first, past, settings.fvd_resize)
+    samples = []
+    for start in tqdm(range(0, len(videos), 8), desc="FVD samples", unit="batch", disable=not progress):
+        part = videos[start : start + 8, :past]
+        seeds = [settings.seed + (start + i) * settings.samples for i in range(len(part))]
+        samples.append(predictor.predict(part, settings.future, samples=1, seed=seeds).frames.float())
+    return _fvd(videos, torch.cat(samples), past, settings.fvd_resize)
+
+
 _I3D: dict = {}  # the I3D network and the real videos' features, kept across methods (65 CPU-s per 32 videos)
 
 
-def _fvd(clips: torch.Tensor, first: torch.Tensor, past: int) -> dict:
+def _fvd(clips: torch.Tensor, first: torch.Tensor, past: int, resize: str = "tf1") -> dict:
+    """FVD of the context + `first` (N, future, C, H, W) against `clips` (context + true future), and the floor of
+    the measure at about that count: real against real, the first half of the clips against the second."""
     from nextframe.metrics.fvd import MIN_FRAMES, find_weights, frechet_distance, i3d_features, load_i3d
 
     try:
@@ -164,14 +212,21 @@ def _fvd(clips: torch.Tensor, first: torch.Tensor, past: int) -> dict:
     if clips.shape[1] < MIN_FRAMES or len(clips) < 2:
         return {"fvd": None, "fvd_note": f"not computed: it needs {MIN_FRAMES}+ frames and 2+ videos"}
     net = _I3D.setdefault("net", load_i3d())
-    key = hashlib.sha256(clips.numpy().tobytes()).hexdigest()  # the same test clips for every method of a run
+    key = hashlib.sha256(clips.numpy().tobytes()).hexdigest() + resize  # the same real videos for every method
     if key not in _I3D:
-        _I3D[key] = i3d_features(net, clips)
+        _I3D[key] = i3d_features(net, clips, resize=resize)
+    real = _I3D[key]
     generated = torch.cat([clips[:, :past], first], 1)
+    half = len(clips) // 2
+    floor = frechet_distance(real[:half], real[half : 2 * half]) if half >= 2 else None
+    grid = "TF1's bilinear grid, as the original FVD code" if resize == "tf1" else "PyTorch's bilinear grid"
     return {
-        "fvd": frechet_distance(_I3D[key], i3d_features(net, generated)),
+        "fvd": frechet_distance(real, i3d_features(net, generated, resize=resize)),
+        "fvd_videos": len(clips),
+        "fvd_floor": floor,
         "fvd_note": f"{len(clips)} videos of {clips.shape[1]} frames: the context + true future against the context "
-        "+ the first sample's future",
+        f"+ one sample's future, resized to 224 on {grid}"
+        + (f"; real against real (two halves of {half}): {floor:.1f}, the floor of the measure" if floor else ""),
     }
 
 
@@ -265,6 +320,8 @@ COLUMNS = (
     ("psnr_mean", "{:.2f}"),
     ("ssim_best", "{:.3f}"),
     ("ssim_mean", "{:.3f}"),
+    ("video_psnr_best", "{:.2f}"),
+    ("ssim_video_best", "{:.3f}"),
     ("fvd", "{:.1f}"),
     ("evaluations_per_frame", "{:g}"),
     ("seconds_per_frame", "{:.4f}"),
@@ -334,7 +391,10 @@ def write_report(out: Path, rows: list[dict], settings: BenchmarkSettings, data:
             lines.append("| " + " | ".join([r["name"]] + [_cell(r, k, f) for k, f in COLUMNS] + extra) + " |")
     note = (
         f"{data}: {rows[0]['clips']} test clips, K = {settings.samples} samples each, {settings.future} future frames "
-        f"after each method's context; CRPS on [0, 1] (x255: on [0, 255]); PSNR/SSIM best of K and mean over K; FVD "
+        f"after each method's context; CRPS on [0, 1] (x255: on [0, 255])"
+        f"{', the fair estimator' if settings.fair_crps else ''}; PSNR/SSIM best of K frame by frame and mean over "
+        "K; video_psnr_best / ssim_video_best: one sample for the whole video, the best of K (PSNR of the MSE over the "
+        "video, MCVD's protocol); FVD "
         f"{next((r['fvd_note'] for r in rows if r.get('fvd_note')), 'not computed')}; cost measured in the same run."
     )
     if leaves:

@@ -58,7 +58,11 @@ def scored_point(path: Path, data: str, settings, cache: Path, measure, progress
     """The curve fields of the weights at `path`, scored by `measure` (the benchmark's) without FVD or the occlusion
     instrument (cost), cached in `cache` by the weights' SHA-256 and the settings."""
     cheap = replace(settings, fvd=False, collision_windows=0, probe_samples=0)
-    key = hashlib.sha256(path.read_bytes() + json.dumps(asdict(cheap), sort_keys=True).encode()).hexdigest()
+    # the key leaves out what cannot change a curve's point (FVD's clips and grid), and the CRPS estimator where it is
+    # the one used before it became a setting, so points scored before these settings existed are found again
+    fields = {k: v for k, v in asdict(cheap).items() if k not in ("fvd_videos", "fvd_resize", "fair_crps")}
+    fields |= {"fair_crps": True} if cheap.fair_crps else {}
+    key = hashlib.sha256(path.read_bytes() + json.dumps(fields, sort_keys=True).encode()).hexdigest()
     saved = cache / f"{key[:20]}.json"
     if saved.exists():
         return json.loads(saved.read_text())

@@ -2,8 +2,11 @@
 seed=)` returning frames, evaluations and seconds, `nextframe.methods.base.Predictor`).
 
 Per test clip and future frame: the CRPS of the K samples (ensemble estimator on [0, 1]; x255 for the [0, 255]
-scale), the PSNR and SSIM of each sample, reported as best-of-K and mean-over-K separately; and, per video, the
-MCVD-protocol PSNR (10 log10(1 / MSE) with the MSE averaged over the video's frames), best of K. Cost: network
+scale; `fair_crps`: the fair estimator), the PSNR and SSIM of each sample, reported as best-of-K frame by frame
+(each frame's best sample: different frames from different samples) and mean-over-K; and per video, one sample for the
+whole video: the MCVD-protocol PSNR (10 log10(1 / MSE) with the MSE averaged over the video's frames), best of K, and
+the SSIM averaged over the video's frames, best of K. Per video is never above per frame; the gap measures how much
+frame-by-frame selection flatters a method with diverse samples. Cost: network
 evaluations and seconds per generated frame, measured in the same run. Clip c's sample j is seeded seed + c * K + j,
 so a clip's samples do not depend on which other clips are scored with it.
 """
@@ -30,6 +33,7 @@ def score_predictions(
     batch: int = 8,  # clips per predict call
     with_ssim: bool = True,
     progress: bool = False,
+    fair_crps: bool = False,  # the CRPS estimator: False, the empirical distribution's (RVD); True, the fair one
 ) -> dict:
     """Per-clip, per-frame numbers (numpy arrays) and their summary; see the module's docstring."""
     if clips.ndim != 5 or clips.shape[1] < past + future:
@@ -52,7 +56,7 @@ def score_predictions(
         frames_made += result.frames.shape[0] * result.frames.shape[1]
         evaluations.append(result.evaluations.double().flatten())
         out["first_sample"].append(draws[:, 0].float())  # (b, future, C, H, W): for strips and FVD, not drawn again
-        out["crps"].append(crps(draws.transpose(0, 1), truth))  # (b, future)
+        out["crps"].append(crps(draws.transpose(0, 1), truth, fair=fair_crps))  # (b, future)
         # (b, K, future); capped, since one exact frame (a still scene copied) would make every mean infinite
         out["psnr"].append(psnr(draws, truth[:, None]).clamp(max=PSNR_CAP))
         mse = (draws.double() - truth[:, None].double()).square().mean(dim=(2, 3, 4, 5))  # (b, K), over the video
@@ -66,6 +70,7 @@ def score_predictions(
         "past": past,
         "future": future,
         "crps": float(arrays["crps"].mean()),
+        "crps_estimator": "fair" if fair_crps else "empirical",
         "crps_255": float(255 * arrays["crps"].mean()),
         "psnr_best": float(arrays["psnr"].max(1).mean()),
         "psnr_mean": float(arrays["psnr"].mean()),
@@ -76,6 +81,7 @@ def score_predictions(
     if with_ssim:
         summary["ssim_best"] = float(arrays["ssim"].max(1).mean())
         summary["ssim_mean"] = float(arrays["ssim"].mean())
+        summary["ssim_video_best"] = float(arrays["ssim"].mean(2).max(1).mean())  # one sample for the whole video
     summary["crps_per_step"] = arrays["crps"].mean(0).tolist()
     summary["psnr_best_per_step"] = arrays["psnr"].max(1).mean(0).tolist()
     return {"summary": summary, **arrays}

@@ -150,7 +150,7 @@ def gaussian_kl(mean_q, logvar_q, mean_p, logvar_p) -> torch.Tensor:
 
 class SVG(nn.Module):
     """The whole model. `forward(context, target)` is the teacher-forced training pass (it returns the summed
-    per-frame MSE and KL, mean over the batch); `encode`, `prior_step`, `posterior_step` and `decode_step` are the
+    per-frame reconstruction error and KL, mean over the batch); `encode`, `prior_step`, `posterior_step` and `decode_step` are the
     pieces the predictor runs frame by frame."""
 
     def __init__(self, cfg: SVGConfig):
@@ -178,9 +178,10 @@ class SVG(nn.Module):
         mean, logvar, state["prior"] = self.prior(code, state["prior"])
         return mean, logvar, state
 
-    def forward(self, context: torch.Tensor, target: torch.Tensor, noise: torch.Tensor):
+    def forward(self, context: torch.Tensor, target: torch.Tensor, noise: torch.Tensor, norm: str = "mse"):
         """context (B, tau*C, H, W), target (B, F*C, H, W), noise (B, tau + F - 1, z) standard normal ->
-        (sum over predicted frames of the MSE, sum over them of the KL summed over z; both means over the batch).
+        (sum over predicted frames of the reconstruction error, the MSE or with `norm="l1"` the mean absolute error;
+        sum over them of the KL summed over z; both means over the batch).
         Every frame after the first is predicted from the one before it, as in SVG's training."""
         c = self.config.channels
         frames = torch.cat([context, target], 1)
@@ -190,7 +191,7 @@ class SVG(nn.Module):
         skips = [s.view(b, t, *s.shape[1:]) for s in skips]
         last = self.config.tau - 1  # the skips of the last context frame, used for every prediction after it
         state = self.zero_state(b, codes)
-        mse, kl = frames.new_zeros(()), frames.new_zeros(())
+        recon, kl = frames.new_zeros(()), frames.new_zeros(())
         for i in range(1, t):
             mean_q, logvar_q, state["posterior"] = self.posterior(codes[:, i], state["posterior"])
             mean_p, logvar_p, state = self.prior_of(codes[:, i - 1], state)
@@ -198,9 +199,10 @@ class SVG(nn.Module):
             code, state["predictor"] = self.predictor(torch.cat([codes[:, i - 1], z], 1), state["predictor"])
             frame_skips = [s[:, min(i - 1, last)] for s in skips]
             prediction = self.decoder(code, frame_skips)
-            mse = mse + (prediction - frames[:, i * c : (i + 1) * c]).square().mean()
+            error = prediction - frames[:, i * c : (i + 1) * c]
+            recon = recon + (error.square() if norm == "mse" else error.abs()).mean()
             kl = kl + gaussian_kl(mean_q, logvar_q, mean_p, logvar_p).mean()
-        return mse, kl
+        return recon, kl
 
 
 def _init_weights(m: nn.Module) -> None:

@@ -1,5 +1,6 @@
 """SVG in the training loop: teacher-forced over windows of tau past and `future` next frames, loss = the summed
-per-frame MSE + beta x the summed KL(posterior || prior), held-out PSNR of one sample from the prior."""
+per-frame MSE (or, with --recon-loss l1, mean absolute error) + beta x the summed KL(posterior || prior), held-out
+PSNR of one sample from the prior."""
 
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ class Settings:
         0.0, "weight of the KL term; 0: SVG's 1e-4 at 64x64, scaled by 4096 / pixels (4e-4 at 32x32)", low=0
     )
 
+    recon_loss: str = setting(
+        "mse",
+        "mse: SVG's Gaussian likelihood (its frames are the conditional mean, a grey haze where a digit may be); l1: a "
+        "Laplace likelihood (the conditional median, a clean background; not in SVG's recipe)",
+        choices=("mse", "l1"),
+    )
+
     def __post_init__(self):
         check_fields(self)
 
@@ -42,19 +50,21 @@ def settings(options: dict) -> Settings:
 
 
 class SVGLoss:
-    """MSE + beta KL over a window; the latents' noise is drawn from the batch's generator (reproducible resume)."""
+    """Reconstruction error + beta KL over a window; the latents' noise is drawn from the batch's generator
+    (reproducible resume)."""
 
-    def __init__(self, beta: float, z_dim: int):
+    def __init__(self, beta: float, z_dim: int, norm: str = "mse"):
         self.beta, self.z_dim = beta, z_dim  # KL weight; latent size (for the noise)
+        self.norm = norm  # "mse" (SVG) or "l1": the reconstruction error per frame
 
     def __call__(self, net, context, target, generator) -> torch.Tensor:
-        mse, kl = self.terms(net, context, target, generator)
-        return mse + self.beta * kl
+        recon, kl = self.terms(net, context, target, generator)
+        return recon + self.beta * kl
 
     def terms(self, net, context, target, generator):
         frames = (context.shape[1] + target.shape[1]) // _channels(net)
         noise = torch.randn((len(context), frames - 1, self.z_dim), generator=generator).to(context.device)
-        return net(context, target, noise)
+        return net(context, target, noise, self.norm)
 
 
 def _channels(net) -> int:
@@ -72,9 +82,9 @@ def training_method(config, shape) -> TrainingMethod:
         channels=channels,
         size=height,
         width=config.width,
-        **{k: v for k, v in asdict(own).items() if k != "kl_beta"},
+        **{k: v for k, v in asdict(own).items() if k not in ("kl_beta", "recon_loss")},
     )
-    loss = SVGLoss(own.beta(height, width), own.z_dim)
+    loss = SVGLoss(own.beta(height, width), own.z_dim, own.recon_loss)
 
     def heldout(model, windows, indices, seed, device) -> dict:
         from nextframe.methods.svg_lp.predictor import SVGPredictor
