@@ -9,7 +9,14 @@ import torch
 
 from nextframe.analysis.decisions import typical_probe
 from nextframe.analysis.mixtures import GaussianMixtureDenoiser
-from nextframe.analysis.occlusion import decision_sweep, fit_logistic, is_unambiguous, logistic, probe_radii
+from nextframe.analysis.occlusion import (
+    decision_sweep,
+    fit_logistic,
+    is_unambiguous,
+    logistic,
+    object_sharpness,
+    probe_radii,
+)
 from nextframe.cli.main import main
 from nextframe.networks.unet import UNetConfig
 
@@ -102,3 +109,26 @@ def test_experiments_run_any_method_on_its_own_canvas(tmp_path, capsys, leaves16
     assert main(["experiment", "probes", "--model", model, "--out", str(out), "--samples", "2", "--beta", "0.5"]) == 2
     assert "--beta: settings of the score-based sampler" in capsys.readouterr().err
     assert main(["experiment", "probes", "--model", model, "--out", str(out), "--samples", "2"]) == 0
+
+
+def test_sharpness_is_high_for_clean_disks_and_low_for_blur_noise_and_a_cloud_near_the_background():
+    # a background of 0.5 and two disks of 0.2 and 0.8, drawn hard-edged: every drawn pixel is on a disk's level
+    levels = torch.tensor([[0.5, 0.2, 0.8]])
+    yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    frame = torch.full((32, 32), 0.5)
+    frame[(yy - 10) ** 2 + (xx - 10) ** 2 < 36] = 0.2
+    frame[(yy - 20) ** 2 + (xx - 22) ** 2 < 36] = 0.8
+    clean = frame.view(1, 1, 1, 32, 32)
+    assert object_sharpness(clean, levels).item() == 1.0
+    blurred = torch.nn.functional.avg_pool2d(clean[0], 7, 1, 3, count_include_pad=False)[None]
+    assert object_sharpness(blurred, levels).item() < 0.6
+    noise = torch.rand(1, 4, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    # chance: the disks' windows (0.2 of [0, 1]) over what is not background (0.9)
+    assert object_sharpness(noise, levels).mean().item() == pytest.approx(0.2 / 0.9, abs=0.03)
+    # a cloud hovering 0.03 from the background is background, not a drawn object on the background's level (the
+    # old measure counted it both ways and scored such one-step frames 0.6-0.7); with a blurred disk in it, it
+    # scores as the blurred disk alone
+    cloud = clean.clone()
+    cloud[..., :, 16:] = 0.53
+    assert object_sharpness(cloud, levels).item() == 1.0  # only the first disk is drawn, and cleanly
+    assert object_sharpness(torch.full_like(clean, 0.53), levels).item() == 0.0  # draws nothing

@@ -117,8 +117,9 @@ def probe_decisions_of(predictor, samples: int, seed: int, size: int = 32) -> di
 
 
 def rollout_sharpness(data: str, chosen: np.ndarray, clips: torch.Tensor, first: torch.Tensor, past: int) -> dict:
-    """Per future frame, the mean palette fraction of the objects (`occlusion.object_sharpness`) of each clip's first
-    sample and of the true frames (anti-aliased edges keep the truth below 1); None without the scenes' luminances."""
+    """Per future frame, the mean share of the drawn objects' pixels on a disk's luminance (`occlusion.object_sharpness`)
+    in each clip's first sample and in the true frames (anti-aliased edges keep the truth below 1); None without the
+    scenes' luminances."""
     from nextframe.analysis.occlusion import object_sharpness
 
     truth_of = ClipDataset.open(data).truth("test")
@@ -127,8 +128,8 @@ def rollout_sharpness(data: str, chosen: np.ndarray, clips: torch.Tensor, first:
     levels = torch.from_numpy(np.asarray(truth_of["luminance"][chosen], np.float32))
     truth = clips[:, past : past + first.shape[1]]
     return {
-        "sharpness_per_step": object_sharpness(first, truth, levels).mean(0).tolist(),
-        "sharpness_truth_per_step": object_sharpness(truth, truth, levels).mean(0).tolist(),
+        "sharpness_per_step": object_sharpness(first, levels).mean(0).tolist(),
+        "sharpness_truth_per_step": object_sharpness(truth, levels).mean(0).tolist(),
     }
 
 
@@ -401,8 +402,8 @@ def write_report(out: Path, rows: list[dict], settings: BenchmarkSettings, data:
         note += (
             f" Occlusions: next frames of {settings.collision_windows} held-out collision windows x 8 samples and of "
             f"figure 4's 13 probes x {settings.probe_samples} (unambiguous probes; equal radii: share of decided "
-            "samples, 50% is fair); sharpness: palette fraction of the objects in each clip's first sample (the "
-            "truth's in brackets)."
+            "samples, 50% is fair); sharpness: share of the pixels drawn as objects that are on a disk's luminance, in "
+            "each clip's first sample (the truth's in brackets; uniform noise scores about 0.2)."
         )
     table = note + "\n\n" + "\n".join(lines) + "\n"
     curves = curve_table(rows)
@@ -434,7 +435,7 @@ def _per_step_figure(rows: list[dict], settings: BenchmarkSettings):
     if any(r.get("sharpness_per_step") for r in rows):  # Moving Leaves: does the rollout stay sharp?
         keys.append("sharpness_per_step")
         titles.append("sharpness, first sample (dashed: truth)")
-    labels = ["CRPS", "PSNR (dB)", "SSIM", "palette fraction"]
+    labels = ["CRPS", "PSNR (dB)", "SSIM", "object pixels on a disk's level"]
     grid = math.ceil(len(keys) / 2)  # 2 panels a row stay within a page's width, where 4 in a row did not
     fig, axes = plt.subplots(grid, 2, figsize=(10, 3.2 * grid))
     axes = axes.flatten()
