@@ -132,3 +132,16 @@ def test_sharpness_is_high_for_clean_disks_and_low_for_blur_noise_and_a_cloud_ne
     cloud[..., :, 16:] = 0.53
     assert object_sharpness(cloud, levels).item() == 1.0  # only the first disk is drawn, and cleanly
     assert object_sharpness(torch.full_like(clean, 0.53), levels).item() == 0.0  # draws nothing
+
+
+def test_the_evidence_behind_a_probe_label_shows_a_clean_order_and_a_blend_apart():
+    from nextframe.analysis.probes import fit_evidence
+
+    probe, both = outcomes(4.0, 6.0)  # left in front, right in front
+    frames = torch.stack([both[0], both[1], 0.5 * both[0] + 0.5 * both[1]])
+    evidence = fit_evidence(frames, probe)
+    assert evidence["labels"] == ["left", "right", "neither"]
+    assert evidence["lens_mix"][0] > 0.95 and evidence["lens_mix"][1] > 0.95 and 0.4 < evidence["lens_mix"][2] < 0.6
+    assert max(evidence["fit_rms"][:2]) < 0.02  # the true outcomes are two clean disks
+    residual = (evidence["fits"] - frames[:, 0]).abs().flatten(1).max(1).values
+    assert residual[0] < 0.1 < 0.15 < residual[2]  # the blend departs from its best fit where the disks meet

@@ -20,7 +20,7 @@ def _pyplot():
     return plt
 
 
-def _show(ax, frame, title: str = "", color: str | None = None) -> None:
+def _show(ax, frame, title: str = "", color: str | None = None, fontsize: float = 8) -> None:
     ax.imshow(
         np.asarray(frame).reshape(-1, *np.asarray(frame).shape[-2:])[0],
         cmap="gray",
@@ -30,7 +30,7 @@ def _show(ax, frame, title: str = "", color: str | None = None) -> None:
     )
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=fontsize)
     if color:
         for spine in ax.spines.values():
             spine.set_edgecolor(color)
@@ -47,11 +47,14 @@ def _save(fig, path: Path) -> Path:
 def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -> Path:
     """Row 1: the conditioning frames (red), both possible next frames, the one-step estimate (green; for methods
     that have one). Row 2: iterates of one sampler run (the score sampler's) and its result (blue). Row 3: samples
-    from other seeds, each with its classification."""
+    from other seeds, each with its classification and lens mix. Row 4, where the evidence is given (`fits`): what
+    each sample departs from its best two-disk fit by, |sample - fit| (white: a quarter of the range or more), with
+    the fit's RMS error: why a sample that looks clean to the eye is called "neither"."""
     plt = _pyplot()
     steps = sorted(found["steps"])
     cols = max(5, len(steps) + 1, min(samples_shown, len(found["frames"])))
-    fig, axes = plt.subplots(3, cols, figsize=(1.3 * cols, 4.6))
+    evidence = found.get("fits") is not None
+    fig, axes = plt.subplots(3 + evidence, cols, figsize=((1.3 + 0.2 * evidence) * cols, 4.6 + 2.4 * evidence))
     for ax in axes.flat:
         ax.axis("off")
     row = [
@@ -74,7 +77,24 @@ def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -
     for i, ax in enumerate(axes[2][:samples_shown]):
         if i < len(found["frames"]):
             ax.axis("on")
-            _show(ax, found["frames"][i].clamp(0, 1), f"seed +{i}: {found['labels'][i]}")
+            mix = found["lens_mix"][i] if evidence else float("nan")
+            lens = "" if mix != mix else f"\nmix {mix:.2f} match {found['lens_match'][i]:.2f}"  # NaN: no lens
+            _show(ax, found["frames"][i].clamp(0, 1), f"seed +{i}: {found['labels'][i]}{lens}", fontsize=7)
+    if evidence:
+        for i, ax in enumerate(axes[3][:samples_shown]):
+            if i < len(found["frames"]):
+                ax.axis("on")
+                residual = (found["frames"][i].reshape(found["fits"][i].shape) - found["fits"][i]).abs() * 4
+                _show(ax, residual.clamp(0, 1), f"fit rms {found['fit_rms'][i]:.3f}")
+        fig.text(
+            0.5,
+            0.005,
+            "Row 3, where the two orders differ (the lens): mix, the chosen order's least-squares share (1: one order; "
+            "0.5: a blend);\nmatch, the share of pixels within a quarter contrast of it; decided when both reach 0.75. "
+            "Row 4: |sample - its best two-disk fit| x 4, and the fit's RMS error.",
+            ha="center",
+            fontsize=7,
+        )
     fig.suptitle(title, fontsize=10)
     return _save(fig, path)
 

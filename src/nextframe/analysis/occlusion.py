@@ -224,9 +224,7 @@ def recursive_generation(
         "sampled": result.frames,
         "estimated": estimated,
         "sharpness_sampling": object_sharpness(result.frames, levels).mean(0).tolist(),  # per generated frame
-        "sharpness_one_step": None
-        if estimated is None
-        else object_sharpness(estimated, levels).mean(0).tolist(),
+        "sharpness_one_step": None if estimated is None else object_sharpness(estimated, levels).mean(0).tolist(),
         "sharpness_truth": object_sharpness(truth, levels).mean(0).tolist(),  # anti-aliased edges keep it below 1
         **_cost(result),
     }

@@ -31,10 +31,31 @@ def outcome_distances(frames: torch.Tensor, outcomes: torch.Tensor) -> tuple[tor
 def fitted_labels(frames: torch.Tensor, probe: Probe) -> tuple[list[str], list[str]]:
     """ "left", "right" or "neither" per frame by fitting both disks wherever they landed
     (`analysis.decisions.classify_decisions`), and the reason for each."""
-    from nextframe.analysis.decisions import classify_decisions, probe_window, window_scene
+    evidence = fit_evidence(frames, probe)
+    return evidence["labels"], evidence["reasons"]
 
-    found = classify_decisions(frames, window_scene(probe_window(probe), len(frames)))
-    return [LABELS[f] if f >= 0 else "neither" for f in found.front], found.reason
+
+def fit_evidence(frames: torch.Tensor, probe: Probe) -> dict:
+    """What the label of each frame (S, C, H, W) rests on: the label and its reason, the lens mix (the chosen order's
+    least-squares share where the two orders differ: 1 one order, 0.5 a blend), the lens match (the share of those
+    pixels within a quarter of the contrast of the chosen order), the RMS error of the best two-disk fit, and that fit
+    rendered (S, H, W), so a figure can show where a frame departs from two clean disks."""
+    from nextframe.analysis.decisions import classify_decisions, probe_window, render_disks, window_scene
+
+    scene = window_scene(probe_window(probe), len(frames))
+    found = classify_decisions(frames, scene)
+    flat = frames.reshape(len(frames), *frames.shape[-2:]).float()
+    size = flat.shape[-1]
+    views = torch.stack([render_disks(found.centers, scene.radii, scene.luminance, o, size) for o in (0, 1)], 1)
+    better = (views - flat[:, None]).square().flatten(2).sum(-1).argmin(1)  # the order the fit chose
+    return {
+        "labels": [LABELS[f] if f >= 0 else "neither" for f in found.front],
+        "reasons": found.reason,
+        "lens_mix": found.lens_mix,
+        "lens_match": found.lens_match,
+        "fit_rms": found.rms,
+        "fits": views[torch.arange(len(flat)), better].detach(),
+    }
 
 
 def probe_experiment(
@@ -59,7 +80,8 @@ def probe_experiment(
     levels = torch.from_numpy(probe.truth.luminance[0])
     outcomes = torch.from_numpy(np.stack([probe.left_front, probe.right_front]))  # (2, C, H, W)
     disks = ((outcomes - levels[0]).abs() > 0.01).any(dim=0)  # where either disk is in either outcome
-    labels, reasons = fitted_labels(frames, probe)
+    evidence = fit_evidence(frames, probe)
+    labels, reasons = evidence["labels"], evidence["reasons"]
     rms, between = outcome_distances(frames, outcomes)
     return {
         "method": model.method,
@@ -73,6 +95,10 @@ def probe_experiment(
         "sharpness_one_step": None if estimate is None else float(palette_fraction(estimate, levels, mask=disks)),
         "outcomes_count": {k: labels.count(k) for k in LABELS},
         "reasons": reasons,  # per sample: "decided", "not two clean disks" or "no visible overlap"
+        "lens_mix": evidence["lens_mix"],  # per sample: 1 one order, 0.5 a blend (decided from 0.75); NaN: no lens
+        "lens_match": evidence["lens_match"],  # per sample: share of the lens on the chosen order (decided from 0.75)
+        "fit_rms": evidence["fit_rms"],  # per sample: RMS error of the best two-disk fit
+        "fits": evidence["fits"],  # (S, H, W): the best two-disk fit of each sample, for the figure
         "one_step_label": None if estimate is None else fitted_labels(estimate[None], probe)[0][0],
         "diverged": result.diverged,
         "retried": result.retried,

@@ -139,7 +139,7 @@ def run_probes(args, quiet: bool = False) -> dict:
         )
         report[name] = {
             "radii": list(radii),
-            **{k: v for k, v in found.items() if k not in ("frames", "estimate", "steps", "outcomes")},
+            **{k: v for k, v in found.items() if k not in ("frames", "estimate", "steps", "outcomes", "fits")},
             "median_evaluations": float(np.median(found["evaluations"])),
         }
         if not quiet:
