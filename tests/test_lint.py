@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHS = ["src", "tests", "benchmarks", "docs"]
+PATHS = ["src", "tests", "benchmarks", "scripts", "docs"]
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:
