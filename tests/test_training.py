@@ -500,3 +500,24 @@ def test_point_loss_learns_the_mean_or_the_median(norm, optimum):
     assert float(grey) == pytest.approx(optimum, abs=0.03)
     with pytest.raises(ValueError, match="mse' or 'l1"):
         PredictionLoss(1, "huber")
+
+
+def test_a_residual_denoiser_trains_and_loads_back_as_residual(leaves40, tmp_path):
+    import nextframe
+
+    config = TrainConfig(
+        data=str(leaves40),
+        out=str(tmp_path / "run"),
+        tau=2,
+        width=8,
+        options={"denoiser_output": "residual"},
+        max_steps=3,
+        examples_per_epoch=16,
+        heldout_examples=8,
+        progress=False,
+    )
+    train(config)
+    predictor = nextframe.load(str(tmp_path / "run"))
+    assert predictor.network.config.output == "residual"
+    with pytest.raises(NextframeError, match="--denoiser-output"):
+        train(TrainConfig(**{**config.__dict__, "out": str(tmp_path / "r2"), "options": {"denoiser_output": "x"}}))

@@ -29,6 +29,7 @@ def trained_a_little(config: UNetConfig) -> ConditionalUNet:
         UNetConfig(tau=0, width=8),
         UNetConfig(tau=1, channels=3, width=8),
         UNetConfig(tau=2, width=8, noisy_input=False),
+        UNetConfig(tau=2, width=8, output="residual"),
     ],
 )
 def test_network_is_positively_homogeneous(config):
@@ -41,6 +42,24 @@ def test_network_is_positively_homogeneous(config):
         assert out.abs().max() > 1e-3
         for a in (1e-3, 0.37, 5.0, 1e3):
             torch.testing.assert_close(net(a * noisy, a * context), a * out, rtol=1e-4, atol=1e-5 * a)
+
+
+def test_a_residual_output_is_the_noisy_input_plus_the_last_layer():
+    torch.manual_seed(0)
+    clean, residual = (
+        ConditionalUNet(UNetConfig(tau=2, width=8)),
+        ConditionalUNet(UNetConfig(tau=2, width=8, output="residual")),
+    )
+    residual.load_state_dict(clean.state_dict())  # the same weights: the two differ by the noisy input exactly
+    noisy, context = torch.rand(2, 1, 16, 16), torch.rand(2, 2, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(residual(noisy, context), noisy + clean(noisy, context))
+        residual.out.weight.zero_()  # a zero residual is the identity, whatever the noise
+        torch.testing.assert_close(residual(noisy, context), noisy)
+    with pytest.raises(NextframeError, match="needs a noisy input"):
+        UNetConfig(tau=2, noisy_input=False, output="residual")
+    with pytest.raises(NextframeError, match="'clean' or 'residual'"):
+        UNetConfig(output="skip")
 
 
 def test_no_bias_parameter_anywhere():

@@ -23,12 +23,22 @@ class UNetConfig:
     width: int = 64  # channels at the first scale, doubled at each coarser scale (App. C)
     scales: int = 3  # spatial scales; frames must be divisible by 2**(scales-1)
     noisy_input: bool = True  # False: the prediction-only variant, which sees the past frames alone
+    # "clean": the last convolution is the clean estimate (the paper, App. C); "residual": it is the denoising residual
+    # f, and the estimate is the noisy input plus f (DnCNN's form, still bias-free): at low noise the identity is f = 0
+    # instead of a map the convolutions must learn to copy (docs/design.md)
+    output: str = "clean"
 
     def __post_init__(self):
         if self.tau < 0 or self.channels < 1 or self.width < 1 or self.scales < 1:
             raise NextframeError(f"invalid network settings {self}; tau >= 0, channels, width and scales >= 1")
         if not self.noisy_input and self.tau == 0:
             raise NextframeError("a prediction-only network needs tau >= 1 past frames")
+        if self.output not in ("clean", "residual"):
+            raise NextframeError(f"output must be 'clean' or 'residual', got {self.output!r}")
+        if self.output == "residual" and not self.noisy_input:
+            raise NextframeError(
+                "a residual output needs a noisy input to add it to; the prediction-only network has none"
+            )
 
     def check_size(self, height: int, width: int) -> None:
         """Refuse frames the U-Net cannot take: each scale halves them, so they must divide by 2**(scales-1)."""
@@ -93,7 +103,8 @@ def conv_block(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class ConditionalUNet(nn.Module):
-    """forward(noisy (B, C, H, W), context (B, tau*C, H, W)) -> clean estimate (B, C, H, W).
+    """forward(noisy (B, C, H, W), context (B, tau*C, H, W)) -> clean estimate (B, C, H, W) (with config.output
+    "residual", the noisy input plus the last convolution).
 
     The prediction-only variant (config.noisy_input False) ignores `noisy`, so both fit the sampler's contract.
     """
@@ -150,7 +161,7 @@ class ConditionalUNet(nn.Module):
         skips.pop()
         for upsample, block in zip(self.upsample, self.up):
             x = block(torch.cat([upsample(x), skips.pop()], dim=1))
-        return self.out(x)
+        return noisy + self.out(x) if self.config.output == "residual" else self.out(x)
 
 
 def count_parameters(model: nn.Module) -> int:

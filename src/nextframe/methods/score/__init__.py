@@ -4,7 +4,7 @@ denoising (`sampling.sample`) and rolled out frame by frame (`predictor.ScorePre
 
 from nextframe.methods.score.loss import BlindDenoisingLoss
 from nextframe.methods.score.predictor import ScorePredictor, as_predictor
-from nextframe.methods.score.training import training_method
+from nextframe.methods.score.training import Settings, training_method
 from nextframe.networks.unet import ConditionalUNet, UNetConfig
 
 NAME = "score"
@@ -31,6 +31,7 @@ __all__ = [
     "NAME",
     "BlindDenoisingLoss",
     "ScorePredictor",
+    "Settings",
     "build_network",
     "predictor",
     "training_method",
