@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nextframe.cli.experiments import run_decisions, run_probes, run_recursive
-from nextframe.cli.options import sampler_defaults
+from nextframe.cli.options import COMMAND_HELP, sampler_defaults
 from nextframe.errors import NextframeError
 from nextframe.files import atomic_path, write_json
 
@@ -181,3 +181,12 @@ def _index(report: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def add_demo(sub) -> None:
+    p = sub.add_parser("demo", help=COMMAND_HELP["demo"])
+    p.add_argument("--out", default="nextframe-demo", help="folder for the figures, demo.json and index.md")
+    p.add_argument("--model", default="leaves-tau2", help="shipped model name or weights path (default leaves-tau2)")
+    p.add_argument("--samples", type=int, default=16, help="samples per probe and per radius difference (default 16)")
+    p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
+    p.set_defaults(run=run_demo)

@@ -13,6 +13,8 @@ from dataclasses import MISSING, fields
 
 from nextframe.errors import NextframeError
 
+MAX_SAMPLES = 100_000  # per run: more would take days on a CPU; runs with other seeds add up
+
 COMMAND_HELP = {  # one line per command: `nextframe --help` lists these without building the commands' flags
     "data": "make datasets",
     "train": "train a method on a dataset (App. E for the score denoiser); resumes from --out",
