@@ -123,3 +123,42 @@ def test_predict_refuses_what_it_cannot_use():
         toy.predict(torch.full((1, 2, 1, 8, 8), 200.0), 1)
     with pytest.raises(NotImplementedError):
         Predictor().predict(torch.rand(1, 2, 1, 8, 8), 1)
+
+
+def test_a_new_method_is_a_folder_and_a_line_and_gets_its_own_flags(monkeypatch):
+    # a sixth method whose settings share names with two others' (svg_lp's --z-dim, deterministic's --point-loss):
+    # each method's flags are built for the method given, so no method takes over another's flag
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    from nextframe.cli.main import build_parser, main
+    from nextframe.settings import setting
+
+    @dataclass(frozen=True)
+    class Settings:
+        z_dim: int = setting(3, "the toy's latent size", low=1)
+        point_loss: str = setting("l1", "the toy's loss", choices=("l1", "huber"))
+
+    toy = types.ModuleType("toy_method")
+    toy.NAME, toy.Settings = "toy", Settings
+    toy.build_network = toy.predictor = toy.training_method = lambda *a: None
+    monkeypatch.setitem(sys.modules, "toy_method", toy)
+    monkeypatch.setitem(METHODS, "toy", "toy_method")  # the one registry line
+
+    def parsed(*words):
+        argv = ["train", "--data", "d", "--out", "o", *words]
+        return build_parser("train", argv).parse_args(argv)
+
+    args = parsed("--method", "toy", "--z-dim", "7", "--point-loss", "huber")
+    assert (args.z_dim, args.point_loss) == (7, "huber")
+    assert parsed("--method", "svg_lp", "--z-dim", "9").z_dim == 9  # svg_lp's own flag, its own default and bounds
+    assert main(["train", "--data", "d", "--out", "o", "--method", "deterministic", "--point-loss", "huber"]) == 2
+
+    @dataclass(frozen=True)
+    class Shadowing:
+        lr: float = setting(0.1, "a method setting named like a training flag")
+
+    toy.Settings = Shadowing
+    with pytest.raises(NextframeError, match="shadow training flags"):
+        parsed("--method", "toy")

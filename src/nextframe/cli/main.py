@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 import warnings
 
@@ -25,11 +26,9 @@ class OneLineParser(argparse.ArgumentParser):
             words = [getattr(parsed, k, None) for k in ("command", "dataset", "experiment")]  # the chosen (sub)command
             prog = " ".join(["nextframe", *[w for w in words if isinstance(w, str)]])
             command = prog.removeprefix("nextframe").strip()
-            print(
-                f"nextframe: error: {command + ': ' if command else ''}unrecognized arguments: {' '.join(extras)}; "
-                f"see `{prog} --help`",
-                file=sys.stderr,
-            )
+            explain = getattr(parsed, "explain_extras", None)  # a command may know why (another method's flag)
+            why = (explain(parsed, extras) if explain else None) or f"unrecognized arguments: {' '.join(extras)}"
+            print(f"nextframe: error: {command + ': ' if command else ''}{why}; see `{prog} --help`", file=sys.stderr)
             sys.exit(2)
         return parsed
 
@@ -75,7 +74,7 @@ COMMANDS = {  # name -> the module that adds its flags (`add_<name>`); imported 
 }
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, argv=None) -> argparse.ArgumentParser:
     """The whole command line, or with `only` a command's name just that command's flags (the others listed by
     name and help): `nextframe --help` then answers without importing torch, and `nextframe sample` without
     building the flags of every method's training settings."""
@@ -85,7 +84,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module in COMMANDS.items():
         if only is None or name == only:
-            getattr(importlib.import_module(module), f"add_{name}")(sub)
+            add = getattr(importlib.import_module(module), f"add_{name}")
+            add(sub, argv) if "argv" in inspect.signature(add).parameters else add(sub)  # train: --method's flags
         else:
             sub.add_parser(name, help=COMMAND_HELP[name])  # listed; its flags are built when it is the command
     for child in subcommands(parser):
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     command = next((a for a in argv if not a.startswith("-")), None)  # the first word names the command
     try:
-        args = build_parser(command if command in COMMANDS else "").parse_args(argv)
+        args = build_parser(command if command in COMMANDS else "", argv).parse_args(argv)
     except (
         SystemExit
     ) as done:  # a usage error (2, its one line printed) or --help (0): a code for callers in process too

@@ -10,8 +10,24 @@ from nextframe.cli.options import COMMAND_HELP, add_dataclass_args, given
 from nextframe.errors import NextframeError
 
 
-def add_train(sub) -> None:
-    """The flags are generated from the settings dataclasses (`training.config.CONCERNS`), one group per concern."""
+def method_named(argv) -> str:
+    """The method a `nextframe train` command line asks for (`--method NAME`, `--method=NAME`, `--prediction-only`),
+    or the default."""
+    from nextframe.training.config import TrainConfig
+
+    argv = list(argv or ())
+    for i, word in enumerate(argv):
+        if word == "--method" and i + 1 < len(argv):
+            return argv[i + 1]
+        if word.startswith("--method="):
+            return word.split("=", 1)[1]
+    return "deterministic" if "--prediction-only" in argv else TrainConfig.method
+
+
+def add_train(sub, argv=None) -> None:
+    """The flags are generated from the settings dataclasses (`training.config.CONCERNS`), one group per concern, and
+    from the settings of the one method the command line names (`--method`; its `Settings`): two methods may then
+    name a setting alike without sharing a flag. A method's setting may not shadow a training flag."""
     from nextframe.methods import METHODS, method
     from nextframe.training.config import CONCERNS
 
@@ -19,24 +35,42 @@ def add_train(sub) -> None:
     for concern in CONCERNS:
         group = p.add_argument_group(concern.__name__.removesuffix("Settings").lower())
         add_dataclass_args(group, concern, choices={"method": list(METHODS)})
-    added = {a.dest for a in p._actions}
-    for name in METHODS:  # each method's own settings (its Settings dataclass), a flag once however many share it
-        own = getattr(method(name), "Settings", None)
-        if own is not None:
-            group = p.add_argument_group(f"{name} (with --method {name})")
-            add_dataclass_args(group, own, skip=added)
-            added |= set(own.__dataclass_fields__)
+    name = method_named(argv)
+    own = getattr(method(name), "Settings", None) if name in METHODS else None
+    if own is not None:
+        taken = {a.dest for a in p._actions} & set(own.__dataclass_fields__)
+        if taken:  # a programming error in the method's folder, caught by tests/test_methods_registry.py
+            raise NextframeError(f"--method {name}'s settings {sorted(taken)} shadow training flags; rename them")
+        others = ", ".join(m for m in METHODS if m != name)
+        group = p.add_argument_group(
+            f"{name} (the --method given; another's flags: --method NAME --help, NAME one of {others})"
+        )
+        add_dataclass_args(group, own)
     p.add_argument(
         "--prediction-only",
         action="store_true",
         help="the same as --method deterministic: the network that sees only the past frames",
     )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out and start over")
-    p.set_defaults(run=run_train)
+    p.set_defaults(run=run_train, explain_extras=foreign_flags)
+
+
+def foreign_flags(parsed, extras: list[str]) -> str | None:
+    """Why flags the parser did not take were refused, when they belong to another method than the one given."""
+    from nextframe.methods import METHODS, method
+
+    given_method = getattr(parsed, "method", None) or method_named(["--prediction-only"] * parsed.prediction_only)
+    for word in extras:
+        key = word.split("=", 1)[0].removeprefix("--").replace("-", "_")
+        for name in METHODS:
+            own = getattr(method(name), "Settings", None)
+            if name != given_method and own is not None and key in own.__dataclass_fields__:
+                return f"{word.split('=', 1)[0]} is a setting of --method {name}, not {given_method}"
+    return None
 
 
 def run_train(args) -> None:
-    from nextframe.methods import METHODS, method
+    from nextframe.methods import method
     from nextframe.training.config import TrainConfig
     from nextframe.training.trainer import train
 
@@ -44,12 +78,7 @@ def run_train(args) -> None:
     if args.prediction_only:
         config = replace(config, method="deterministic")
     own = getattr(method(config.method), "Settings", None)
-    options = given(args, own) if own is not None else {}
-    for name in METHODS:  # a flag of another method is a mistake, not something to ignore
-        other = getattr(method(name), "Settings", None)
-        for key in set(given(args, other) if other is not None else {}) - set(options):
-            raise NextframeError(f"--{key.replace('_', '-')} is a setting of --method {name}, not {config.method}")
-    config = replace(config, options=options)
+    config = replace(config, options=given(args, own) if own is not None else {})
     summary = train(config, method(config.method), fresh=args.fresh)
     if summary["stopped"] == "interrupted":
         raise KeyboardInterrupt  # the state is saved; exit 130 like any interrupted command
