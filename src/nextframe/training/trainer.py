@@ -12,6 +12,7 @@ permutation and DDP averages the gradients (gloo on the CPU, NCCL on GPUs); only
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -252,6 +253,9 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
             )
     elif config.init:
         init_method, init_network, init_state = read_network(config.init)
+        # a network setting added after those weights were saved is missing from their file: it had its default
+        defaults = {f.name: f.default for f in dataclasses.fields(model.config) if f.default is not dataclasses.MISSING}
+        init_network = {**{k: defaults[k] for k in network if k not in init_network and k in defaults}, **init_network}
         # compared as JSON, as the weights file holds them: a network's tuples (MCVD's multipliers) come back as lists
         if (init_method, json.loads(json.dumps(init_network))) != (spec.name, json.loads(json.dumps(network))):
             raise NextframeError(
