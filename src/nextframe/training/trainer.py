@@ -192,6 +192,13 @@ def heldout_measures(method: TrainingMethod, model, windows: Windows, indices: n
     return measures
 
 
+def _with_defaults(saved: dict, config) -> dict:
+    """Network settings read from a file, with any setting added to `config`'s dataclass since the file was written
+    (missing from it) at its default: what the network it describes had."""
+    defaults = {f.name: f.default for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
+    return {**{k: v for k, v in defaults.items() if k not in saved}, **saved}
+
+
 def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     """Train (or resume) `method` (its module: `nextframe.methods.method(config.method)`, whose
     `training_method(config, shape)` gives a `TrainingMethod`) according to `config`; returns a summary of the run."""
@@ -233,7 +240,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     if checkpoint_path.exists() and not fresh:
         saved = load_checkpoint(checkpoint_path, fix="delete it or pass --fresh to start over")
         config.check_resumable(TrainConfig.from_dict(saved["config"]), str(checkpoint_path))
-        if saved["method"] != spec.name or saved["network"] != network:
+        if saved["method"] != spec.name or _with_defaults(saved["network"], model.config) != network:
             raise NextframeError(
                 f"{checkpoint_path} holds a {saved['method']} network for other data or settings ({saved['network']}); "
                 "use another --out or --fresh"
@@ -253,9 +260,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
             )
     elif config.init:
         init_method, init_network, init_state = read_network(config.init)
-        # a network setting added after those weights were saved is missing from their file: it had its default
-        defaults = {f.name: f.default for f in dataclasses.fields(model.config) if f.default is not dataclasses.MISSING}
-        init_network = {**{k: defaults[k] for k in network if k not in init_network and k in defaults}, **init_network}
+        init_network = _with_defaults(init_network, model.config)
         # compared as JSON, as the weights file holds them: a network's tuples (MCVD's multipliers) come back as lists
         if (init_method, json.loads(json.dumps(init_network))) != (spec.name, json.loads(json.dumps(network))):
             raise NextframeError(
