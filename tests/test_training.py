@@ -14,7 +14,7 @@ from nextframe.methods import train
 from nextframe.methods.score.loss import BlindDenoisingLoss
 from nextframe.methods.score.training import COLUMNS as PSNR_COLUMNS
 from nextframe.methods.score.training import LOG_PSNRS
-from nextframe.models.files import read_metadata
+from nextframe.models.files import model_file, read_metadata
 from nextframe.training.checkpoint import load_model
 from nextframe.training.config import TrainConfig
 
@@ -526,7 +526,7 @@ def test_a_residual_denoiser_trains_and_loads_back_as_residual(leaves40, tmp_pat
 def test_init_from_weights_saved_before_a_network_setting_existed(leaves40, tmp_path):
     # the shipped leaves-tau2-pred predates UNetConfig.output: its file lacks the key, which means the default;
     # comparing the raw dicts refused every --init from shipped weights (a stage lane failed on it)
-    assert "output" not in read_metadata(nextframe_model_file("leaves-tau2-pred"))["network"]
+    assert "output" not in read_metadata(model_file("leaves-tau2-pred"))["network"]
     config = TrainConfig(
         data=str(leaves40),
         out=str(tmp_path / "run"),
@@ -540,9 +540,3 @@ def test_init_from_weights_saved_before_a_network_setting_existed(leaves40, tmp_
         progress=False,
     )
     assert train(config)["steps"] == 1
-
-
-def nextframe_model_file(name):
-    from nextframe.models.files import model_file
-
-    return model_file(name)

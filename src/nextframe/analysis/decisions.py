@@ -139,6 +139,7 @@ class Decisions:
     lens_mix: list[float]  # least-squares share of the chosen order in the lens: 1 one order, 0.5 half each (a blend)
     rms: list[float]  # RMS error of the best two-disk fit over the frame
     centers: torch.Tensor  # (n, 2, 2) the fitted centres of the chosen (or better-fitting) order
+    fit: torch.Tensor  # (n, H, W) that order rendered at those centres: what the frame is compared with
 
 
 def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
@@ -160,7 +161,7 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
     """
     frames = frames.reshape(frames.shape[0], *frames.shape[-2:]).float()
     if len(frames) == 0:
-        return Decisions([], [], [], [], [], torch.zeros(0, 2, 2))
+        return Decisions([], [], [], [], [], torch.zeros(0, 2, 2), torch.zeros(0, *frames.shape[-2:]))
     sse, centers = fit_disks(frames, scene)
     size = frames.shape[-1]
     order = sse.argmin(dim=1)  # (n,)
@@ -191,7 +192,7 @@ def classify_decisions(frames: torch.Tensor, scene: Scene) -> Decisions:
             front.append(o), reason.append("decided")
         else:
             front.append(-1), reason.append("not two clean disks")
-    return Decisions(front, reason, match.tolist(), mix.tolist(), rms.tolist(), chosen)
+    return Decisions(front, reason, match.tolist(), mix.tolist(), rms.tolist(), chosen, shown)
 
 
 def decision_labels(decisions: Decisions, radii) -> list[str]:

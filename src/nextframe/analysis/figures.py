@@ -3,6 +3,7 @@ recursive generation (figure 5). Each is written atomically; frames are shown in
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,8 @@ def probe_figure(path, probe, found: dict, title: str, samples_shown: int = 8) -
     for i, ax in enumerate(axes[2][:samples_shown]):
         if i < len(found["frames"]):
             ax.axis("on")
-            mix = found["lens_mix"][i] if evidence else float("nan")
-            lens = "" if mix != mix else f"\nmix {mix:.2f} match {found['lens_match'][i]:.2f}"  # NaN: no lens
+            mix = found["lens_mix"][i] if evidence else math.nan
+            lens = "" if math.isnan(mix) else f"\nmix {mix:.2f} match {found['lens_match'][i]:.2f}"  # NaN: no lens
             _show(ax, found["frames"][i].clamp(0, 1), f"seed +{i}: {found['labels'][i]}{lens}", fontsize=7)
     if evidence:
         for i, ax in enumerate(axes[3][:samples_shown]):

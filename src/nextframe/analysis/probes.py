@@ -40,21 +40,16 @@ def fit_evidence(frames: torch.Tensor, probe: Probe) -> dict:
     least-squares share where the two orders differ: 1 one order, 0.5 a blend), the lens match (the share of those
     pixels within a quarter of the contrast of the chosen order), the RMS error of the best two-disk fit, and that fit
     rendered (S, H, W), so a figure can show where a frame departs from two clean disks."""
-    from nextframe.analysis.decisions import classify_decisions, probe_window, render_disks, window_scene
+    from nextframe.analysis.decisions import classify_decisions, probe_window, window_scene
 
-    scene = window_scene(probe_window(probe), len(frames))
-    found = classify_decisions(frames, scene)
-    flat = frames.reshape(len(frames), *frames.shape[-2:]).float()
-    size = flat.shape[-1]
-    views = torch.stack([render_disks(found.centers, scene.radii, scene.luminance, o, size) for o in (0, 1)], 1)
-    better = (views - flat[:, None]).square().flatten(2).sum(-1).argmin(1)  # the order the fit chose
+    found = classify_decisions(frames, window_scene(probe_window(probe), len(frames)))
     return {
         "labels": [LABELS[f] if f >= 0 else "neither" for f in found.front],
         "reasons": found.reason,
         "lens_mix": found.lens_mix,
         "lens_match": found.lens_match,
         "fit_rms": found.rms,
-        "fits": views[torch.arange(len(flat)), better].detach(),
+        "fits": found.fit,
     }
 
 

@@ -39,7 +39,7 @@ def add_train(sub, argv=None) -> None:
     own = getattr(method(name), "Settings", None) if name in METHODS else None
     if own is not None:
         taken = {a.dest for a in p._actions} & set(own.__dataclass_fields__)
-        if taken:  # a programming error in the method's folder, caught by tests/test_methods_registry.py
+        if taken:  # a programming error in the method's folder (tests/test_methods.py holds a toy that makes it)
             raise NextframeError(f"--method {name}'s settings {sorted(taken)} shadow training flags; rename them")
         others = ", ".join(m for m in METHODS if m != name)
         group = p.add_argument_group(
@@ -52,14 +52,14 @@ def add_train(sub, argv=None) -> None:
         help="the same as --method deterministic: the network that sees only the past frames",
     )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out and start over")
-    p.set_defaults(run=run_train, explain_extras=foreign_flags)
+    p.set_defaults(run=run_train, explain_extras=foreign_flags, flags_of=name)  # flags_of: whose flags were built
 
 
 def foreign_flags(parsed, extras: list[str]) -> str | None:
     """Why flags the parser did not take were refused, when they belong to another method than the one given."""
     from nextframe.methods import METHODS, method
 
-    given_method = getattr(parsed, "method", None) or method_named(["--prediction-only"] * parsed.prediction_only)
+    given_method = parsed.flags_of
     for word in extras:
         key = word.split("=", 1)[0].removeprefix("--").replace("-", "_")
         for name in METHODS:
