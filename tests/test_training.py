@@ -540,3 +540,37 @@ def test_init_from_weights_saved_before_a_network_setting_existed(leaves40, tmp_
         progress=False,
     )
     assert train(config)["steps"] == 1
+
+
+def test_written_weights_hold_norm_statistics_of_many_batches(small_data, tmp_path):
+    """The weights written carry the mean statistics over --norm-batches training batches (setting them again from
+    the same batches changes nothing), not the running average of the last steps; scripts/recalibrate_norms.py sets
+    them the same way for weights written without."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from nextframe.methods import method
+    from nextframe.training.trainer import calibrate_norms
+
+    runs = {n: config(small_data, tmp_path / f"n{n}", max_steps=3, norm_batches=n, tau=1) for n in (0, 3)}
+    for cfg in runs.values():
+        train(cfg)
+    plain, calibrated = (load_model(tmp_path / f"n{n}" / "model.safetensors") for n in runs)
+    stds = [(n, b) for n, b in calibrated.state_dict().items() if n.endswith("running_std")]
+    assert stds and not all(torch.equal(b, plain.state_dict()[n]) for n, b in stds)  # same weights, other stats
+    clips = ClipDataset.open(small_data).clips("train")
+    spec = method("score").training_method(runs[3], clips.shape[2:])
+    again = load_model(tmp_path / "n3" / "model.safetensors")
+    assert calibrate_norms(again, spec.loss, Windows(clips, 1, 1), runs[3], "cpu") == len(stds)
+    for name, value in stds:
+        torch.testing.assert_close(again.state_dict()[name], value)
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "recalibrate_norms.py"
+    out = tmp_path / "recal.safetensors"
+    args = [sys.executable, script, tmp_path / "n0", "--data", small_data, "--out", out, "--batches", "3"]
+    done = subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert read_metadata(out)["steps"] == 3  # the training record travels with the weights
+    for name, value in stds:
+        torch.testing.assert_close(load_model(out).state_dict()[name], value)

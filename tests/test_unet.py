@@ -5,7 +5,7 @@ import torch
 
 from nextframe.errors import NextframeError
 from nextframe.networks import BiasFreeBatchNorm, ConditionalUNet, UNetConfig
-from nextframe.networks.unet import freeze_norm
+from nextframe.networks.unet import freeze_norm, recalibrate_norms
 
 
 def trained_a_little(config: UNetConfig) -> ConditionalUNet:
@@ -81,6 +81,26 @@ def test_bias_free_batch_norm_rescales_without_centering():
     torch.testing.assert_close(bn.running_std.flatten(), 0.9 + 0.1 * std)
     bn.eval()
     torch.testing.assert_close(bn(x), x / bn.running_std)
+
+
+def test_recalibrated_norms_hold_the_mean_batch_statistic_of_every_pass():
+    """Bias-free norms get the plain mean of the batch stds, PyTorch's the mean of the batch variances; frozen ones
+    keep theirs; momenta and the evaluation mode come back as they were."""
+    ours, torchs, frozen = BiasFreeBatchNorm(2), torch.nn.BatchNorm2d(2), BiasFreeBatchNorm(2)
+    frozen.frozen = True
+    frozen.running_std.fill_(3.0)
+    net = torch.nn.Sequential(ours, torchs, frozen).eval()
+    gen = torch.Generator().manual_seed(0)
+    batches = [torch.randn(4, 2, 5, 5, generator=gen) * s + 1.0 for s in (1.0, 2.0, 5.0, 0.5)]
+    assert recalibrate_norms(net, lambda k: net(batches[k]), len(batches)) == 2
+    stds = torch.stack([torch.sqrt(x.var(dim=(0, 2, 3), unbiased=False) + 1e-5) for x in batches])
+    torch.testing.assert_close(ours.running_std.flatten(), stds.mean(0))  # a running average would weigh the last
+    normed = [x / std.view(1, 2, 1, 1) for x, std in zip(batches, stds)]  # what reached PyTorch's norm
+    torch.testing.assert_close(torchs.running_var, torch.stack([x.var(dim=(0, 2, 3)) for x in normed]).mean(0))
+    torch.testing.assert_close(torchs.running_mean, torch.stack([x.mean(dim=(0, 2, 3)) for x in normed]).mean(0))
+    assert torch.equal(frozen.running_std, torch.full((1, 2, 1, 1), 3.0))
+    assert ours.momentum == 0.1 and torchs.momentum == 0.1 and not net.training
+    assert recalibrate_norms(torch.nn.Conv2d(2, 2, 1), lambda k: None, 3) == 0  # nothing to set
 
 
 def test_frozen_batch_norm_trains_as_it_evaluates():

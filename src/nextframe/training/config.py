@@ -167,6 +167,12 @@ class OptimisationSettings:
     freeze_norm: bool = setting(
         False, "batch norms keep the --init weights' running statistics in training too (networks.unet.freeze_norm)"
     )
+    norm_batches: int = setting(
+        64,
+        "before weights are written or measured, set each batch norm's running statistics to the mean over this many "
+        "training batches (0: keep the running average of the last few batches, which follows every batch)",
+        low=0,
+    )
     seed: int = setting(0, "seeds the initial weights, the window order and the noise", low=0)
 
     def __post_init__(self):

@@ -38,7 +38,7 @@ from nextframe.models.files import (
     save_checkpoint,
     save_weights,
 )
-from nextframe.networks.unet import freeze_norm
+from nextframe.networks.unet import freeze_norm, recalibrate_norms
 from nextframe.training.augment import augment_windows
 from nextframe.training.config import TrainConfig
 
@@ -192,6 +192,23 @@ def heldout_measures(method: TrainingMethod, model, windows: Windows, indices: n
     return measures
 
 
+def calibrate_norms(network, loss: Loss, windows: Windows, config: TrainConfig, device) -> int:
+    """Set the running statistics of `network`'s batch norms to their mean over `config.norm_batches` training-mode
+    passes of `loss` on training batches (networks.unet.recalibrate_norms): the same windows and noise every time,
+    drawn from `config.seed`. Returns how many norms were set (0 for networks without batch norm)."""
+    chosen = np.random.default_rng([config.seed, 9]).permutation(len(windows))[
+        : config.norm_batches * config.batch_size
+    ]
+
+    def run_batch(k: int) -> None:
+        batch = windows.batch(chosen[k * config.batch_size : (k + 1) * config.batch_size])
+        context, clean = (t.to(device, memory_format=torch.channels_last) for t in batch)
+        loss(network, context, clean, batch_generator(config.seed, 10**6 + 1, k))
+
+    with torch.random.fork_rng(devices=[]):  # a method that draws from the global generator leaves it as it was
+        return recalibrate_norms(network, run_batch, math.ceil(len(chosen) / config.batch_size))
+
+
 def _with_defaults(saved: dict, config) -> dict:
     """Network settings read from a file, with any setting added to `config`'s dataclass since the file was written
     (missing from it) at its default: what the network it describes had."""
@@ -321,11 +338,21 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
             },
         )
 
+    calibrated = {}  # id(network) -> the step at which its batch-norm statistics were last set
+
+    def calibrate(network) -> None:
+        """Set `network`'s batch-norm statistics from training batches, once per step (not counted as training
+        time, like the held-out measures)."""
+        if calibrated.get(id(network)) != state["step"]:
+            calibrate_norms(network, loss_fn, windows, config, ddp.device)
+            calibrated[id(network)] = state["step"]
+
     # learning curves: a copy of the shipped weights when the total training time passes each of these minutes
     snapshots = sorted(m for m in config.snapshot_points() if m > total_minutes())
 
     def snapshot() -> None:
         while snapshots and total_minutes() >= snapshots[0]:
+            calibrate(shipped)
             if ddp.main:
                 (out / "snapshots").mkdir(exist_ok=True)
                 write_weights(out / "snapshots" / f"model-{snapshots[0]:g}min.safetensors")
@@ -374,6 +401,9 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
 
     def end_epoch(complete: bool):
         train_loss = ddp.mean(state["epoch_loss"][0] / max(state["epoch_loss"][1], 1))
+        calibrate(shipped)
+        if average is not None:
+            calibrate(model)
         measures = measure(shipped)  # the weights written to model.safetensors
         # with a weight average, also the live weights that learn: the two differ most when the log is read to
         # decide whether training works, early on
