@@ -13,9 +13,9 @@ import time
 import torch
 
 from nextframe.data.leaves import make_probe
+from nextframe.methods import load_denoiser
 from nextframe.networks import ConditionalUNet, UNetConfig
 from nextframe.sampling import sample
-from nextframe.training.checkpoint import load_model
 
 
 def main():
@@ -27,7 +27,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--beta", type=float, default=0.5)
     args = parser.parse_args()
-    model = ConditionalUNet(UNetConfig(tau=2, width=16)).eval() if args.model == "untrained" else load_model(args.model)
+    model = (
+        ConditionalUNet(UNetConfig(tau=2, width=16)).eval()
+        if args.model == "untrained"
+        else load_denoiser(args.model, "the sampler benchmark").network
+    )
     probe = make_probe()
     context = torch.from_numpy(probe.context).reshape(1, -1, 32, 32)
     print(f"model {args.model} (width {model.config.width}), beta {args.beta}, threads {torch.get_num_threads()}")

@@ -29,7 +29,7 @@ from nextframe.analysis.occlusion import (
     decision_summary,
     decision_sweep,
 )
-from nextframe.training.checkpoint import load_model
+from nextframe.methods import load_denoiser
 
 FAST = {"schedule": "constant", "h0": 0.5, "sigma0": 16.0, "beta": 0.75, "sigma_stop": 0.05}  # the default
 LABELS = ("larger", "smaller", "not two clean disks")  # collision_decisions' labels
@@ -116,7 +116,7 @@ def main():
     torch.set_num_threads(1)
     out = Path(args.out)
     (out / "settings").mkdir(parents=True, exist_ok=True)
-    model = load_model("leaves-tau2").eval()
+    model = load_denoiser("leaves-tau2", "the decision band").network.eval()
     runs = {}
     for name, knobs in {"oracle": None, **settings()}.items():
         path = out / "settings" / f"{re.sub(r'[^a-z0-9.]+', '-', name.lower()).strip('-')}.json"

@@ -45,9 +45,9 @@ from nextframe.analysis.occlusion import (
     decision_sweep,
 )
 from nextframe.data.store import ClipDataset
+from nextframe.methods import load_denoiser
 from nextframe.metrics import crps
 from nextframe.sampling import sample
-from nextframe.training.checkpoint import load_model
 
 # stops pinned at sigma 0.01 (the defaults when these were measured), so the table regenerates whatever the defaults
 PAPER = {"schedule": "ramp", "h0": 0.01, "sigma0": 1.0, "beta": 0.5, "sigma_stop": 0.01}
@@ -255,7 +255,10 @@ def main():
     unknown = set(args.only or ()) - set(all_settings)
     if unknown:
         raise SystemExit(f"unknown settings {sorted(unknown)}; known: {sorted(all_settings)}")
-    leaves_model, davis_model = load_model("leaves-tau2").eval(), load_model("davis-tau2").eval()
+    leaves_model, davis_model = (
+        load_denoiser("leaves-tau2", "the sampler comparison").network.eval(),
+        load_denoiser("davis-tau2", "the sampler comparison").network.eval(),
+    )
     frames = davis_clips(args.davis, args.clips, davis_model.config.tau)
     for name in args.only if args.only is not None else all_settings:  # in the order given
         knobs = all_settings[name]

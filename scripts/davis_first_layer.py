@@ -11,11 +11,11 @@ import argparse
 
 import numpy as np
 
-from nextframe.training.checkpoint import load_model
+from nextframe.methods import load_denoiser
 
 
 def ratios(path: str) -> np.ndarray:
-    model = load_model(path)
+    model = load_denoiser(path, "the first-layer filter ratios").network
     tau = model.config.tau
     if tau < 1 or not model.config.noisy_input:
         raise SystemExit(f"{path}: needs a denoiser with tau >= 1")

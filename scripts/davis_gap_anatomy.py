@@ -20,8 +20,8 @@ import torch
 from nextframe.analysis.natural import aligned_windows
 from nextframe.data.store import ClipDataset
 from nextframe.evaluation.denoising import sigma_for_psnr
+from nextframe.methods import load_denoiser
 from nextframe.metrics import psnr
-from nextframe.training.checkpoint import load_model
 
 
 @torch.no_grad()
@@ -37,7 +37,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    denoiser, prediction = load_model(args.denoiser).eval(), load_model(args.prediction).eval()
+    denoiser, prediction = (
+        load_denoiser(args.denoiser, "the gap anatomy").network.eval(),
+        load_denoiser(args.prediction, "the gap anatomy").network.eval(),
+    )
     clips = ClipDataset.open(args.data).clips("test")
     windows = aligned_windows(clips, denoiser.config.tau, args.max_tau)
     past_windows = aligned_windows(clips, prediction.config.tau, args.max_tau)  # same targets, the prediction's memory

@@ -21,9 +21,9 @@ import numpy as np
 from nextframe.cli.experiments import run_decisions
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.evaluation.denoising import denoising_psnr
+from nextframe.methods import load_denoiser
 from nextframe.models.files import model_metadata
 from nextframe.sampling.settings import PAPER
-from nextframe.training.checkpoint import load_model
 
 
 def parse(arm: str, runs: Path) -> tuple[str, str, dict]:
@@ -63,7 +63,10 @@ def main():
             )
         report = json.loads((out / "decisions.json").read_text())
         psnr = [
-            r["output_psnr"] for r in denoising_psnr(load_model(weights), test, (0, 10, 20, 30), examples=512, seed=0)
+            r["output_psnr"]
+            for r in denoising_psnr(
+                load_denoiser(weights, "the denoising PSNR").network, test, (0, 10, 20, 30), examples=512, seed=0
+            )
         ]
         meta = model_metadata(weights)
         log = Path(weights).parent / "log.csv"

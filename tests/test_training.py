@@ -10,12 +10,11 @@ from nextframe.data.leaves import write_leaves
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
 from nextframe.evaluation.denoising import denoising_psnr
-from nextframe.methods import train
+from nextframe.methods import load, train
 from nextframe.methods.score.loss import BlindDenoisingLoss
 from nextframe.methods.score.training import COLUMNS as PSNR_COLUMNS
 from nextframe.methods.score.training import LOG_PSNRS
 from nextframe.models.files import model_file, read_metadata
-from nextframe.training.checkpoint import load_model
 from nextframe.training.config import TrainConfig
 
 
@@ -93,8 +92,8 @@ def test_weight_average_follows_its_halflife_and_is_what_is_saved(small_data, tm
         average.update(live, examples_seen=10**6)  # long into training: the ramp does not bind
     assert average.model.weight.item() == pytest.approx(0.5, abs=1e-6)  # a jump is half followed after one halflife
     run = train(config(small_data, tmp_path / "ema", max_steps=6, ema_halflife=40))
-    saved = load_model(tmp_path / "ema" / "model.safetensors").state_dict()
-    live_weights = load_model(tmp_path / "ema" / "checkpoint.pt").state_dict()
+    saved = load(tmp_path / "ema" / "model.safetensors").network.state_dict()
+    live_weights = load(tmp_path / "ema" / "checkpoint.pt").network.state_dict()
     assert run["steps"] == 6
     assert any(
         not torch.equal(saved[k], live_weights[k]) for k in saved
@@ -114,13 +113,13 @@ def test_weight_average_half_life_ramps_with_the_examples_seen():
 def test_weight_average_tracks_the_live_weights_early_in_training(small_data, tmp_path):
     """A long half-life after a few steps: the shipped average must be close to the live weights, not to the
     initialisation (a plain average from step 0 kept 99% of the random weights here, and shipped noise)."""
-    init = load_model(
+    init = load(
         train(config(small_data, tmp_path / "init", max_steps=1, ema_halflife=4000, lr=1e-12))["out"]
         + "/model.safetensors"
-    ).state_dict()  # lr 1e-12: the initial weights
+    ).network.state_dict()  # lr 1e-12: the initial weights
     train(config(small_data, tmp_path / "ema", max_steps=8, ema_halflife=4000, lr=3e-3))
-    shipped = load_model(tmp_path / "ema" / "model.safetensors").state_dict()
-    live = load_model(tmp_path / "ema" / "checkpoint.pt").state_dict()
+    shipped = load(tmp_path / "ema" / "model.safetensors").network.state_dict()
+    live = load(tmp_path / "ema" / "checkpoint.pt").network.state_dict()
     keys = [k for k in live if live[k].dtype.is_floating_point and "running" not in k]
     moved = sum((live[k] - init[k]).square().sum() for k in keys).sqrt()
     lag = sum((shipped[k] - live[k]).square().sum() for k in keys).sqrt()
@@ -146,12 +145,12 @@ def test_learning_rate_warms_up_linearly_and_gradients_are_clipped(small_data, t
     def moved(name, **kw):
         """How far 4 steps take the weights from the initialisation (the same seed: the same start)."""
         train(config(small_data, tmp_path / name, max_steps=4, lr=1e-3, **kw))
-        weights = load_model(tmp_path / name / "checkpoint.pt").state_dict()
+        weights = load(tmp_path / name / "checkpoint.pt").network.state_dict()
         return sum((weights[k] - initial[k]).abs().sum() for k in initial if "running" not in k and "num_" not in k)
 
-    initial = load_model(
+    initial = load(
         train(config(small_data, tmp_path / "init", max_steps=1, lr=1e-12))["out"] + "/checkpoint.pt"
-    ).state_dict()
+    ).network.state_dict()
     # Adam's step does not depend on the gradient's scale until the gradient is far below its epsilon (1e-8): a clip
     # to a norm of 1e-12 leaves the weights where they started, and no clip moves them
     assert moved("clipped", grad_clip=1e-12) < 0.01 * moved("free")
@@ -169,11 +168,11 @@ def test_resumed_training_matches_uninterrupted_training(small_data, tmp_path, e
     assert first["steps"] == 3
     second = train(config(small_data, tmp_path / "b", max_steps=7, **extra))
     assert second["steps"] == 7
-    a = load_model(tmp_path / "a" / "checkpoint.pt").state_dict()
-    b = load_model(tmp_path / "b" / "checkpoint.pt").state_dict()
+    a = load(tmp_path / "a" / "checkpoint.pt").network.state_dict()
+    b = load(tmp_path / "b" / "checkpoint.pt").network.state_dict()
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
-    a, b = (load_model(tmp_path / run / "model.safetensors").state_dict() for run in ("a", "b"))  # the average too
+    a, b = (load(tmp_path / run / "model.safetensors").network.state_dict() for run in ("a", "b"))  # the average too
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
     log = (tmp_path / "b" / "log.csv").read_text().splitlines()
@@ -216,9 +215,9 @@ def test_snapshots_mark_the_learning_curve_in_total_minutes_across_stages(small_
 
 def test_weights_and_checkpoint_load_to_the_same_network(small_data, tmp_path):
     train(config(small_data, tmp_path, max_steps=2, tau=1))
-    from_weights = load_model(tmp_path / "model.safetensors")
-    from_checkpoint = load_model(tmp_path / "checkpoint.pt")
-    assert load_model(tmp_path).config == from_weights.config  # a run folder means its model.safetensors
+    from_weights = load(tmp_path / "model.safetensors").network
+    from_checkpoint = load(tmp_path / "checkpoint.pt").network
+    assert load(tmp_path).network.config == from_weights.config  # a run folder means its model.safetensors
     assert from_weights.config == from_checkpoint.config and from_weights.config.tau == 1
     noisy, context = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
     with torch.no_grad():
@@ -254,7 +253,7 @@ def test_corrupt_files_are_named(small_data, tmp_path):
         train(config(small_data, tmp_path, max_steps=1))
     (tmp_path / "w.safetensors").write_bytes(b"\x00" * 20)
     with pytest.raises(NextframeError, match="corrupt"):
-        load_model(tmp_path / "w.safetensors")
+        load(tmp_path / "w.safetensors")
     with pytest.raises(NextframeError, match="not a nextframe dataset"):
         train(config(tmp_path, tmp_path / "run", max_steps=1))
     with pytest.raises(NextframeError, match="needs at least 12"):
@@ -263,7 +262,7 @@ def test_corrupt_files_are_named(small_data, tmp_path):
 
 def test_prediction_only_network_trains(small_data, tmp_path):
     summary = train(config(small_data, tmp_path, max_steps=4, method="deterministic"))
-    model = load_model(tmp_path / "model.safetensors")
+    model = load(tmp_path / "model.safetensors").network
     assert not model.config.noisy_input and np.isfinite(summary["log"][-1]["heldout_loss"])
     assert read_metadata(tmp_path / "model.safetensors")["method"] == "deterministic"
     # it never sees the noisy frame: its log holds one held-out PSNR, that of its prediction
@@ -314,7 +313,7 @@ def test_logged_heldout_psnrs_are_those_of_the_saved_weights(small_data, tmp_pat
     dataset = ClipDataset.open(small_data)
     windows = Windows(dataset.clips("test"), 2)
     index = np.random.default_rng([0, 7]).permutation(len(windows))[:16]
-    rows = denoising_psnr(load_model(tmp_path / "model.safetensors").eval(), windows, LOG_PSNRS, index=index)
+    rows = denoising_psnr(load(tmp_path / "model.safetensors").network.eval(), windows, LOG_PSNRS, index=index)
     logged = [summary["log"][-1][key] for key in PSNR_COLUMNS]
     assert logged == pytest.approx([r["output_psnr"] for r in rows], abs=1e-4)
     header = (tmp_path / "log.csv").read_text().splitlines()[0].split(",")
@@ -328,8 +327,8 @@ def test_cosine_schedule_anneals_to_zero_and_resumes_exactly(small_data, tmp_pat
     assert summary["steps"] == 6
     train(config(small_data, tmp_path / "b", max_steps=6, lr_schedule="cosine", lr=1e-3, epochs=1))  # stops at 4 steps
     train(config(small_data, tmp_path / "b", max_steps=6, lr_schedule="cosine", lr=1e-3))
-    a = load_model(tmp_path / "a" / "checkpoint.pt").state_dict()
-    b = load_model(tmp_path / "b" / "checkpoint.pt").state_dict()
+    a = load(tmp_path / "a" / "checkpoint.pt").network.state_dict()
+    b = load(tmp_path / "b" / "checkpoint.pt").network.state_dict()
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
     with pytest.raises(NextframeError, match="max-steps"):
@@ -346,9 +345,9 @@ def test_data_of_a_size_the_unet_cannot_take_is_refused(tmp_path):
 
 def test_init_starts_from_given_weights_with_a_fresh_optimiser(small_data, tmp_path):
     train(config(small_data, tmp_path / "a", max_steps=2))
-    first = load_model(tmp_path / "a")
+    first = load(tmp_path / "a").network
     train(config(small_data, tmp_path / "b", max_steps=1, lr=1e-30, init=str(tmp_path / "a" / "model.safetensors")))
-    again = load_model(tmp_path / "b")  # lr 1e-30 (0 is refused): the step changes nothing the optimiser drives
+    again = load(tmp_path / "b").network  # lr 1e-30 (0 is refused): the step changes nothing the optimiser drives
     for name, value in first.state_dict().items():
         if "running" not in name:  # batch-norm statistics still follow the data
             torch.testing.assert_close(again.state_dict()[name], value, rtol=0, atol=0)
@@ -360,7 +359,7 @@ def test_init_starts_from_given_weights_with_a_fresh_optimiser(small_data, tmp_p
             small_data, tmp_path / "e", max_steps=2, init=str(tmp_path / "a" / "model.safetensors"), freeze_norm=True
         )
     )
-    frozen = load_model(tmp_path / "e").state_dict()
+    frozen = load(tmp_path / "e").network.state_dict()
     for name, value in first.state_dict().items():
         assert torch.equal(frozen[name], value) == ("running" in name), name
     with pytest.raises(NextframeError, match="give --init too"):
@@ -497,7 +496,7 @@ def test_point_loss_learns_the_mean_or_the_median(norm, optimum):
         optimiser.zero_grad()
         loss(net, torch.zeros(100, 2, 4, 4), clean, None).backward()
         optimiser.step()
-    assert float(grey) == pytest.approx(optimum, abs=0.03)
+    assert grey.item() == pytest.approx(optimum, abs=0.03)
     with pytest.raises(ValueError, match="mse' or 'l1"):
         PredictionLoss(1, "huber")
 
@@ -556,12 +555,12 @@ def test_written_weights_hold_norm_statistics_of_many_batches(small_data, tmp_pa
     runs = {n: config(small_data, tmp_path / f"n{n}", max_steps=3, norm_batches=n, tau=1) for n in (0, 3)}
     for cfg in runs.values():
         train(cfg)
-    plain, calibrated = (load_model(tmp_path / f"n{n}" / "model.safetensors") for n in runs)
+    plain, calibrated = (load(tmp_path / f"n{n}" / "model.safetensors").network for n in runs)
     stds = [(n, b) for n, b in calibrated.state_dict().items() if n.endswith("running_std")]
     assert stds and not all(torch.equal(b, plain.state_dict()[n]) for n, b in stds)  # same weights, other stats
     clips = ClipDataset.open(small_data).clips("train")
     spec = method("score").training_method(runs[3], clips.shape[2:])
-    again = load_model(tmp_path / "n3" / "model.safetensors")
+    again = load(tmp_path / "n3" / "model.safetensors").network
     assert calibrate_norms(again, spec.loss, Windows(clips, 1, 1), runs[3], "cpu") == len(stds)
     for name, value in stds:
         torch.testing.assert_close(again.state_dict()[name], value)
@@ -573,4 +572,4 @@ def test_written_weights_hold_norm_statistics_of_many_batches(small_data, tmp_pa
     assert done.returncode == 0, done.stderr
     assert read_metadata(out)["steps"] == 3  # the training record travels with the weights
     for name, value in stds:
-        torch.testing.assert_close(load_model(out).state_dict()[name], value)
+        torch.testing.assert_close(load(out).network.state_dict()[name], value)
