@@ -99,6 +99,7 @@ def sampler_variants(model, context, window, samples: int, seed: int) -> dict:
 def training_noise(metadata: dict) -> dict:
     """Share of training examples with noise below each sigma, from the recorded loss settings."""
     t = metadata.get("train", {})
+    t = {**t, **t.get("options", {})}  # the score method's noise sits in its options since it owns it
     top, power = t.get("sigma_max", 1.0), t.get("noise_power", 2.0)
     tail, tail_top = t.get("tail_share", 0.0), t.get("tail_sigma", 0.0)
     below = {s: (1 - tail) * min(s / top, 1.0) ** (1 / power) for s in SIGMAS}

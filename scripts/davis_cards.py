@@ -12,6 +12,7 @@ docs/results/davis/psnr_curves.json.
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from nextframe.methods.score.training import COLUMNS as PSNR_COLUMNS
@@ -67,9 +68,9 @@ def later_stages(name: str) -> list[tuple[Path, dict, list[dict]]]:
     """The stages after the written ones that exist: runs/<name>-ft3, runs/<name>-ft4, ... (config, per-epoch log)."""
     stages, k = [], len(EARLIER[name])
     while (run := Path("runs") / f"{name}-ft{k}").is_dir():
-        stages.append(
-            (run, json.loads((run / "config.json").read_text()), list(csv.DictReader((run / "log.csv").open())))
-        )
+        config = json.loads((run / "config.json").read_text())
+        config = {**config, **config.get("options", {})}  # the score method's noise: in its options since it owns it
+        stages.append((run, config, list(csv.DictReader((run / "log.csv").open()))))
         k += 1
     return stages
 
@@ -128,8 +129,10 @@ def card(name: str, curves: dict) -> str:
     stages = later_stages(name)
     previous_draws = (None, None)  # the written stages draw sigma = u^2 alone
     for k, (run, config, log) in enumerate(stages, start=len(EARLIER[name]) + 1):
-        extra = f" --sigma-max {config['sigma_max']:g}" if config["sigma_max"] != 1 else ""
+        extra = f" --sigma-max {config['sigma_max']:g}" if config.get("sigma_max", 1) != 1 else ""
         extra += "".join(flags(config) for key, flags, _ in LATER_FLAGS if config.get(key))
+        if prediction_only:  # the noise is the score method's setting, which the prediction-only network never drew
+            extra = re.sub(r" --(sigma-max|tail-share|tail-sigma) \S+", "", extra)
         commands.append(
             train_command(str(run), flags, f"{previous}/model.safetensors", config["lr"], config["max_steps"], extra)
         )

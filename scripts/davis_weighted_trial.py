@@ -16,8 +16,9 @@ import json
 
 from nextframe.methods import method
 from nextframe.methods.score.loss import BlindDenoisingLoss
+from nextframe.methods.score.training import Settings as ScoreSettings
 from nextframe.training import trainer
-from nextframe.training.config import TrainConfig
+from nextframe.training.config import NOISE_FIELDS, TrainConfig
 
 EPS = 2e-3  # the median window's difference is 5.7e-3; the 5% most static 5e-5, the 5% least 4e-2
 
@@ -37,7 +38,8 @@ class WeightedScore:
     @staticmethod
     def training_method(config, shape):
         spec = method(config.method).training_method(config, shape)
-        spec.loss = EasyWindowWeightedLoss(config.sigma_max, config.tail_sigma, config.tail_share, config.noise_power)
+        noise = ScoreSettings(**{k: v for k, v in config.options.items() if k in NOISE_FIELDS})  # deterministic: none
+        spec.loss = EasyWindowWeightedLoss(noise.sigma_max, noise.tail_sigma, noise.tail_share, noise.noise_power)
         return spec
 
 

@@ -61,16 +61,24 @@ WHAT = {
 
 
 def train_command(config: dict, dataset: str) -> str:
-    skip = {"data", "out", "progress", "device", "options", "init", "freeze_norm", "focus", "augment"}
+    """The `nextframe train` line of a saved config (any version's): the flags whose values differ from the
+    defaults, the method's own settings among them."""
+    from dataclasses import asdict
+
+    from nextframe.methods import method
     from nextframe.training.config import TrainConfig
 
+    skip = {"data", "out", "progress", "device", "options", "init", "freeze_norm", "focus", "augment"}
+    config = asdict(TrainConfig.from_dict(config))
     default = TrainConfig()
-    flags = [
-        f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else f"--{k.replace('_', '-')} {v}"
-        for k, v in config.items()
-        if k not in skip and getattr(default, k, None) != v
-    ]
-    flags += [f"--{k.replace('_', '-')} {v}" for k, v in config.get("options", {}).items()]
+    own = getattr(method(config["method"]), "Settings", None)
+    own_default = asdict(own()) if own is not None else {}
+
+    def flag(k, v) -> str:
+        return f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else f"--{k.replace('_', '-')} {v}"
+
+    flags = [flag(k, v) for k, v in config.items() if k not in skip and getattr(default, k, None) != v]
+    flags += [flag(k, v) for k, v in config["options"].items() if own_default.get(k, object()) != v]
     return (
         f"OMP_NUM_THREADS=1 nextframe train --data runs/methods/{dataset} --out runs/methods/{dataset}-{config['method']} "
         + " ".join(flags)

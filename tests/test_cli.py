@@ -234,6 +234,7 @@ def test_flags_are_generated_from_the_settings_dataclasses():
     from dataclasses import fields
 
     from nextframe.cli.options import given, sampler_settings
+    from nextframe.methods.score.training import Settings as ScoreSettings
     from nextframe.sampling.settings import PAPER, SamplerSettings
 
     train_flags = {s for a in _subparser("train")._actions for s in a.option_strings}
@@ -242,9 +243,8 @@ def test_flags_are_generated_from_the_settings_dataclasses():
     args = _subparser("train").parse_args(["--data", "d"])
     assert TrainConfig(**given(args, TrainConfig)) == TrainConfig(data="d")
     args = _subparser("train").parse_args(["--data", "d", "--tail-share", "0.2", "--no-progress", "--augment"])
-    assert TrainConfig(**given(args, TrainConfig)) == TrainConfig(
-        data="d", tail_share=0.2, progress=False, augment=True
-    )
+    assert TrainConfig(**given(args, TrainConfig)) == TrainConfig(data="d", progress=False, augment=True)
+    assert given(args, ScoreSettings)["tail_share"] == 0.2  # the default method's own setting
     sample = _subparser("sample")
     assert sampler_settings(sample.parse_args(["--context", "c", "--out", "o"])) == SamplerSettings()
     assert sampler_settings(sample.parse_args(["--context", "c", "--out", "o", "--paper-sampler"])) == PAPER

@@ -14,6 +14,7 @@ from nextframe.methods import load, train
 from nextframe.methods.score.loss import BlindDenoisingLoss
 from nextframe.methods.score.training import COLUMNS as PSNR_COLUMNS
 from nextframe.methods.score.training import LOG_PSNRS
+from nextframe.methods.score.training import Settings as ScoreSettings
 from nextframe.models.files import model_file, read_metadata
 from nextframe.training.config import TrainConfig
 
@@ -60,9 +61,9 @@ def test_noise_tail_takes_its_share_log_uniformly_and_leaves_the_rest_as_before(
     # the examples outside the tail keep the draws a run without a tail makes
     torch.testing.assert_close(sigma[~tail], plain[~tail], rtol=0, atol=0)
     with pytest.raises(NextframeError, match="--tail-sigma 1 must exceed --sigma-max 1"):
-        TrainConfig(tail_share=0.1, tail_sigma=1.0)
+        ScoreSettings(tail_share=0.1, tail_sigma=1.0)
     with pytest.raises(NextframeError, match="--tail-share is a share"):
-        TrainConfig(tail_share=1.5, tail_sigma=4.0)
+        ScoreSettings(tail_share=1.5, tail_sigma=4.0)
 
 
 def test_noise_power_one_draws_sigma_uniformly_and_two_is_app_e():
@@ -77,7 +78,7 @@ def test_noise_power_one_draws_sigma_uniformly_and_two_is_app_e():
         atol=0,
     )
     with pytest.raises(NextframeError, match="--noise-power"):
-        TrainConfig(noise_power=0.0)
+        ScoreSettings(noise_power=0.0)
 
 
 def test_weight_average_follows_its_halflife_and_is_what_is_saved(small_data, tmp_path):
@@ -158,7 +159,11 @@ def test_learning_rate_warms_up_linearly_and_gradients_are_clipped(small_data, t
 
 @pytest.mark.parametrize(
     "extra",
-    [{}, {"augment": True, "tail_share": 0.3, "tail_sigma": 3.0}, {"ema_halflife": 40, "noise_power": 1.0}],
+    [
+        {},
+        {"augment": True, "options": {"tail_share": 0.3, "tail_sigma": 3.0}},
+        {"ema_halflife": 40, "options": {"noise_power": 1.0}},
+    ],
     ids=["plain", "augment-tail", "ema-power"],
 )
 def test_resumed_training_matches_uninterrupted_training(small_data, tmp_path, extra):
@@ -433,7 +438,7 @@ def test_sigma_max_reaches_the_loss_and_is_checked(small_data, tmp_path, capsys)
         )
         == 0
     )
-    assert json.loads((tmp_path / "s" / "config.json").read_text())["sigma_max"] == 4.0
+    assert json.loads((tmp_path / "s" / "config.json").read_text())["options"]["sigma_max"] == 4.0
     assert (
         main(
             [
@@ -459,7 +464,7 @@ def test_sigma_max_reaches_the_loss_and_is_checked(small_data, tmp_path, capsys)
         == 0
     )
     saved = json.loads((tmp_path / "u" / "config.json").read_text())
-    assert (saved["tail_share"], saved["tail_sigma"], saved["augment"]) == (0.2, 4.0, True)
+    assert (saved["options"]["tail_share"], saved["options"]["tail_sigma"], saved["augment"]) == (0.2, 4.0, True)
     assert (
         main(
             [
@@ -573,3 +578,28 @@ def test_written_weights_hold_norm_statistics_of_many_batches(small_data, tmp_pa
     assert read_metadata(out)["steps"] == 3  # the training record travels with the weights
     for name, value in stds:
         torch.testing.assert_close(load(out).network.state_dict()[name], value)
+
+
+def test_the_score_method_owns_its_training_noise(small_data, tmp_path, capsys):
+    """--sigma-max and the tail are the score method's settings: other methods neither show nor take them, and a
+    config saved when they sat beside every method's reads back with them in a score run's options."""
+    from nextframe.cli.main import main
+
+    def help_of(*argv) -> str:
+        try:
+            main(["train", *argv, "--help"])
+        except SystemExit:  # argparse's way out of --help, where main lets it through
+            pass
+        return capsys.readouterr().out
+
+    assert "--sigma-max" not in help_of("--method", "mcvd") and "--sigma-max" not in help_of(
+        "--method", "deterministic"
+    )
+    assert "--sigma-max" in help_of()  # the default method, score
+    code = main(["train", "--data", str(small_data), "--out", str(tmp_path / "d"), "--method", "deterministic",
+                 "--sigma-max", "2"])  # fmt: skip
+    assert code == 2 and "--sigma-max is a setting of --method score" in capsys.readouterr().err
+    old = {"data": "d", "method": "score", "sigma_max": 2.0, "noise_power": 2.0, "tail_share": 0.0, "tail_sigma": 0.0}
+    assert TrainConfig.from_dict(old).options == {"sigma_max": 2.0, "noise_power": 2.0, "tail_share": 0.0}
+    assert TrainConfig.from_dict({**old, "method": "deterministic"}).options == {}
+    assert TrainConfig.from_dict({**old, "options": {"sigma_max": 3.0}}).options["sigma_max"] == 3.0

@@ -1,7 +1,8 @@
-"""Training settings, one dataclass per concern (data, model, noise, optimisation, run), joined into `TrainConfig`,
+"""Training settings, one dataclass per concern (data, model, optimisation, run), joined into `TrainConfig`,
 which is saved as JSON in every checkpoint and beside every set of weights. Each field carries its help and bounds
 (`nextframe.settings.setting`), and `nextframe train`'s flags are generated from these classes, so a default lives in
-one place and the API refuses what the command line refuses."""
+one place and the API refuses what the command line refuses. What only one method reads (the score method's training
+noise, MCVD's network) is that method's `Settings`, in its folder, carried here as `options`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from dataclasses import asdict, dataclass, field, fields
 from nextframe.errors import NextframeError
 from nextframe.settings import check_fields, setting
 
+# The score method's training noise (`methods.score.training.Settings`), saved beside every method's settings before
+# the method owned them: `TrainConfig.from_dict` moves them into a score run's options.
+NOISE_FIELDS = ("sigma_max", "noise_power", "tail_share", "tail_sigma")
+
 # Settings that define the model or its data: a checkpoint cannot be resumed under different values.
 MODEL_FIELDS = (
     "tau",
@@ -21,10 +26,6 @@ MODEL_FIELDS = (
     "options",
     "future",
     "seed",
-    "sigma_max",
-    "noise_power",
-    "tail_sigma",
-    "tail_share",
     "augment",
     "freeze_norm",
     "batch_size",
@@ -87,37 +88,6 @@ class ModelSettings:
     def check_model(self):
         if not self.method:
             raise NextframeError(f"--method {self.method!r}: name a method (score, deterministic, ...)")
-
-
-@dataclass
-class NoiseSettings:
-    """The training noise of the score method's loss (`methods.score.loss`)."""
-
-    sigma_max: float = setting(
-        1.0,
-        "largest training noise std: sigma = sigma_max * u^noise_power, u ~ U[0, 1] (App. E)",
-        positive=True,
-        high=100.0,
-    )
-    noise_power: float = setting(
-        2.0, "2: App. E's sqrt(sigma) uniform; 1: sigma uniform, more examples at high noise", positive=True, high=10.0
-    )
-    tail_share: float = setting(
-        0.0, "share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead", low=0
-    )
-    tail_sigma: float = setting(4.0, "top of that tail (4: input PSNR -12 dB)", positive=True, high=1000.0)
-
-    def __post_init__(self):
-        check_fields(self)
-        self.check_noise()
-
-    def check_noise(self):
-        if not 0.0 <= self.tail_share < 1.0:
-            raise NextframeError(f"--tail-share is a share of the examples, 0 <= share < 1; got {self.tail_share}")
-        if self.tail_share > 0 and not self.tail_sigma > self.sigma_max:
-            raise NextframeError(
-                f"--tail-sigma {self.tail_sigma:g} must exceed --sigma-max {self.sigma_max:g} when --tail-share is set"
-            )
 
 
 @dataclass
@@ -227,14 +197,13 @@ class RunSettings:
 CONCERNS = (
     DataSettings,
     ModelSettings,
-    NoiseSettings,
     OptimisationSettings,
     RunSettings,
 )  # the flags' groups, in order
 
 
 @dataclass
-class TrainConfig(RunSettings, OptimisationSettings, NoiseSettings, ModelSettings, DataSettings):
+class TrainConfig(RunSettings, OptimisationSettings, ModelSettings, DataSettings):
     """Every training setting, flat (so saved JSON and attribute access stay simple); fields come in CONCERNS order."""
 
     def __post_init__(self):
@@ -242,7 +211,6 @@ class TrainConfig(RunSettings, OptimisationSettings, NoiseSettings, ModelSetting
         check_fields(self)
         self.check_data()
         self.check_model()
-        self.check_noise()
         self.check_optimisation()
         self.check_run()
         if self.focus > 0 and round(self.focus * self.batch_size) == 0:
@@ -255,16 +223,20 @@ class TrainConfig(RunSettings, OptimisationSettings, NoiseSettings, ModelSetting
 
     @staticmethod
     def from_dict(values: dict) -> TrainConfig:
-        """Settings saved by any version: before methods had names, `noisy_input` False meant the prediction-only one."""
+        """Settings saved by any version: before methods had names, `noisy_input` False meant the prediction-only one;
+        before the score method owned its training noise, its settings (NOISE_FIELDS) sat beside every method's."""
         if "method" not in values and "noisy_input" in values:
             values = {**values, "method": "score" if values["noisy_input"] else "deterministic"}
+        noise = {k: values[k] for k in NOISE_FIELDS if k in values}
+        if noise.get("tail_share") == 0:
+            noise.pop("tail_sigma", None)  # no tail drawn: its top was unused (older runs saved 0 here)
+        if noise and values.get("method") == "score":  # the other methods never drew the score method's noise
+            values = {**values, "options": {**noise, **values.get("options", {})}}
         known = {f.name for f in fields(TrainConfig)}
         return TrainConfig(**{k: v for k, v in values.items() if k in known})
 
     def check_resumable(self, saved: TrainConfig, where: str) -> None:
         for name in MODEL_FIELDS:
-            if name == "tail_sigma" and self.tail_share == saved.tail_share == 0:
-                continue  # no tail drawn: its top is unused (older runs saved 0 here)
             if getattr(self, name) != getattr(saved, name):
                 raise NextframeError(
                     f"{where} was trained with {name}={getattr(saved, name)!r}, not {getattr(self, name)!r}; "

@@ -39,6 +39,7 @@ from nextframe.models.files import (
     save_weights,
 )
 from nextframe.networks.unet import freeze_norm, recalibrate_norms
+from nextframe.settings import from_options
 from nextframe.training.augment import augment_windows
 from nextframe.training.config import TrainConfig
 
@@ -209,6 +210,15 @@ def calibrate_norms(network, loss: Loss, windows: Windows, config: TrainConfig, 
         return recalibrate_norms(network, run_batch, math.ceil(len(chosen) / config.batch_size))
 
 
+def _full_options(config: TrainConfig, method) -> TrainConfig:
+    """`config` with every setting of its method's `Settings` in `options`, defaults included: what is saved says
+    all that trained the run, and a resumed run compares with its checkpoint setting by setting."""
+    own = getattr(method, "Settings", None)
+    if own is None:
+        return config
+    return dataclasses.replace(config, options=dataclasses.asdict(from_options(own, config.options, config.method)))
+
+
 def _with_defaults(saved: dict, config) -> dict:
     """Network settings read from a file, with any setting added to `config`'s dataclass since the file was written
     (missing from it) at its default: what the network it describes had."""
@@ -220,6 +230,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     """Train (or resume) `method` (its module: `nextframe.methods.method(config.method)`, whose
     `training_method(config, shape)` gives a `TrainingMethod`) according to `config`; returns a summary of the run."""
     check_out_dir(config.out)
+    config = _full_options(config, method)
     dataset = ClipDataset.open(config.data)
     clips = dataset.clips("train")
     spec: TrainingMethod = method.training_method(config, clips.shape[2:])
@@ -256,7 +267,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
 
     if checkpoint_path.exists() and not fresh:
         saved = load_checkpoint(checkpoint_path, fix="delete it or pass --fresh to start over")
-        config.check_resumable(TrainConfig.from_dict(saved["config"]), str(checkpoint_path))
+        config.check_resumable(_full_options(TrainConfig.from_dict(saved["config"]), method), str(checkpoint_path))
         if saved["method"] != spec.name or _with_defaults(saved["network"], model.config) != network:
             raise NextframeError(
                 f"{checkpoint_path} holds a {saved['method']} network for other data or settings ({saved['network']}); "

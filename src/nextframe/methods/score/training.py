@@ -21,8 +21,22 @@ COLUMNS = tuple(f"heldout_psnr_at_{p}dB" for p in LOG_PSNRS)
 
 @dataclass(frozen=True)
 class Settings:
-    """The denoiser's own setting (`nextframe train --method score --denoiser-output residual`)."""
+    """The denoiser's own settings (`nextframe train --method score --sigma-max 2 ...`): its training noise (the
+    loss, `methods.score.loss`) and its output."""
 
+    sigma_max: float = setting(
+        1.0,
+        "largest training noise std: sigma = sigma_max * u^noise_power, u ~ U[0, 1] (App. E)",
+        positive=True,
+        high=100.0,
+    )
+    noise_power: float = setting(
+        2.0, "2: App. E's sqrt(sigma) uniform; 1: sigma uniform, more examples at high noise", positive=True, high=10.0
+    )
+    tail_share: float = setting(
+        0.0, "share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead", low=0
+    )
+    tail_sigma: float = setting(4.0, "top of that tail (4: input PSNR -12 dB)", positive=True, high=1000.0)
     denoiser_output: str = setting(
         "clean",
         "clean: the network's last layer is the clean estimate (the paper); residual: it is the denoising residual, "
@@ -32,6 +46,15 @@ class Settings:
 
     def __post_init__(self):
         check_fields(self)
+        if not 0.0 <= self.tail_share < 1.0:
+            raise NextframeError(f"--tail-share is a share of the examples, 0 <= share < 1; got {self.tail_share}")
+        if self.tail_share > 0 and not self.tail_sigma > self.sigma_max:
+            raise NextframeError(
+                f"--tail-sigma {self.tail_sigma:g} must exceed --sigma-max {self.sigma_max:g} when --tail-share is set"
+            )
+
+    def loss(self) -> BlindDenoisingLoss:
+        return BlindDenoisingLoss(self.sigma_max, self.tail_sigma, self.tail_share, self.noise_power)
 
 
 def settings(options: dict) -> Settings:
@@ -41,6 +64,7 @@ def settings(options: dict) -> Settings:
 def training_method(config, shape) -> TrainingMethod:
     """For a `TrainConfig` and frames of `shape` (channels, H, W)."""
     channels, height, width = shape
+    own = settings(config.options)
     if config.future != 1:
         raise NextframeError(f"--future {config.future}: the {NAME} method learns the next frame only; use --future 1")
     unet = UNetConfig(
@@ -49,10 +73,10 @@ def training_method(config, shape) -> TrainingMethod:
         width=config.width,
         scales=config.scales,
         noisy_input=True,
-        output=settings(config.options).denoiser_output,
+        output=own.denoiser_output,
     )
     unet.check_size(height, width)
-    loss = BlindDenoisingLoss(config.sigma_max, config.tail_sigma, config.tail_share, config.noise_power)
+    loss = own.loss()
 
     def heldout(net, windows, indices, seed, device) -> dict:
         denoiser = lambda noisy, context: net(noisy.to(device), context.to(device)).cpu()  # noqa: E731
