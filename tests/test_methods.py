@@ -73,11 +73,24 @@ def test_weights_say_which_method_made_them(tmp_path):
 
 
 def test_every_registered_method_offers_what_load_and_the_loop_need():
+    import inspect
+
     for name in METHODS:
         module = method(name)
         assert module.NAME == name
         for part in ("build_network", "predictor", "training_method"):
             assert callable(getattr(module, part)), (name, part)
+        # one vocabulary of predictor options, given by name: no method's order can be confused with another's
+        options = list(inspect.signature(module.predictor).parameters.values())[1:]
+        assert all(o.kind is o.KEYWORD_ONLY and o.name in ("sampler", "sample_steps") for o in options), name
+
+
+def test_load_refuses_options_the_method_does_not_have():
+    with pytest.raises(NextframeError, match="leaves-tau2-svg is a svg_lp model; its predictor takes no options, not "):
+        load("leaves-tau2-svg", sample_steps=10)
+    with pytest.raises(NextframeError, match="takes sampler, not sample_steps"):
+        load("smmnist32-score", sample_steps=10)
+    assert load("smmnist32-mcvd", sampler="ddim", sample_steps=5).sample_steps == 5
 
 
 class RunningMeanWalk(StatefulPredictor):

@@ -8,6 +8,7 @@ adding a folder and a line to METHODS; docs/adding-a-method.md walks through it.
 
 from __future__ import annotations
 
+import inspect
 from importlib import import_module
 
 from nextframe.errors import NextframeError
@@ -31,13 +32,19 @@ def method(name: str):
 
 def load(name_or_path, device="cpu", **options) -> Predictor:
     """The predictor of any shipped or trained model: a shipped name, a run folder, weights (.safetensors, tagged
-    with their method) or a training checkpoint. `options` go to the method's predictor (for the score-based
-    method: `sampler=SamplerSettings(...)`)."""
+    with their method) or a training checkpoint. `options` go to the method's predictor, one vocabulary for all:
+    `sampler` (the score method: `SamplerSettings(...)`; MCVD and RVD: "ddpm" or "ddim") and `sample_steps` (MCVD,
+    RVD); a method refuses the options it does not have."""
     from nextframe.models import frame_shape
     from nextframe.models.files import load_state, model_metadata, read_network
 
     name, settings, state = read_network(name_or_path)
     module = method(name)
+    accepted = [p for p in inspect.signature(module.predictor).parameters if p != "network"]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:  # one vocabulary (sampler, sample_steps), each method taking the part it has
+        takes = ", ".join(accepted) if accepted else "no options"
+        raise NextframeError(f"{name_or_path} is a {name} model; its predictor takes {takes}, not {', '.join(unknown)}")
     network = module.build_network(settings)
     load_state(network, state, name_or_path)
     predictor = module.predictor(network.to(device).eval(), **options)

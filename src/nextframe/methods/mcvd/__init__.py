@@ -12,8 +12,9 @@ def build_network(settings: dict) -> NoiseUNet:
     return NoiseUNet(MCVDConfig(**settings))
 
 
-def predictor(network: NoiseUNet, sampler: str | None = None, sample_steps: int | None = None) -> MCVDPredictor:
-    return MCVDPredictor(network, sampler, sample_steps)
+def predictor(network: NoiseUNet, *, sampler: str | None = None, sample_steps: int | None = None) -> MCVDPredictor:
+    """`sampler`: ddpm or ddim, `sample_steps`: levels visited; None: as trained."""
+    return MCVDPredictor(network, sampler=sampler, sample_steps=sample_steps)
 
 
 def benchmark_recipe(sequence: int, block: int) -> dict:

@@ -11,8 +11,9 @@ def build_network(settings: dict) -> RVD:
     return RVD(RVDConfig(**settings))
 
 
-def predictor(network: RVD, sample_steps: int | None = None, sampler: str = "ddpm") -> RVDPredictor:
-    return RVDPredictor(network, sample_steps, sampler)
+def predictor(network: RVD, *, sampler: str = "ddpm", sample_steps: int | None = None) -> RVDPredictor:
+    """`sampler`: ddpm or ddim, `sample_steps`: levels visited (None: as trained)."""
+    return RVDPredictor(network, sample_steps=sample_steps, sampler=sampler)
 
 
 def benchmark_recipe(sequence: int, block: int) -> dict:

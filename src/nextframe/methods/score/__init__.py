@@ -15,7 +15,8 @@ def build_network(settings: dict) -> ConditionalUNet:
     return ConditionalUNet(UNetConfig(**settings))
 
 
-def predictor(network: ConditionalUNet, sampler=None) -> ScorePredictor:
+def predictor(network: ConditionalUNet, *, sampler=None) -> ScorePredictor:
+    """`sampler`: `SamplerSettings` (None: the defaults)."""
     return ScorePredictor(network, sampler)
 
 
