@@ -71,29 +71,14 @@ def test_a_tiny_mcvd_learns_and_samples_blocks_by_seed():
         assert torch.allclose(alone.frames[0], a.frames[2], atol=1e-4)  # a row does not depend on its batch
 
 
-def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(tmp_path, leaves40):
-    data = leaves40
-    options = {"multipliers": "1,2", "diffusion_steps": 100, "sample_steps": 4}
-    config = TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "run"),
-        method="mcvd",
-        tau=2,
-        future=1,
-        width=8,
-        options=options,
-        batch_size=8,
-        max_steps=2,
-        examples_per_epoch=16,
-        heldout_examples=8,
-        progress=False,
-    )
-    row = train(config)["log"][-1]
+def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(tmp_path, tiny_run):
+    run, config, summary = tiny_run("mcvd")
+    row = summary["log"][-1]
     assert np.isfinite(row["heldout_loss"]) and np.isfinite(row["heldout_psnr"])
     # a second stage from these weights (--init): the network's tuples come back from the file as lists, and match
-    stage = train(TrainConfig(**{**config.__dict__, "out": str(tmp_path / "stage2"), "init": str(tmp_path / "run")}))
+    stage = train(TrainConfig(**{**config.__dict__, "out": str(tmp_path / "stage2"), "init": str(run)}))
     assert stage["steps"] == 2
-    predictor = nextframe.load(str(tmp_path / "run"))
+    predictor = nextframe.load(str(run))
     assert isinstance(predictor, MCVDPredictor) and predictor.sample_steps == 4
     past = torch.rand(1, 2, 1, 32, 32)
     assert predictor.predict(past, 2).frames.shape == (1, 2, 1, 32, 32)
@@ -102,7 +87,7 @@ def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(
     with pytest.raises(NextframeError, match="time >= 2"):
         predictor.predict(past[:, :1], 2)
     with pytest.raises(NextframeError, match="sample-steps 0"):
-        nextframe.load(str(tmp_path / "run"), sample_steps=0)
+        nextframe.load(str(run), sample_steps=0)
     for options, expected in (
         ({"sample_steps": 0}, "--sample-steps 0"),
         ({"past_mask": 1.5}, "at most 1"),

@@ -175,3 +175,23 @@ def test_a_new_method_is_a_folder_and_a_line_and_gets_its_own_flags(monkeypatch)
     toy.Settings = Shadowing
     with pytest.raises(NextframeError, match="shadow training flags"):
         parsed("--method", "toy")
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_every_method_trains_saves_and_loads_back_to_the_same_predictions(name, tiny_run):
+    """diffusers' habit: a tiny model of each method through the shared loop, loaded back by its folder and by its
+    weights file, draws the same frames for the same seed, and its record names the method and every setting."""
+    from nextframe.sampling.settings import SamplerSettings
+
+    run, config, summary = tiny_run(name)
+    assert summary["steps"] == config.max_steps
+    meta = read_metadata(run / "model.safetensors")
+    assert meta["method"] == name and meta["train"]["method"] == name and meta["steps"] == config.max_steps
+    options = {"sampler": SamplerSettings(max_steps=20, retries=0)} if name == "score" else {}  # an untrained denoiser
+    by_folder, by_file = load(run, **options), load(run / "model.safetensors", **options)
+    past = torch.rand(2, 2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    first = by_folder.predict(past, 2, samples=2, seed=3).frames
+    assert first.shape == (4, 2, 1, 32, 32) and torch.isfinite(first).all()
+    torch.testing.assert_close(by_file.predict(past, 2, samples=2, seed=3).frames, first, rtol=0, atol=0)
+    other = by_folder.predict(past, 2, samples=2, seed=4).frames
+    assert torch.equal(other, first) == (name == "deterministic")  # only the point forecast ignores the seed

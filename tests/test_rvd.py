@@ -49,28 +49,13 @@ def test_the_denoising_loss_alone_trains_the_mean_predictor_too():
     assert torch.allclose(alone.frames[0], a.frames[2], atol=1e-4)  # a row does not depend on its batch
 
 
-def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(tmp_path, leaves40):
-    data = leaves40
-    options = {"rvd_multipliers": "1,2", "rvd_diffusion_steps": 100, "rvd_sample_steps": 4}
-    config = TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "run"),
-        method="rvd",
-        tau=2,
-        future=2,
-        width=8,
-        options=options,
-        batch_size=4,
-        max_steps=2,
-        examples_per_epoch=8,
-        heldout_examples=8,
-        progress=False,
-    )
-    row = train(config)["log"][-1]
+def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(tmp_path, tiny_run):
+    run, config, summary = tiny_run("rvd")
+    row = summary["log"][-1]
     assert (
         np.isfinite(row["heldout_loss"]) and np.isfinite(row["heldout_psnr"]) and np.isfinite(row["heldout_mean_psnr"])
     )
-    predictor = nextframe.load(str(tmp_path / "run"))
+    predictor = nextframe.load(str(run))
     assert isinstance(predictor, RVDPredictor) and predictor.sample_steps == 4
     past = torch.rand(1, 2, 1, 32, 32)
     assert predictor.predict(past, 2).frames.shape == (1, 2, 1, 32, 32)
@@ -79,7 +64,7 @@ def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(
     with pytest.raises(NextframeError, match="time >= 2"):
         predictor.predict(past[:, :1], 2)
     with pytest.raises(NextframeError, match="sample-steps 0"):
-        nextframe.load(str(tmp_path / "run"), sample_steps=0)
+        nextframe.load(str(run), sample_steps=0)
     for options, expected in (
         ({"rvd_sample_steps": 0}, "--rvd-sample-steps 0"),
         ({"rvd_multipliers": "a"}, "whole numbers"),

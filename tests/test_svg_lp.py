@@ -7,7 +7,6 @@ import torch
 
 import nextframe
 from nextframe.cli.main import main
-from nextframe.data.leaves import write_leaves
 from nextframe.errors import NextframeError
 from nextframe.methods import train
 from nextframe.methods.svg_lp import SVG, SVGConfig, SVGLoss, SVGPredictor, gaussian_kl
@@ -101,32 +100,18 @@ def test_reconstruction_loss_learns_the_mean_or_the_median(norm, optimum):
         optimiser.zero_grad()
         loss(net, torch.zeros(20, 1, 32, 32), target, torch.Generator().manual_seed(step)).backward()
         optimiser.step()
-    assert float(net.decoder.grey) == pytest.approx(optimum, abs=0.03)
+    assert net.decoder.grey.item() == pytest.approx(optimum, abs=0.03)
 
 
-def test_trained_through_the_shared_loop_it_loads_by_path_and_samples_the_same(tmp_path, capsys):
-    data = write_leaves(tmp_path / "data", n=40, progress=False)
-    config = TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "run"),
-        method="svg_lp",
-        tau=2,
-        future=3,
-        width=8,
-        options={k: v for k, v in TINY.items() if k != "width"},
-        batch_size=8,
-        max_steps=3,
-        examples_per_epoch=16,
-        heldout_examples=8,
-        progress=False,
-    )
-    summary = train(config)
+def test_trained_through_the_shared_loop_it_loads_by_path_and_samples_the_same(tmp_path, capsys, tiny_run):
+    run, config, summary = tiny_run("svg_lp")
+    data = config.data
     row = summary["log"][-1]
     assert np.isfinite(row["heldout_loss"]) and np.isfinite(row["heldout_psnr"]) and row["heldout_kl"] >= 0
-    predictor = nextframe.load(str(tmp_path / "run" / "model.safetensors"))
+    predictor = nextframe.load(str(run / "model.safetensors"))
     assert isinstance(predictor, SVGPredictor) and predictor.config.z_dim == 4
     past = torch.rand(1, 2, 1, 32, 32)
-    again = nextframe.load(str(tmp_path / "run"))
+    again = nextframe.load(str(run))
     assert torch.equal(predictor.predict(past, 2, seed=1).frames, again.predict(past, 2, seed=1).frames)
     with pytest.raises(NextframeError, match="time >= 2"):
         predictor.predict(past[:, :1], 2)
