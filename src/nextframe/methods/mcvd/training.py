@@ -21,24 +21,37 @@ NAME = "mcvd"
 COLUMNS = ("heldout_psnr",)
 
 
+def _commas(values: tuple[int, ...]) -> str:
+    return ",".join(map(str, values))
+
+
 @dataclass(frozen=True)
 class Settings:
     """MCVD's own settings (`nextframe train --method mcvd ...`); the block is --future frames, the width --width."""
 
-    multipliers: str = setting("1,2,2", "channel multipliers per level, comma-separated (peers.md's CPU scale)")
-    res_blocks: int = setting(1, "residual blocks per level", low=1, high=4)
-    attention: str = setting("8", "resolutions with self-attention, comma-separated (empty: none)")
-    dropout: float = setting(0.1, "dropout in the residual blocks", low=0, high=0.9)
-    diffusion_steps: int = setting(1000, "noise levels T of the linear schedule (MCVD: 1,000)", low=2, high=100_000)
-    sampler: str = setting("ddpm", "ddpm or ddim (eta 0)", choices=("ddpm", "ddim"))
-    sample_steps: int = setting(100, "levels visited when sampling (MCVD: DDPM over 100)", low=1)
+    # defaults: the network's (MCVDConfig), one source
+    multipliers: str = setting(
+        _commas(MCVDConfig.multipliers), "channel multipliers per level, comma-separated (peers.md's CPU scale)"
+    )
+    res_blocks: int = setting(MCVDConfig.res_blocks, "residual blocks per level", low=1, high=4)
+    attention: str = setting(
+        _commas(MCVDConfig.attention), "resolutions with self-attention, comma-separated (empty: none)"
+    )
+    dropout: float = setting(MCVDConfig.dropout, "dropout in the residual blocks", low=0, high=0.9)
+    diffusion_steps: int = setting(
+        MCVDConfig.diffusion_steps, "noise levels T of the linear schedule (MCVD: 1,000)", low=2, high=100_000
+    )
+    sampler: str = setting(MCVDConfig.sampler, "ddpm or ddim (eta 0)", choices=("ddpm", "ddim"))
+    sample_steps: int = setting(MCVDConfig.sample_steps, "levels visited when sampling (MCVD: DDPM over 100)", low=1)
     past_mask: float = setting(
         0.0,
         "probability of zeroing an example's past, which trains unconditional generation in the same model (MCVD's "
         "pmask50 generation variants: 0.5); 0: prediction, as MCVD's SM-MNIST prediction config",
         low=0,
     )
-    future_frames: int = setting(0, "frames after the block given as condition (interpolation); 0: none", low=0)
+    future_frames: int = setting(
+        MCVDConfig.future_frames, "frames after the block given as condition (interpolation); 0: none", low=0
+    )
     future_mask: float = setting(0.5, "probability of zeroing an example's future frames (trains prediction)", low=0)
 
     def __post_init__(self):

@@ -19,14 +19,25 @@ NAME = "rvd"
 COLUMNS = ("heldout_mean_psnr", "heldout_psnr")
 
 
+def _commas(values: tuple[int, ...]) -> str:
+    return ",".join(map(str, values))
+
+
 @dataclass(frozen=True)
 class Settings:
     """RVD's own settings (`nextframe train --method rvd ...`); the width is --width (a multiple of 8)."""
 
-    rvd_multipliers: str = setting("1,2,4", "channel multipliers per level, comma-separated (peers.md's CPU scale)")
-    rvd_diffusion_steps: int = setting(1600, "levels T of the cosine schedule (RVD: 1,600)", low=2, high=100_000)
+    # defaults: the network's (RVDConfig), one source
+    rvd_multipliers: str = setting(
+        _commas(RVDConfig.multipliers), "channel multipliers per level, comma-separated (peers.md's CPU scale)"
+    )
+    rvd_diffusion_steps: int = setting(
+        RVDConfig.diffusion_steps, "levels T of the cosine schedule (RVD: 1,600)", low=2, high=100_000
+    )
     rvd_sample_steps: int = setting(
-        100, "levels visited when sampling (RVD's code: all 1,600; fewer is a deviation, reported)", low=1
+        RVDConfig.sample_steps,
+        "levels visited when sampling (RVD's code: all 1,600; fewer is a deviation, reported)",
+        low=1,
     )
     rvd_loss: str = setting("l1", "l1 (the public code) or l2 (the paper)", choices=("l1", "l2"))
 

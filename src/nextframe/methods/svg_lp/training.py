@@ -22,11 +22,14 @@ COLUMNS = ("heldout_kl", "heldout_psnr")
 class Settings:
     """SVG's own settings (`nextframe train --method svg_lp --z-dim ...`); the encoder's first width is --width."""
 
-    z_dim: int = setting(10, "latent dimensions per frame (SVG on SM-MNIST: 10)", low=1, high=1024)
-    g_dim: int = setting(128, "frame code dimensions", low=1, high=4096)
-    rnn_size: int = setting(256, "units of every LSTM cell", low=1, high=4096)
-    predictor_layers: int = setting(2, "LSTM cells of the frame predictor", low=1, high=8)
-    prior: str = setting("learned", "learned: SVG-LP; fixed: SVG-FP (z from N(0, I))", choices=("learned", "fixed"))
+    # defaults: the network's (SVGConfig), one source
+    z_dim: int = setting(SVGConfig.z_dim, "latent dimensions per frame (SVG on SM-MNIST: 10)", low=1, high=1024)
+    g_dim: int = setting(SVGConfig.g_dim, "frame code dimensions", low=1, high=4096)
+    rnn_size: int = setting(SVGConfig.rnn_size, "units of every LSTM cell", low=1, high=4096)
+    predictor_layers: int = setting(SVGConfig.predictor_layers, "LSTM cells of the frame predictor", low=1, high=8)
+    prior: str = setting(
+        SVGConfig.prior, "learned: SVG-LP; fixed: SVG-FP (z from N(0, I))", choices=("learned", "fixed")
+    )
     kl_beta: float = setting(
         0.0, "weight of the KL term; 0: SVG's 1e-4 at 64x64, scaled by 4096 / pixels (4e-4 at 32x32)", low=0
     )
