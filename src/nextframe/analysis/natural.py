@@ -88,6 +88,31 @@ def mid_range_slope(curve: dict, low: float = 10.0, high: float = 30.0) -> float
     return float(np.polyfit(x[keep], y[keep], 1)[0])
 
 
+def psnr_curve_summary(curves: dict, psnrs) -> dict:
+    """Figure 6's numbers from `psnr_curves` (plus any reference curves): each denoiser's output PSNR at 0 dB input;
+    the mid-range slope of the tau = 0 denoiser and of the linear reference (what the data's spectrum gives a linear
+    denoiser), where two levels lie between 9 and 31 dB; with a prediction-only curve, its PSNR and each denoiser's
+    gap to it at the lowest input PSNR."""
+    at = lambda curve, level: float(np.interp(level, curve["input_psnr"], curve["output_psnr"]))  # noqa: E731
+    denoisers = {k: c for k, c in curves.items() if not c["prediction_only"] and not c.get("reference")}
+    summary = {"output_psnr_at_0dB": {k: at(c, 0.0) for k, c in denoisers.items()}}
+    tau0 = [k for k, c in denoisers.items() if c["tau"] == 0]
+    if sum(9 <= level <= 31 for level in psnrs) >= 2:  # a slope needs two levels in the middle of the range
+        if tau0:
+            summary["tau0_slope_10_to_30dB"] = mid_range_slope(denoisers[tau0[0]])
+        for curve in curves.values():
+            if curve.get("reference"):
+                summary["wiener_slope_10_to_30dB"] = mid_range_slope(curve)
+    prediction = [c for c in curves.values() if c["prediction_only"]]
+    if prediction:
+        lowest = min(psnrs)
+        summary["prediction_only_psnr"] = float(np.mean(prediction[0]["output_psnr"]))
+        summary[f"gap_to_prediction_only_at_{lowest:g}dB"] = {
+            k: summary["prediction_only_psnr"] - at(c, lowest) for k, c in denoisers.items()
+        }
+    return summary
+
+
 @torch.no_grad()
 def example_panel(models: dict, clips: np.ndarray, index: int, input_psnr: float = 0.0, seed: int = 0) -> dict:
     """One test window at one noise level: past frames, noisy and true next frame, and each model's estimate."""
@@ -164,6 +189,12 @@ def filter_experiment(model, image: np.ndarray, velocities, input_psnr: float = 
     return rows
 
 
+def filter_summary(rows: list[dict]) -> dict:
+    """The median and largest distance (pixels) between each filter's centre of mass and the true displacement."""
+    errors = [d["error"] for r in rows for d in r["displacements"]]
+    return {"max_error_px": max(errors), "median_error_px": float(np.median(errors))}
+
+
 def static_pattern(size: int = 32, frames: int = 3, levels=(0.25, 0.55, 0.8)) -> torch.Tensor:
     """Figure 8's third probe: three smooth regions separated by straight boundaries, identical in every frame."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
@@ -181,3 +212,35 @@ def cue_experiment(model, probes: dict[str, torch.Tensor], input_psnrs, seed: in
         rows = cue_combination(model, context, clean, input_psnrs, seed)
         found[name] = {"rows": rows, "crossover_psnr": crossover(rows)}
     return found
+
+
+def next_frame_samples(model, clips: np.ndarray, n_clips: int, samples: int, seed: int, knobs: dict) -> dict:
+    """Figure 12: for `n_clips` test clips spread evenly over `clips` (uint8, (N, T, 1, H, W)), the past frames, the
+    true next frame, the one-step estimate and `samples` samples (sample i of every clip seeded seed + i), as one
+    image grid (a row per clip), with each one's PSNR against the truth, the samples' spread, the sampler's median
+    evaluations and each sample's status."""
+    from nextframe.metrics import psnr
+    from nextframe.sampling import one_step, sample
+
+    tau = model.config.tau
+    chosen = np.unique(np.rint(np.linspace(0, len(clips) - 1, n_clips)).astype(int))
+    frames = torch.from_numpy(np.asarray(clips[chosen, : tau + 1], np.float32) / 255.0)  # (n, tau+1, 1, H, W)
+    n, shape = len(chosen), frames.shape[2:]
+    context = frames[:, :tau].flatten(1, 2).repeat_interleave(samples, dim=0)
+    seeds = [seed + i for _ in range(n) for i in range(samples)]
+    result = sample(model, context, shape=shape, seed=seeds, **knobs)
+    estimate = one_step(model, context[::samples], shape=shape, seed=seeds[::samples], **knobs)
+    drawn = result.frames.view(n, samples, *shape)
+    truth = frames[:, tau]
+    grid = torch.cat([frames[:, :tau], truth[:, None], estimate[:, None], drawn], dim=1).clamp(0, 1)
+    sample_psnr = psnr(drawn.flatten(0, 1), truth.repeat_interleave(samples, dim=0)).view(n, samples)
+    spread = drawn.std(dim=1).mean(dim=(1, 2, 3)) if samples > 1 else torch.zeros(n)
+    return {
+        "grid": grid.numpy(),
+        "clips": chosen.tolist(),
+        "one_step_psnr": psnr(estimate, truth).tolist(),
+        "sample_psnr": sample_psnr.tolist(),
+        "sample_spread": spread.tolist(),
+        "median_evaluations": float(np.median(result.evaluations.numpy())),
+        "status": [result.status[i * samples : (i + 1) * samples] for i in range(n)],
+    }

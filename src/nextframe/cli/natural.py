@@ -165,7 +165,7 @@ def run_psnr_curves(args, quiet: bool = False) -> dict:
         DEFAULT_INPUT_PSNRS,
         aligned_windows,
         example_panel,
-        mid_range_slope,
+        psnr_curve_summary,
         psnr_curves,
         wiener_curve,
     )
@@ -204,23 +204,7 @@ def run_psnr_curves(args, quiet: bool = False) -> dict:
         panel,
         f"denoising by memory length (figure 6), {args.examples} held-out windows of {args.data}",
     )
-    at = lambda curve, level: float(np.interp(level, curve["input_psnr"], curve["output_psnr"]))  # noqa: E731
-    denoisers = {k: c for k, c in curves.items() if not c["prediction_only"] and not c.get("reference")}
-    summary = {"output_psnr_at_0dB": {k: at(c, 0.0) for k, c in denoisers.items()}}
-    tau0 = [k for k, c in denoisers.items() if c["tau"] == 0]
-    if sum(9 <= level <= 31 for level in psnrs) >= 2:  # a slope needs two levels in the middle of the range
-        if tau0:
-            summary["tau0_slope_10_to_30dB"] = mid_range_slope(denoisers[tau0[0]])
-        summary["wiener_slope_10_to_30dB"] = mid_range_slope(
-            curves[WIENER]
-        )  # what the data's spectrum gives a linear denoiser
-    prediction = [c for c in curves.values() if c["prediction_only"]]
-    if prediction:
-        lowest = min(psnrs)
-        summary["prediction_only_psnr"] = float(np.mean(prediction[0]["output_psnr"]))
-        summary[f"gap_to_prediction_only_at_{lowest:g}dB"] = {
-            k: summary["prediction_only_psnr"] - at(c, lowest) for k, c in denoisers.items()
-        }
+    summary = psnr_curve_summary(curves, psnrs)
     report = {
         "arguments": {k: v for k, v in vars(args).items() if k != "run"},
         "models": [_trained(n) for n in args.models]
@@ -278,7 +262,7 @@ def _source_frame(args, dataset) -> tuple[np.ndarray, str]:
 
 
 def run_filters(args, quiet: bool = False) -> dict:
-    from nextframe.analysis.natural import filter_experiment
+    from nextframe.analysis.natural import filter_experiment, filter_summary
     from nextframe.analysis.natural_figures import filter_figure
 
     started, out = time.monotonic(), Path(args.out)
@@ -292,7 +276,6 @@ def run_filters(args, quiet: bool = False) -> dict:
         rows,
         f"adaptive filters of the central pixel (figure 7): {name} frame {args.frame} at scale 1/{args.scale}, translated",
     )
-    errors = [s["error"] for r in rows for s in r["displacements"]]
     report = {
         "arguments": {k: v for k, v in vars(args).items() if k != "run"},
         "model": _trained(args.model),
@@ -300,8 +283,7 @@ def run_filters(args, quiet: bool = False) -> dict:
         "rule": "centre of mass of |weights| within 4 px of the largest on each past frame, relative to the output pixel; "
         "the true displacement k frames back is -k * velocity",
         "probes": [{k: v for k, v in r.items() if k not in ("frames", "noisy", "estimate", "filter")} for r in rows],
-        "max_error_px": max(errors),
-        "median_error_px": float(np.median(errors)),
+        **filter_summary(rows),
         "seconds": round(time.monotonic() - started, 1),
     }
     write_json(out / "filters.json", report)
@@ -388,11 +370,8 @@ def run_cues(args, quiet: bool = False) -> dict:
 
 
 def run_samples(args, quiet: bool = False) -> dict:
-    import torch
-
+    from nextframe.analysis.natural import next_frame_samples
     from nextframe.data.frames_io import write_grid
-    from nextframe.metrics import psnr
-    from nextframe.sampling import one_step, sample
 
     if args.clips < 1 or args.samples < 1:
         raise NextframeError("--clips and --samples must be at least 1")
@@ -400,17 +379,8 @@ def run_samples(args, quiet: bool = False) -> dict:
     model = _model(args.model)
     tau = model.config.tau
     _, clips = _test_clips(args.data, tau + 1)
-    chosen = np.unique(np.rint(np.linspace(0, len(clips) - 1, args.clips)).astype(int))
-    frames = torch.from_numpy(np.asarray(clips[chosen, : tau + 1], np.float32) / 255.0)  # (n, tau+1, 1, H, W)
-    n, shape = len(chosen), frames.shape[2:]
-    context = frames[:, :tau].flatten(1, 2).repeat_interleave(args.samples, dim=0)
-    seeds = [args.seed + i for _ in range(n) for i in range(args.samples)]
     knobs = sampler_knobs(args)
-    result = sample(model, context, shape=shape, seed=seeds, **knobs)
-    estimate = one_step(model, context[:: args.samples], shape=shape, seed=seeds[:: args.samples], **knobs)
-    samples = result.frames.view(n, args.samples, *shape)
-    truth = frames[:, tau]
-    grid = torch.cat([frames[:, :tau], truth[:, None], estimate[:, None], samples], dim=1).clamp(0, 1)
+    found = next_frame_samples(model, clips, args.clips, args.samples, args.seed, knobs)
     out.mkdir(parents=True, exist_ok=True)
     cols = (
         [f"t-{tau - 1 - t}" if t < tau - 1 else "t" for t in range(tau)]
@@ -419,30 +389,23 @@ def run_samples(args, quiet: bool = False) -> dict:
     )
     write_grid(
         out / "samples.png",
-        grid.numpy(),
+        found.pop("grid"),
         scale=4,
         col_labels=cols,
-        row_labels=[f"clip {int(c)}" for c in chosen],
+        row_labels=[f"clip {c}" for c in found["clips"]],
         title=f"{args.model}: past frames, the true next frame, the one-step estimate and samples",
     )
-    sample_psnr = psnr(samples.flatten(0, 1), truth.repeat_interleave(args.samples, dim=0)).view(n, args.samples)
-    spread = samples.std(dim=1).mean(dim=(1, 2, 3)) if args.samples > 1 else torch.zeros(n)
     report = {
         "arguments": {k: v for k, v in vars(args).items() if k != "run"},
         "model": _trained(args.model),
         "sampler": knobs,
         "layout": f"one row per test clip: {tau} past frames, the true next frame, the one-step estimate, then {args.samples} samples",
-        "clips": chosen.tolist(),
-        "one_step_psnr": psnr(estimate, truth).tolist(),
-        "sample_psnr": sample_psnr.tolist(),
-        "sample_spread": spread.tolist(),
-        "median_evaluations": float(np.median(result.evaluations.numpy())),
-        "status": [result.status[i * args.samples : (i + 1) * args.samples] for i in range(n)],
+        **found,
         "seconds": round(time.monotonic() - started, 1),
     }
     write_json(out / "samples.json", report)
     if not quiet:
-        for i, clip in enumerate(chosen):
+        for i, clip in enumerate(report["clips"]):
             print(
                 f"test clip {clip}: one-step {report['one_step_psnr'][i]:.1f} dB, samples "
                 + " ".join(f"{v:.1f}" for v in report["sample_psnr"][i])
