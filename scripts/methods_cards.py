@@ -68,14 +68,17 @@ def train_command(config: dict, dataset: str) -> str:
     from nextframe.methods import method
     from nextframe.training.config import TrainConfig
 
-    skip = {"data", "out", "progress", "device", "options", "init", "freeze_norm", "focus", "augment"}
+    skip = {"data", "out", "progress", "device", "options", "init"}
     config = asdict(TrainConfig.from_dict(config))
     default = TrainConfig()
     own = getattr(method(config["method"]), "Settings", None)
     own_default = asdict(own()) if own is not None else {}
 
     def flag(k, v) -> str:
-        return f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else f"--{k.replace('_', '-')} {v}"
+        name = k.replace("_", "-")
+        if isinstance(v, bool):  # a switch: --augment, or --no-NAME for one that is on by default
+            return f"--{name}" if v else f"--no-{name}"
+        return f"--{name} {v:g}" if isinstance(v, float) else f"--{name} {v}"
 
     flags = [flag(k, v) for k, v in config.items() if k not in skip and getattr(default, k, None) != v]
     flags += [flag(k, v) for k, v in config["options"].items() if own_default.get(k, object()) != v]
