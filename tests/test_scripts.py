@@ -103,3 +103,18 @@ def test_scale_study_measures_every_snapshot_once(tmp_path, leaves16):
     assert "| 16x16 |" in (out / "table.md").read_text()
     again = run(ROOT / "scripts" / "scale_study.py", run_dir, "--out", out, *small)
     assert again.returncode == 0 and "CPU-min" not in again.stdout, again.stdout
+
+
+def test_card_commands_carry_switches_and_only_the_methods_own_settings(monkeypatch):
+    """The command a card gives must train the recipe that ran: switches included (a frozen-norm stage once lost its
+    --freeze-norm), another method's settings left out, a method's settings only where they differ from its defaults."""
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    from methods_cards import train_command
+
+    old = {"data": "d", "method": "deterministic", "freeze_norm": True, "init": "w", "sigma_max": 1.0, "lr": 0.001}
+    command = train_command(old, "leaves")  # a config saved when the score method's noise sat beside every method's
+    assert "--freeze-norm" in command and "--lr 0.001" in command and "--sigma-max" not in command
+    command = train_command(
+        {"data": "d", "method": "mcvd", "options": {"dropout": 0.0, "multipliers": "1,2,2"}}, "leaves"
+    )
+    assert command.endswith("--method mcvd --dropout 0")
