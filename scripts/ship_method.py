@@ -43,7 +43,8 @@ def stage_commands(run: Path, dataset: str, name: str) -> tuple[str, str]:
     command = train_command(config, dataset).replace(f"runs/methods/{dataset}-{config['method']}", str(run))
     if config.get("init"):
         command += f" --init {config['init']}"
-    follow = {**config, "init": "", "max_minutes": 60.0}  # 60 more CPU-minutes (--max-minutes counts this stage's)
+    # 60 more CPU-minutes (--max-minutes counts this stage's); from the shipped weights (--init, added below)
+    follow = {**config, "init": name, "max_minutes": 60.0}
     more = (
         train_command(follow, dataset).replace(f"runs/methods/{dataset}-{config['method']}", f"runs/stages/{name}-next")
         + f" --init {name}"
