@@ -8,8 +8,8 @@ Per method (kept in OUT/methods/NAME.json and reused, so a rerun computes only w
 - FVD (when the I3D weights are installed and a video has at least 9 frames): `fvd_videos` test clips (MCVD's
   protocol: 256), their context + true future against the context + one sample's future (clip c's sample seeded
   seed + c K, the scored clips' first samples where the two sets are the same), frames resized on the original FVD
-  code's grid; beside it the floor of the measure at that count, real against real (the two halves of the real
-  videos); the frames, the count and the floor are written down;
+  code's grid; beside it the floor of the measure, real against real (the two halves of the real videos: the floor
+  at half the count, above the floor at the full count); the frames, the count and the floor are written down;
 - on Moving Leaves with tau = 2, the paper's question: the occlusion instrument (`analysis.decisions`) on held-out
   collision windows (share of next-frame samples with the larger disk in front, the smaller, or neither) and on
   figure 4's probes (the same shares on unambiguous probes, and the equal-radius split: the share of decided samples
@@ -227,7 +227,12 @@ def _fvd(clips: torch.Tensor, first: torch.Tensor, past: int, resize: str = "tf1
         "fvd_floor": floor,
         "fvd_note": f"{len(clips)} videos of {clips.shape[1]} frames: the context + true future against the context "
         f"+ one sample's future, resized to 224 on {grid}"
-        + (f"; real against real (two halves of {half}): {floor:.1f}, the floor of the measure" if floor else ""),
+        + (
+            f"; real against real (two halves of {half}): {floor:.1f}, the floor of the measure at {half} videos (at "
+            f"{len(clips)} it is lower: a model may score under it)"
+            if floor
+            else ""
+        ),
     }
 
 

@@ -168,8 +168,9 @@ def summary(rows: list[dict], settings) -> list[str]:
         said_fvd = (
             f"FVD here is over {count} videos"
             + (
-                f"; two halves of the real videos score {floor:.1f} against each other, the floor of the measure "
-                "at this count: a difference between rows smaller than that floor's noise means little"
+                f"; two halves of the real videos score {floor:.1f} against each other: the floor of the measure at "
+                "half this count, which the floor at the full count is below (FVD's bias falls as the count grows), so "
+                "a model can score under it; rows closer than the floor's own noise are not told apart"
                 if floor
                 else ""
             )
