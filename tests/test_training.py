@@ -528,16 +528,26 @@ def test_a_residual_denoiser_trains_and_loads_back_as_residual(leaves40, tmp_pat
 
 
 def test_init_from_weights_saved_before_a_network_setting_existed(leaves40, tmp_path):
-    # the shipped leaves-tau2-pred predates UNetConfig.output: its file lacks the key, which means the default;
-    # comparing the raw dicts refused every --init from shipped weights (a stage lane failed on it)
-    assert "output" not in read_metadata(model_file("leaves-tau2-pred"))["network"]
+    # weights written before UNetConfig.output existed lack the key, which means the default; comparing the raw
+    # dicts refused every --init from such weights (a stage lane failed on the shipped floor's). Such a file, made
+    # from the shipped floor's weights with the key taken out:
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(model_file("leaves-tau2-pred")), framework="pt") as fh:
+        tensors, meta = {k: fh.get_tensor(k) for k in fh.keys()}, dict(fh.metadata())
+    network = json.loads(meta["network"])
+    network.pop("output", None)
+    meta["network"] = json.dumps(network)
+    save_file(tensors, str(tmp_path / "old.safetensors"), metadata=meta)
+    assert "output" not in read_metadata(tmp_path / "old.safetensors")["network"]
     config = TrainConfig(
         data=str(leaves40),
         out=str(tmp_path / "run"),
         method="deterministic",
         tau=2,
         width=32,
-        init="leaves-tau2-pred",
+        init=str(tmp_path / "old.safetensors"),
         max_steps=1,
         examples_per_epoch=16,
         heldout_examples=8,
