@@ -52,6 +52,19 @@ def check_fields(obj) -> None:
             raise NextframeError(f"{flag(f.name)} {value!r}: at most {high:g}")
 
 
+def ints_text(values: tuple[int, ...]) -> str:
+    """Whole numbers as a flag writes them, comma-separated: (1, 2, 2) -> "1,2,2"."""
+    return ",".join(map(str, values))
+
+
+def text_ints(text: str, name: str) -> tuple[int, ...]:
+    """The whole numbers of a comma-separated setting `name` (an empty one: none), refusing anything else."""
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise NextframeError(f"{flag(name)} {text!r}: whole numbers separated by commas") from None
+
+
 def from_options(cls, options: dict, method: str):
     """A method's `Settings` from `TrainConfig.options`, refusing names it does not have."""
     unknown = set(options) - {f.name for f in fields(cls)}

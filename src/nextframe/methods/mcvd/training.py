@@ -14,15 +14,11 @@ from nextframe.errors import NextframeError
 from nextframe.methods.mcvd.network import MCVDConfig, NoiseUNet
 from nextframe.metrics import psnr
 from nextframe.sampling.diffusion import alpha_bars, q_sample
-from nextframe.settings import check_fields, from_options, setting
+from nextframe.settings import check_fields, from_options, ints_text, setting, text_ints
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "mcvd"
 COLUMNS = ("heldout_psnr",)
-
-
-def _commas(values: tuple[int, ...]) -> str:
-    return ",".join(map(str, values))
 
 
 @dataclass(frozen=True)
@@ -31,11 +27,11 @@ class Settings:
 
     # defaults: the network's (MCVDConfig), one source
     multipliers: str = setting(
-        _commas(MCVDConfig.multipliers), "channel multipliers per level, comma-separated (peers.md's CPU scale)"
+        ints_text(MCVDConfig.multipliers), "channel multipliers per level, comma-separated (peers.md's CPU scale)"
     )
     res_blocks: int = setting(MCVDConfig.res_blocks, "residual blocks per level", low=1, high=4)
     attention: str = setting(
-        _commas(MCVDConfig.attention), "resolutions with self-attention, comma-separated (empty: none)"
+        ints_text(MCVDConfig.attention), "resolutions with self-attention, comma-separated (empty: none)"
     )
     dropout: float = setting(MCVDConfig.dropout, "dropout in the residual blocks", low=0, high=0.9)
     diffusion_steps: int = setting(
@@ -59,13 +55,6 @@ class Settings:
         for name in ("past_mask", "future_mask"):
             if getattr(self, name) > 1:
                 raise NextframeError(f"--{name.replace('_', '-')} {getattr(self, name)}: a probability, at most 1")
-
-
-def _ints(text: str, flag: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise NextframeError(f"--{flag} {text!r}: whole numbers separated by commas") from None
 
 
 def settings(options: dict) -> Settings:
@@ -116,9 +105,9 @@ def training_method(config, shape) -> TrainingMethod:
         channels=channels,
         size=height,
         width=config.width,
-        multipliers=_ints(own.multipliers, "multipliers"),
+        multipliers=text_ints(own.multipliers, "multipliers"),
         res_blocks=own.res_blocks,
-        attention=_ints(own.attention, "attention"),
+        attention=text_ints(own.attention, "attention"),
         dropout=own.dropout,
         diffusion_steps=own.diffusion_steps,
         sampler=own.sampler,

@@ -12,15 +12,11 @@ from nextframe.errors import NextframeError
 from nextframe.methods.rvd.network import RVD, RVDConfig
 from nextframe.metrics import psnr
 from nextframe.sampling.diffusion import alpha_bars
-from nextframe.settings import check_fields, from_options, setting
+from nextframe.settings import check_fields, from_options, ints_text, setting, text_ints
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "rvd"
 COLUMNS = ("heldout_mean_psnr", "heldout_psnr")
-
-
-def _commas(values: tuple[int, ...]) -> str:
-    return ",".join(map(str, values))
 
 
 @dataclass(frozen=True)
@@ -29,7 +25,7 @@ class Settings:
 
     # defaults: the network's (RVDConfig), one source
     rvd_multipliers: str = setting(
-        _commas(RVDConfig.multipliers), "channel multipliers per level, comma-separated (peers.md's CPU scale)"
+        ints_text(RVDConfig.multipliers), "channel multipliers per level, comma-separated (peers.md's CPU scale)"
     )
     rvd_diffusion_steps: int = setting(
         RVDConfig.diffusion_steps, "levels T of the cosine schedule (RVD: 1,600)", low=2, high=100_000
@@ -63,13 +59,6 @@ class RVDLoss:
         return net(frames, levels, noise, self.abar, self.l1)
 
 
-def _ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise NextframeError(f"--rvd-multipliers {text!r}: whole numbers separated by commas") from None
-
-
 def training_method(config, shape) -> TrainingMethod:
     own = settings(config.options)
     channels, height, width = shape
@@ -82,7 +71,7 @@ def training_method(config, shape) -> TrainingMethod:
         channels=channels,
         size=height,
         width=config.width,
-        multipliers=_ints(own.rvd_multipliers),
+        multipliers=text_ints(own.rvd_multipliers, "rvd_multipliers"),
         diffusion_steps=own.rvd_diffusion_steps,
         sample_steps=own.rvd_sample_steps,
     )
