@@ -20,33 +20,19 @@ def leaves16(tmp_path_factory):
 
 
 # The smallest network of each method that trains through the shared loop, and how: 2 to 3 steps on leaves40.
+TINY_BASE = dict(batch_size=8, examples_per_epoch=16, max_steps=2)
 TINY_RUNS = {
-    "score": dict(width=4, future=1, batch_size=8, examples_per_epoch=16, max_steps=2),
-    "deterministic": dict(width=4, future=2, batch_size=8, examples_per_epoch=16, max_steps=2),
-    "mcvd": dict(
-        width=8,
-        future=1,
-        batch_size=8,
-        examples_per_epoch=16,
-        max_steps=2,
-        options={"multipliers": "1,2", "diffusion_steps": 100, "sample_steps": 4},
-    ),
+    "score": dict(width=4, future=1),
+    "deterministic": dict(width=4, future=2),
+    "mcvd": dict(width=8, future=1, options={"multipliers": "1,2", "diffusion_steps": 100, "sample_steps": 4}),
     "rvd": dict(
         width=8,
         future=2,
         batch_size=4,
         examples_per_epoch=8,
-        max_steps=2,
         options={"rvd_multipliers": "1,2", "rvd_diffusion_steps": 100, "rvd_sample_steps": 4},
     ),
-    "svg_lp": dict(
-        width=8,
-        future=3,
-        batch_size=8,
-        examples_per_epoch=16,
-        max_steps=3,
-        options={"g_dim": 16, "rnn_size": 16, "z_dim": 4},
-    ),
+    "svg_lp": dict(width=8, future=3, max_steps=3, options={"g_dim": 16, "rnn_size": 16, "z_dim": 4}),
 }
 
 
@@ -64,7 +50,7 @@ def tiny_run(leaves40, tmp_path_factory):
             out = tmp_path_factory.mktemp(f"tiny-{name}") / "run"
             config = TrainConfig(
                 data=str(leaves40), out=str(out), method=name, tau=2, heldout_examples=8, progress=False,
-                **TINY_RUNS[name],
+                **{**TINY_BASE, **TINY_RUNS[name]},
             )  # fmt: skip
             made[name] = (out, config, train(config))
         return made[name]
