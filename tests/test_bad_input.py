@@ -121,9 +121,9 @@ CASES = [
     (S + ["--out", "o", "--mean", "inf"], "finite"),
     (S + ["--out", "o", "--sigma0", "0"], "sigma0"),
     (S + ["--out", "o", "--sigma0", "-1"], "sigma0"),
-    (S + ["--out", "o", "--sigma-stop", "0"], "sigma_stop"),
-    (S + ["--out", "o", "--sigma-stop", "20"], "sigma_stop"),
-    (S[:-2] + ["--out", "o", "--max-steps", "0"], "max_steps"),
+    (S + ["--out", "o", "--sigma-stop", "0"], "--sigma-stop"),
+    (S + ["--out", "o", "--sigma-stop", "20"], "--sigma-stop"),
+    (S[:-2] + ["--out", "o", "--max-steps", "0"], "--max-steps"),
     (S + ["--out", "o", "--beta", "0"], "beta"),
     (S + ["--out", "o", "--beta", "1.5"], "beta"),
     (S + ["--out", "o", "--retries", "-1"], "retries"),
@@ -218,7 +218,7 @@ CASES = [
     (["experiment", "bimodal", "--out", "p", "--starts", "inf"], "--starts inf"),
     (S + ["--out", "o", "--sigma0", "1e9"], "sigma0"),
     (S + ["--out", "o", "--mean", "1e9"], "mean"),
-    (T + ["--out", "r", "--lr", "1e9"], "--lr 1000000000.0: at most 1"),
+    (T + ["--out", "r", "--lr", "1e9"], "--lr 1000000000.0: must be at most 1"),
     (T + ["--out", "r", "--tail-sigma", "nan"], "--tail-sigma nan"),
     (["data", "video", "--source", "{folder}", "--out", "v", "--test-every", "-1"], "--test-every -1"),
     # usage errors: one line too, with where the help is
@@ -322,8 +322,8 @@ def test_the_api_refuses_what_the_cli_refuses(files):
         ({"h0": -0.5}, "h0"),
         ({"mean": float("nan")}, "finite"),
         ({"sigma0": 0}, "sigma0"),
-        ({"sigma_stop": 0}, "sigma_stop"),
-        ({"max_steps": 0}, "max_steps"),
+        ({"sigma_stop": 0}, "--sigma-stop"),
+        ({"max_steps": 0}, "--max-steps"),
         ({"seed": -1}, "seeds"),
     ):
         with pytest.raises(NextframeError, match=expected):

@@ -1,6 +1,7 @@
 """The sampler against exact denoisers: it finds the modes, in proportion, deterministically per seed."""
 
 import math
+import re
 import warnings
 
 import pytest
@@ -213,7 +214,7 @@ def test_late_beta_changes_the_anneal_below_late_sigma_only():
     assert (result.evaluations > plain.evaluations + 10).all()  # the slow tail costs its steps
     same = sample(denoiser, torch.zeros(4, 0, 1, 1024), late_beta=1.0, late_sigma=0.1, **knobs)
     assert torch.equal(same.frames, plain.frames)  # late_beta = beta: the sampler is unchanged
-    with pytest.raises(NextframeError, match="late_beta"):
+    with pytest.raises(NextframeError, match="--late-beta"):
         sample(denoiser, torch.zeros(1, 0, 1, 1024), late_beta=0.0, late_sigma=0.1)
 
 
@@ -259,3 +260,22 @@ def test_one_step_start_centres_the_initial_image_on_the_estimate():
     assert (first["one_step"][1] == first["mean"][1] + 1).all()  # the estimate costs one evaluation
     with pytest.raises(NextframeError, match="schedule"):
         sample(denoiser, torch.zeros(1, 0, 1, 1024), schedule="fast")
+
+
+@pytest.mark.parametrize(
+    "knobs, expected",
+    [
+        ({"late_beta": float("nan")}, "--late-beta nan: must be a finite number"),
+        ({"sigma_diverge": "far"}, "--sigma-diverge 'far': must be a finite number"),
+        ({"max_steps": 2.5}, "--max-steps 2.5: must be a whole number"),
+        ({"sigma0": 101.0}, "--sigma0 101.0: must be at most 100"),
+        ({"sigma_stop": 2.0, "sigma0": 1.0}, "--sigma-stop 2: must lie below --sigma0 1"),
+    ],
+)
+def test_sampler_settings_are_checked_like_every_other_setting(knobs, expected):
+    """One bounds checker (`settings.check_fields`) for the sampler and the training settings, naming the flag."""
+    from nextframe.sampling.settings import SamplerSettings
+
+    with pytest.raises(NextframeError, match=re.escape(expected)):
+        SamplerSettings(**knobs)
+    assert SamplerSettings(late_beta=None, sigma_diverge=None) == SamplerSettings()  # None: the defaults' meaning

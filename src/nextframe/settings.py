@@ -28,6 +28,11 @@ def check_fields(obj) -> None:
         if f.default is MISSING:  # a container (default_factory): its owner checks what it holds
             continue
         kind = type(f.default) if f.default is not None else None
+        if f.default is None:  # optional: unchecked, or a bounded number when given (the sampler's late_beta)
+            bounded = meta.get("positive") or meta.get("low") is not None or meta.get("high") is not None
+            if value is None or not bounded:
+                continue
+            kind = float
         if kind is bool:
             if not isinstance(value, bool):
                 raise NextframeError(f"{flag(f.name)} {value!r}: must be true or false")
@@ -49,7 +54,7 @@ def check_fields(obj) -> None:
             whole = "a whole number" if kind is int else "a number"
             raise NextframeError(f"{flag(f.name)} {value!r}: must be {whole} of at least {low:g}")
         if high is not None and value > high:
-            raise NextframeError(f"{flag(f.name)} {value!r}: at most {high:g}")
+            raise NextframeError(f"{flag(f.name)} {value!r}: must be at most {high:g}")
 
 
 def ints_text(values: tuple[int, ...]) -> str:

@@ -13,44 +13,52 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from nextframe.errors import NextframeError
-
-
-def _setting(default, help: str, **extra):
-    return field(default=default, metadata={"help": help, **extra})
+from nextframe.settings import check_fields, flag, setting
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    schedule: str = _setting(
+    schedule: str = setting(
         "constant",
         "step sizes: ramp, the paper's h_k = h0 k / (1 + h0 (k-1)); constant, h_k = h0, so that the "
         "noise level shrinks by 1 - beta h0 every step",
         choices=("ramp", "constant"),
     )
-    h0: float = _setting(0.5, "first step size (ramp) or every step's (constant)")
-    beta: float = _setting(0.75, "fraction of the noise removed per step that is not injected back (1: none injected)")
-    late_beta: float | None = _setting(
-        None, "beta once the noise level has fallen below late_sigma (a beta schedule in sigma_k); default: beta"
+    h0: float = setting(0.5, "first step size (ramp) or every step's (constant)", positive=True, high=1.0)
+    beta: float = setting(
+        0.75,
+        "fraction of the noise removed per step that is not injected back (1: none injected)",
+        positive=True,
+        high=1.0,
     )
-    late_sigma: float = _setting(0.0, "noise level below which late_beta replaces beta")
-    sigma0: float = _setting(16.0, "noise level of the initial image")
-    mean: float = _setting(0.5, "mean of the initial image")
-    sigma_stop: float = _setting(0.05, "stop a sample once its estimated noise level falls below this")
-    sigma_diverge: float | None = _setting(
-        None, "give up on (and retry) a sample whose noise level exceeds this; default 2 x sigma0"
+    late_beta: float | None = setting(
+        None,
+        "beta once the noise level has fallen below late_sigma (a beta schedule in sigma_k); default: beta",
+        positive=True,
+        high=1.0,
     )
-    max_steps: int = _setting(1000, "cap on steps per sample")
-    final: str = _setting(
+    late_sigma: float = setting(0.0, "noise level below which late_beta replaces beta", low=0.0)
+    # bounds for frames in [0, 1]: beyond them the sampler starts far outside anything the networks were trained on
+    sigma0: float = setting(16.0, "noise level of the initial image", positive=True, high=100.0)
+    mean: float = setting(0.5, "mean of the initial image", low=-1.0, high=2.0)
+    sigma_stop: float = setting(
+        0.05, "stop a sample once its estimated noise level falls below this (below sigma0)", positive=True
+    )
+    sigma_diverge: float | None = setting(
+        None, "give up on (and retry) a sample whose noise level exceeds this; default 2 x sigma0", positive=True
+    )
+    max_steps: int = setting(1000, "cap on steps per sample", low=1)
+    final: str = setting(
         "denoise",
         "the returned frame: denoise, the last step's denoised estimate (free); noisy, the last iterate",
         choices=("denoise", "noisy"),
     )
-    retries: int = _setting(3, "restarts of a diverged sample, each from a seed derived from its own")
-    heun: bool = _setting(False, "correct each step's deterministic part with a second evaluation (EDM's Heun step)")
-    start: str = _setting(
+    retries: int = setting(3, "restarts of a diverged sample, each from a seed derived from its own", low=0)
+    heun: bool = setting(False, "correct each step's deterministic part with a second evaluation (EDM's Heun step)")
+    start: str = setting(
         "mean",
         "initial image: mean, mean + sigma0 z; one_step, the same noise centred on the one-step "
         "estimate (one more evaluation)",
@@ -58,46 +66,16 @@ class SamplerSettings:
     )
 
     def __post_init__(self):
-        numbers = (self.beta, self.h0, self.mean, self.sigma0, self.sigma_stop)
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers):
+        check_fields(self)  # types, bounds and choices of each field, naming its flag
+        if not self.sigma_stop < self.sigma0:
             raise NextframeError(
-                f"sampler settings must be finite numbers, got beta={self.beta} h0={self.h0} mean={self.mean} "
-                f"sigma0={self.sigma0} sigma_stop={self.sigma_stop}"
-            )
-        if not 0.0 < self.beta <= 1.0:
-            raise NextframeError(f"beta must lie in (0, 1], got {self.beta:g}")
-        if self.late_beta is not None and not (
-            isinstance(self.late_beta, (int, float)) and 0.0 < self.late_beta <= 1.0
-        ):
-            raise NextframeError(f"late_beta must lie in (0, 1], got {self.late_beta}")
-        if not (isinstance(self.late_sigma, (int, float)) and 0.0 <= self.late_sigma):
-            raise NextframeError(f"late_sigma must be a noise level of 0 or more, got {self.late_sigma}")
-        if not 0.0 < self.h0 <= 1.0:
-            raise NextframeError(f"h0 (the first step size) must lie in (0, 1], got {self.h0:g}")
-        if not 0 < self.sigma0 <= 100:
-            raise NextframeError(
-                f"sigma0 (the initial noise level) must lie in (0, 100] for frames in [0, 1], got {self.sigma0:g}"
-            )
-        if not -1 <= self.mean <= 2:
-            raise NextframeError(
-                f"mean (of the initial image) must lie in [-1, 2] for frames in [0, 1], got {self.mean:g}"
-            )
-        if not 0 < self.sigma_stop < self.sigma0:
-            raise NextframeError(
-                f"sigma_stop must lie between 0 and sigma0={self.sigma0:g} (the sampler stops there), got {self.sigma_stop:g}"
+                f"{flag('sigma_stop')} {self.sigma_stop:g}: must lie below {flag('sigma0')} {self.sigma0:g} (the "
+                "sampler starts at sigma0 and stops at sigma_stop)"
             )
         if self.sigma_diverge is not None and not self.sigma_diverge > self.sigma0:
-            raise NextframeError(f"sigma_diverge must exceed sigma0={self.sigma0:g}, got {self.sigma_diverge:g}")
-        if int(self.max_steps) != self.max_steps or self.max_steps < 1:
-            raise NextframeError(f"max_steps must be a whole number of at least 1, got {self.max_steps}")
-        if int(self.retries) != self.retries or self.retries < 0:
-            raise NextframeError(f"retries must be 0 or more, got {self.retries}")
-        for f in fields(self):
-            choices = f.metadata.get("choices")
-            if choices and getattr(self, f.name) not in choices:
-                raise NextframeError(
-                    f"{f.name} must be one of {', '.join(map(repr, choices))}, got {getattr(self, f.name)!r}"
-                )
+            raise NextframeError(
+                f"{flag('sigma_diverge')} {self.sigma_diverge:g}: must exceed {flag('sigma0')} {self.sigma0:g}"
+            )
         steps = self.constant_steps() if self.schedule == "constant" and self.h0 < 0.1 else 0
         if steps > self.max_steps:
             # h0 means a different thing under each schedule: the paper's 0.01 is the first step of a ramp, and as a
