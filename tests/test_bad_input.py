@@ -199,7 +199,10 @@ CASES = [
     (L + ["--out", "d", "--seed", "-1"], "--seed -1"),
     (L + ["--out", "{data}"], "already exists"),
     (["data", "video", "--source", "{root}/nowhere", "--out", "v"], "nowhere"),
-    (["data", "video", "--source", "{folder}", "--out", "v", "--frames", "1"], "--frames >= 2"),
+    (
+        ["data", "video", "--source", "{folder}", "--out", "v", "--frames", "1"],
+        "--frames 1: must be a whole number of at least 2",
+    ),
     (["data", "video", "--source", "{folder}", "--out", "v", "--scales", "0"], "--scales"),
     # demo and experiments
     (["demo", "--model", "{corrupt.safetensors}", "--out", "demo"], "corrupt"),

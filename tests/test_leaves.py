@@ -172,3 +172,36 @@ def test_approach_windows_read_only_the_context(leaves):
     changed[:, 6:, 0] += 5.0  # move one disk after frame 5: windows starting at 0..4 have their context in frames <= 5
     after = approach_windows(LeavesTruth(**{**truth.to_arrays(), "centers": changed}), tau)
     assert (after[:, :5] == before[:, :5]).all() and (after != before).any() and 0 < before.mean() < 0.2
+
+
+def test_scene_flags_are_generated_from_the_config_and_win_over_the_canvas_scaling(tmp_path):
+    """`nextframe data leaves` takes every LeavesConfig field as a flag; --size scales the lengths in pixels
+    (`for_size`) and a length typed beside it replaces the scaled one."""
+    import json
+
+    from nextframe.cli.main import main
+
+    assert main(["data", "leaves", "--out", str(tmp_path / "a"), "--n", "20", "--size", "16", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "leaves",
+                "--out",
+                str(tmp_path / "b"),
+                "--n",
+                "20",
+                "--size",
+                "16",
+                "--position-std",
+                "2",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    scaled, typed = (json.loads((tmp_path / d / "meta.json").read_text())["leaves"] for d in "ab")
+    assert scaled == LeavesConfig.for_size(16).to_dict()  # physical_radius 4, position_std 3, collision_margin 4
+    assert typed == {**scaled, "position_std": 2.0}
+    with pytest.raises(NextframeError, match="--depth-min 3 must lie below --depth-max 2.5"):
+        LeavesConfig(depth_min=3.0)

@@ -16,8 +16,9 @@ def add_data(sub) -> None:
     leaves.add_argument(
         "--seed", type=int, default=0, help="generator seed; seed 0 with the default --n is the shipped models' data"
     )
-    leaves.add_argument("--frames", type=int, default=11, help="frames per sequence (App. D: 11)")
-    leaves.add_argument("--size", type=int, default=32, help="canvas in pixels; disk sizes and paths scale with it")
+    from nextframe.data.leaves import LeavesConfig
+
+    add_dataclass_args(leaves, LeavesConfig)
     leaves.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     leaves.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     leaves.set_defaults(run=run_data_leaves)
@@ -36,7 +37,6 @@ def add_data(sub) -> None:
 
     from nextframe.data.video import VideoCropConfig
 
-    v = VideoCropConfig()
     video = data.add_parser(
         "video", help="clips of real video, like the paper's DAVIS32 (App. D): 32x32 crops at 21 locations and 3 scales"
     )
@@ -47,29 +47,7 @@ def add_data(sub) -> None:
         help="a DAVIS folder (JPEGImages/480p/<sequence>/*.jpg), folders of frame folders or videos, or video files",
     )
     video.add_argument("--out", required=True, help="dataset folder to create")
-    video.add_argument("--frames", type=int, default=v.frames, help=f"frames per clip (default {v.frames})")
-    video.add_argument("--size", type=int, default=v.size, help=f"crop side after down-sampling (default {v.size})")
-    video.add_argument(
-        "--scales",
-        type=int,
-        nargs="+",
-        default=list(v.scales),
-        help="anti-aliased down-sampling factors (default 2 4 8)",
-    )
-    video.add_argument(
-        "--grid",
-        type=int,
-        nargs=2,
-        default=[v.rows, v.cols],
-        metavar=("ROWS", "COLS"),
-        help=f"crop locations per scale, spread evenly over the frame (default {v.rows} {v.cols}: 21)",
-    )
-    video.add_argument(
-        "--clip-stride",
-        type=int,
-        default=v.clip_stride,
-        help=f"frames between clip starts (default {v.clip_stride}: no overlap)",
-    )
+    add_dataclass_args(video, VideoCropConfig)
     video.add_argument(
         "--test-sequences", nargs="+", help="sequences to hold out for testing (default: every --test-every-th by name)"
     )
@@ -82,17 +60,20 @@ def add_data(sub) -> None:
 
 
 def run_data_leaves(args) -> None:
+    from dataclasses import replace
+
     from nextframe.data.leaves import LeavesConfig, write_leaves
 
-    if args.frames < 2 or args.size < 16:
-        raise NextframeError(f"--frames {args.frames} --size {args.size}: need at least 2 frames of at least 16 pixels")
+    typed = given(args, LeavesConfig)
+    # the scene scaled to the canvas (--size), under any scene setting typed beside it
+    cfg = replace(LeavesConfig.for_size(typed.pop("size", 32), typed.pop("frames", 11)), **typed)
     if args.n > 10_000_000:
         raise NextframeError(f"--n {args.n}: at most 10,000,000 sequences (11 GB per million of 32x32 frames)")
     out = write_leaves(
         args.out,
         n=args.n,
         seed=args.seed,
-        cfg=LeavesConfig.for_size(args.size, args.frames),
+        cfg=cfg,
         overwrite=args.overwrite,
         progress=not args.no_progress,
     )
@@ -110,14 +91,7 @@ def run_data_smmnist(args) -> None:
 def run_data_video(args) -> None:
     from nextframe.data.video import VideoCropConfig, write_video_dataset
 
-    cfg = VideoCropConfig(
-        frames=args.frames,
-        size=args.size,
-        scales=tuple(args.scales),
-        rows=args.grid[0],
-        cols=args.grid[1],
-        clip_stride=args.clip_stride,
-    )
+    cfg = VideoCropConfig(**given(args, VideoCropConfig))
     out, meta = write_video_dataset(
         args.source,
         args.out,

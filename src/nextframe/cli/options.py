@@ -28,8 +28,8 @@ COMMAND_HELP = {  # one line per command: `nextframe --help` lists these without
 
 
 def _parse_type(hint):
-    """The argparse type of a field's annotation: int, float, str; `X | None` as X."""
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    """The argparse type of a field's annotation: int, float, str; `X | None` as X; `tuple[X, ...]` as X."""
+    args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis]
     return args[0] if args else hint
 
 
@@ -60,9 +60,13 @@ def add_dataclass_args(parser, cls, defaults=None, skip=(), choices=None) -> Non
             continue
         shown = "none" if default is None else default
         required = bool(f.metadata.get("required"))
+        many = typing.get_origin(hints[f.name]) is tuple  # several values: --scales 2 4 8
+        if many:
+            shown = " ".join(map(str, default))
         parser.add_argument(
             flag,
             type=kind,
+            nargs="+" if many else None,
             choices=(choices or {}).get(f.name, f.metadata.get("choices")),
             default=argparse.SUPPRESS,
             required=required,

@@ -13,21 +13,48 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from nextframe.errors import NextframeError
+from nextframe.settings import check_fields, setting
 
 CHUNK = 1000  # sequences per seeded chunk; part of the definition of a dataset, so never change it silently
 
 
 @dataclass(frozen=True)
 class LeavesConfig:
-    frames: int = 11  # sequence length (App. D)
-    size: int = 32  # height = width in pixels (App. D)
-    physical_radius: float = 8.0  # both disks share one physical size; projected radius = physical_radius / depth
-    depth_min: float = 1.0  # depth ~ U[depth_min, depth_max]: projected radii in [3.2, 8] pixels
-    depth_max: float = 2.5
-    position_std: float = 6.0  # GP amplitude (pixels): how far a path wanders from its mean
-    lengthscale_per_depth: float = 2.5  # GP length scale (frames) = this * depth, so speed ~ 1/depth (App. D)
-    collision_margin: float = 8.0  # the half-occlusion happens at a point at least this far inside the canvas
-    half_occlusion_safety: float = 0.9  # centre distance at the collision <= this * the distance of exactly 50% hidden
+    # each field's reason is its help, which `nextframe data leaves --help` shows; the lengths in pixels are those of
+    # the 32x32 canvas, and `for_size` scales them with the canvas (`--size`), so a flag typed beside --size wins
+    frames: int = setting(11, "sequence length (App. D)", low=2)
+    size: int = setting(32, "canvas height = width in pixels (App. D); the lengths below scale with it", low=16)
+    physical_radius: float = setting(
+        8.0,
+        "both disks share one physical size; projected radius = physical_radius / depth (pixels at 32x32, scaled with --size)",
+        positive=True,
+    )
+    depth_min: float = setting(
+        1.0, "depth ~ U[depth_min, depth_max]: projected radii in [3.2, 8] pixels", positive=True
+    )
+    depth_max: float = setting(2.5, "the far end of the depths", positive=True)
+    position_std: float = setting(
+        6.0, "GP amplitude: how far a path wanders from its mean (pixels at 32x32, scaled with --size)", low=0.0
+    )
+    lengthscale_per_depth: float = setting(
+        2.5, "GP length scale (frames) = this * depth, so speed ~ 1/depth (App. D)", positive=True
+    )
+    collision_margin: float = setting(
+        8.0,
+        "the half-occlusion happens at a point at least this far inside the canvas (pixels at 32x32, scaled with --size)",
+        low=0.0,
+    )
+    half_occlusion_safety: float = setting(
+        0.9,
+        "centre distance at the collision <= this * the distance at which exactly half is hidden",
+        positive=True,
+        high=1.0,
+    )
+
+    def __post_init__(self):
+        check_fields(self)
+        if not self.depth_min < self.depth_max:
+            raise NextframeError(f"--depth-min {self.depth_min:g} must lie below --depth-max {self.depth_max:g}")
 
     def to_dict(self) -> dict:
         return asdict(self)

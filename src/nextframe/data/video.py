@@ -28,27 +28,30 @@ import numpy as np
 
 from nextframe.data.frames_io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, read_frames
 from nextframe.errors import NextframeError
+from nextframe.settings import check_fields, setting
 
 
 @dataclass(frozen=True)
 class VideoCropConfig:
-    frames: int = 11  # frames per clip (tau + 1 <= frames; the paper's 11 allow 9 predictions at tau = 2)
-    size: int = 32  # crop side in pixels, after down-sampling
-    scales: tuple[int, ...] = (2, 4, 8)  # down-sampling factors; a crop at scale f covers 32f x 32f original pixels
-    rows: int = 3  # crop locations: a rows x cols grid over each down-sampled frame
-    cols: int = 7
-    clip_stride: int = 11  # first frames of successive clips are this far apart (11: clips do not overlap in time)
+    frames: int = setting(
+        11, "frames per clip (tau + 1 <= frames; the paper's 11 allow 9 predictions at tau = 2)", low=2
+    )
+    size: int = setting(32, "crop side in pixels, after down-sampling", low=8)
+    scales: tuple[int, ...] = setting(
+        (2, 4, 8), "anti-aliased down-sampling factors; a crop at scale f covers 32f x 32f original pixels"
+    )
+    rows: int = setting(3, "crop locations per scale: rows of a grid spread evenly over the down-sampled frame", low=1)
+    cols: int = setting(7, "crop locations per scale: columns of that grid (3 x 7: the paper's 21)", low=1)
+    clip_stride: int = setting(11, "frames between the first frames of successive clips (11: no overlap)", low=1)
+
+    def __post_init__(self):
+        object.__setattr__(self, "scales", tuple(self.scales))  # a list from the command line or a JSON file
+        check_fields(self)
+        if not self.scales or not all(isinstance(f, int) and f >= 1 for f in self.scales):
+            raise NextframeError(f"--scales {list(self.scales)}: give one or more down-sampling factors of at least 1")
 
     def to_dict(self) -> dict:
         return dict(asdict(self), scales=list(self.scales))
-
-    def check(self) -> None:
-        if self.frames < 2 or self.size < 8 or self.rows < 1 or self.cols < 1 or self.clip_stride < 1:
-            raise NextframeError(
-                f"need --frames >= 2, --size >= 8, --grid of at least 1x1 and --clip-stride >= 1 (got {self.to_dict()})"
-            )
-        if not self.scales or min(self.scales) < 1:
-            raise NextframeError(f"--scales {list(self.scales)}: give one or more down-sampling factors of at least 1")
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,6 @@ def write_video_dataset(
     from nextframe.data.store import ClipDataset, write_dataset
     from nextframe.files import check_out_dir
 
-    cfg.check()
     check_out_dir(out)
     check_test_every(test_sequences, test_every)  # before any decoding, not after it
     sequences = find_sequences(sources)
