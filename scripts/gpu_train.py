@@ -83,7 +83,7 @@ def run_config(kind: str, method: str, data: Path, work: Path, minutes: float, s
         recipe = {**{k: v for k, v in recipe.items() if k not in ("width", "batch_size")}, **SMOKE}
         recipe["options"] = {**options, **({"attention": ""} if method == "mcvd" else {})}
         recipe["options"].update({"diffusion_steps": 50, "sample_steps": 3} if method == "mcvd" else {})
-        recipe["options"].update({"rvd_diffusion_steps": 50, "rvd_sample_steps": 3} if method == "rvd" else {})
+        recipe["options"].update({"diffusion_steps": 50, "sample_steps": 3} if method == "rvd" else {})
         if method == "svg_lp":
             recipe["options"] = {"g_dim": 16, "rnn_size": 16}
     return TrainConfig(

@@ -66,18 +66,23 @@ def train_command(config: dict, dataset: str) -> str:
     from dataclasses import asdict
 
     from nextframe.methods import method
+    from nextframe.settings import from_options, options_of
     from nextframe.training.config import TrainConfig
 
     skip = {"data", "out", "progress", "device", "options", "init"}
     config = asdict(TrainConfig.from_dict(config))
     default = TrainConfig()
     own = getattr(method(config["method"]), "Settings", None)
-    own_default = asdict(own()) if own is not None else {}
+    own_default = options_of(own()) if own is not None else {}
+    if own is not None:  # any version's saved options, read as today's names and types
+        config["options"] = options_of(from_options(own, config["options"], config["method"]))
 
     def flag(k, v) -> str:
         name = k.replace("_", "-")
         if isinstance(v, bool):  # a switch: --augment, or --no-NAME for one that is on by default
             return f"--{name}" if v else f"--no-{name}"
+        if isinstance(v, (tuple, list)):  # a tuple setting: --multipliers 1,2,2
+            return f"--{name} {','.join(map(str, v))}"
         return f"--{name} {v:g}" if isinstance(v, float) else f"--{name} {v}"
 
     flags = [flag(k, v) for k, v in config.items() if k not in skip and getattr(default, k, None) != v]

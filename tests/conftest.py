@@ -24,13 +24,13 @@ TINY_BASE = dict(batch_size=8, examples_per_epoch=16, max_steps=2)
 TINY_RUNS = {
     "score": dict(width=4, future=1),
     "deterministic": dict(width=4, future=2),
-    "mcvd": dict(width=8, future=1, options={"multipliers": "1,2", "diffusion_steps": 100, "sample_steps": 4}),
+    "mcvd": dict(width=8, future=1, options={"multipliers": (1, 2), "diffusion_steps": 100, "sample_steps": 4}),
     "rvd": dict(
         width=8,
         future=2,
         batch_size=4,
         examples_per_epoch=8,
-        options={"rvd_multipliers": "1,2", "rvd_diffusion_steps": 100, "rvd_sample_steps": 4},
+        options={"multipliers": (1, 2), "diffusion_steps": 100, "sample_steps": 4},
     ),
     "svg_lp": dict(width=8, future=3, max_steps=3, options={"g_dim": 16, "rnn_size": 16, "z_dim": 4}),
 }

@@ -66,9 +66,11 @@ def test_trained_through_the_shared_loop_it_loads_and_refuses_what_it_cannot_do(
     with pytest.raises(NextframeError, match="sample-steps 0"):
         nextframe.load(str(run), sample_steps=0)
     for options, expected in (
-        ({"rvd_sample_steps": 0}, "--rvd-sample-steps 0"),
-        ({"rvd_multipliers": "a"}, "whole numbers"),
-        ({"rvd_loss": "l3"}, "use one of l1, l2"),
+        ({"sample_steps": 0}, "--sample-steps 0"),
+        ({"multipliers": "a"}, "whole numbers"),
+        ({"noise_loss": "l3"}, "use one of l1, l2"),
+        ({"rvd_loss": "l3"}, "use one of l1, l2"),  # a run saved under the old name reads it as the new one
+        ({"tau": 3}, "tau: not settings of rvd"),  # set by the run (--tau), not an option
     ):
         with pytest.raises(NextframeError, match=expected):
             train(TrainConfig(**{**config.__dict__, "options": options, "out": str(tmp_path / "r")}))

@@ -118,3 +118,8 @@ def test_card_commands_carry_switches_and_only_the_methods_own_settings(monkeypa
         {"data": "d", "method": "mcvd", "options": {"dropout": 0.0, "multipliers": "1,2,2"}}, "leaves"
     )
     assert command.endswith("--method mcvd --dropout 0")
+    # RVD's settings saved under the names they had while every method's flags shared one namespace, as text
+    command = train_command(
+        {"data": "d", "method": "rvd", "options": {"rvd_multipliers": "1,2", "rvd_loss": "l2"}}, "x"
+    )
+    assert command.endswith("--method rvd --multipliers 1,2 --noise-loss l2"), command

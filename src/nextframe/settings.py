@@ -10,11 +10,14 @@ from dataclasses import MISSING, field, fields
 from nextframe.errors import NextframeError
 
 
-def setting(default, help: str, *, low=None, high=None, positive: bool = False, choices=None, **extra):
+def setting(
+    default, help: str, *, low=None, high=None, positive: bool = False, choices=None, derived: bool = False, **extra
+):
     """A dataclass field with its help text; `low`/`high` bound a number (inclusive), `positive` excludes 0,
-    `choices` lists the allowed strings (and becomes the flag's choices)."""
-    meta = {"help": help, "low": low, "high": high, "positive": positive, "choices": choices, **extra}
-    return field(default=default, metadata=meta)
+    `choices` lists the allowed strings (and becomes the flag's choices). `derived`: set by the run, not by the user
+    (a method's network config holds the frame shape and --tau/--width beside its own settings): no flag, no option."""
+    meta = {"help": help, "low": low, "high": high, "positive": positive, "choices": choices, "derived": derived}
+    return field(default=default, metadata={**meta, **extra})
 
 
 def flag(name: str) -> str:
@@ -62,6 +65,18 @@ def ints_text(values: tuple[int, ...]) -> str:
     return ",".join(map(str, values))
 
 
+def ints_of(value, name: str) -> tuple[int, ...]:
+    """A whole-number tuple setting from any of its spellings: (1, 2, 2), a JSON list, "1,2,2" (flags and settings
+    saved before tuples), or a flag's several words ("1 2 2" or "1,2,2"; "" for none)."""
+    if isinstance(value, str):
+        return text_ints(value, name)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return text_ints(",".join(value), name)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return tuple(value)
+    raise NextframeError(f"{flag(name)} {value!r}: whole numbers separated by commas")
+
+
 def text_ints(text: str, name: str) -> tuple[int, ...]:
     """The whole numbers of a comma-separated setting `name` (an empty one: none), refusing anything else."""
     try:
@@ -70,12 +85,24 @@ def text_ints(text: str, name: str) -> tuple[int, ...]:
         raise NextframeError(f"{flag(name)} {text!r}: whole numbers separated by commas") from None
 
 
+def option_names(cls) -> list[str]:
+    """The fields of a method's `Settings` that a user sets (flags, `TrainConfig.options`): all but the derived."""
+    return [f.name for f in fields(cls) if not f.metadata.get("derived")]
+
+
+def options_of(settings) -> dict:
+    """A method's settings as `TrainConfig.options` saves them: every field a user sets, defaults included."""
+    return {name: getattr(settings, name) for name in option_names(type(settings))}
+
+
 def from_options(cls, options: dict, method: str):
-    """A method's `Settings` from `TrainConfig.options`, refusing names it does not have."""
-    unknown = set(options) - {f.name for f in fields(cls)}
+    """A method's `Settings` from `TrainConfig.options`, refusing names it does not have (and the derived ones,
+    which the run sets); the names a class renamed (its `RENAMED`, old -> new) are read as the new ones."""
+    options = {getattr(cls, "RENAMED", {}).get(k, k): v for k, v in options.items()}
+    known = option_names(cls)
+    unknown = set(options) - set(known)
     if unknown:
-        known = ", ".join(f.name for f in fields(cls))
-        raise NextframeError(f"{', '.join(sorted(unknown))}: not settings of {method}; it has {known}")
+        raise NextframeError(f"{', '.join(sorted(unknown))}: not settings of {method}; it has {', '.join(known)}")
     return cls(**options)
 
 

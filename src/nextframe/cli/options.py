@@ -40,7 +40,7 @@ def add_dataclass_args(parser, cls, defaults=None, skip=(), choices=None) -> Non
     hints = typing.get_type_hints(cls)
     defaults = defaults if defaults is not None else cls()
     for f in fields(cls):
-        if f.name in skip or f.default is MISSING and f.default_factory is MISSING:
+        if f.name in skip or f.metadata.get("derived") or f.default is MISSING and f.default_factory is MISSING:
             continue
         flag, default = "--" + f.name.replace("_", "-"), getattr(defaults, f.name)
         text = f.metadata.get("help", "")
@@ -60,12 +60,12 @@ def add_dataclass_args(parser, cls, defaults=None, skip=(), choices=None) -> Non
             continue
         shown = "none" if default is None else default
         required = bool(f.metadata.get("required"))
-        many = typing.get_origin(hints[f.name]) is tuple  # several values: --scales 2 4 8
+        many = typing.get_origin(hints[f.name]) is tuple  # several values: --scales 2 4 8 (or 2,4,8: `ints_of`)
         if many:
-            shown = " ".join(map(str, default))
+            shown = ",".join(map(str, default)) or "none"
         parser.add_argument(
             flag,
-            type=kind,
+            type=str if many else kind,
             nargs="+" if many else None,
             choices=(choices or {}).get(f.name, f.metadata.get("choices")),
             default=argparse.SUPPRESS,
@@ -75,8 +75,11 @@ def add_dataclass_args(parser, cls, defaults=None, skip=(), choices=None) -> Non
 
 
 def given(args, cls) -> dict:
-    """The fields of `cls` that were set on the command line."""
-    return {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+    """The fields of `cls` that were set on the command line (a derived field has no flag of its own: a flag of that
+    name belongs to another dataclass)."""
+    return {
+        f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name) and not f.metadata.get("derived")
+    }
 
 
 def add_sampler_args(p) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nextframe.cli.options import COMMAND_HELP, add_dataclass_args, given
 from nextframe.errors import NextframeError
+from nextframe.settings import option_names
 
 
 def method_named(argv) -> str:
@@ -38,7 +39,7 @@ def add_train(sub, argv=None) -> None:
     name = method_named(argv)
     own = getattr(method(name), "Settings", None) if name in METHODS else None
     if own is not None:
-        taken = {a.dest for a in p._actions} & set(own.__dataclass_fields__)
+        taken = {a.dest for a in p._actions} & set(option_names(own))
         if taken:  # a programming error in the method's folder (tests/test_methods.py holds a toy that makes it)
             raise NextframeError(f"--method {name}'s settings {sorted(taken)} shadow training flags; rename them")
         others = ", ".join(m for m in METHODS if m != name)
@@ -64,7 +65,7 @@ def foreign_flags(parsed, extras: list[str]) -> str | None:
         key = word.split("=", 1)[0].removeprefix("--").replace("-", "_")
         for name in METHODS:
             own = getattr(method(name), "Settings", None)
-            if name != given_method and own is not None and key in own.__dataclass_fields__:
+            if name != given_method and own is not None and key in option_names(own):
                 return f"{word.split('=', 1)[0]} is a setting of --method {name}, not {given_method}"
     return None
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from nextframe.data.frames_io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, read_frames
 from nextframe.errors import NextframeError
-from nextframe.settings import check_fields, setting
+from nextframe.settings import check_fields, ints_of, setting
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,9 @@ class VideoCropConfig:
     clip_stride: int = setting(11, "frames between the first frames of successive clips (11: no overlap)", low=1)
 
     def __post_init__(self):
-        object.__setattr__(self, "scales", tuple(self.scales))  # a list from the command line or a JSON file
+        object.__setattr__(self, "scales", ints_of(self.scales, "scales"))  # a flag's words or a JSON list
         check_fields(self)
-        if not self.scales or not all(isinstance(f, int) and f >= 1 for f in self.scales):
+        if not self.scales or min(self.scales) < 1:
             raise NextframeError(f"--scales {list(self.scales)}: give one or more down-sampling factors of at least 1")
 
     def to_dict(self) -> dict:

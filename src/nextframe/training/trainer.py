@@ -39,7 +39,7 @@ from nextframe.models.files import (
     save_weights,
 )
 from nextframe.networks.unet import freeze_norm, recalibrate_norms
-from nextframe.settings import from_options
+from nextframe.settings import from_options, options_of
 from nextframe.training.augment import augment_windows
 from nextframe.training.config import TrainConfig
 
@@ -216,7 +216,7 @@ def _full_options(config: TrainConfig, method) -> TrainConfig:
     own = getattr(method, "Settings", None)
     if own is None:
         return config
-    return dataclasses.replace(config, options=dataclasses.asdict(from_options(own, config.options, config.method)))
+    return dataclasses.replace(config, options=options_of(from_options(own, config.options, config.method)))
 
 
 def _with_defaults(saved: dict, config) -> dict:

@@ -15,39 +15,61 @@ from torch import nn
 
 from nextframe.errors import NextframeError
 from nextframe.networks.diffusion_blocks import Attention, ResBlock, level_embedding, norm
-from nextframe.settings import check_frame_size
+from nextframe.settings import check_fields, check_frame_size, ints_of, setting
 
 
-@dataclass
+@dataclass(frozen=True)
 class MCVDConfig:
-    tau: int = 2  # past frames (p)
-    block: int = 1  # frames generated together (k)
-    future_frames: int = 0  # frames after the block given as condition (interpolation); 0: none
-    channels: int = 1
-    size: int = 32
-    width: int = 32
-    multipliers: tuple[int, ...] = (1, 2, 2)
-    res_blocks: int = 1
-    attention: tuple[int, ...] = (8,)  # resolutions with self-attention
-    dropout: float = 0.1
-    diffusion_steps: int = 1000  # T
-    beta_start: float = 1e-4
-    beta_end: float = 0.02
-    sampler: str = "ddpm"  # "ddpm" or "ddim", and over how many levels
-    sample_steps: int = 100
+    """MCVD's settings, one dataclass for its network, its loss and its flags (`nextframe train --method mcvd
+    --sample-steps 100 ...`); the derived fields are set by the run: the data's frames, --tau, --future (the block is
+    --future less --future-frames) and --width."""
+
+    tau: int = setting(2, "past frames (p)", low=0, derived=True)
+    block: int = setting(1, "frames generated together (k)", low=1, derived=True)
+    future_frames: int = setting(0, "frames after the block given as condition (interpolation); 0: none", low=0)
+    channels: int = setting(1, "frame channels", low=1, derived=True)
+    size: int = setting(32, "frames are size x size", low=1, derived=True)
+    width: int = setting(32, "channels of the first level, a multiple of 8 (group norm)", low=8, derived=True)
+    multipliers: tuple[int, ...] = setting((1, 2, 2), "channel multipliers per level (peers.md's CPU scale)")
+    res_blocks: int = setting(1, "residual blocks per level", low=1, high=4)
+    attention: tuple[int, ...] = setting((8,), "resolutions with self-attention (empty: none)")
+    dropout: float = setting(0.1, "dropout in the residual blocks", low=0, high=0.9)
+    diffusion_steps: int = setting(1000, "noise levels T of the linear schedule (MCVD: 1,000)", low=2, high=100_000)
+    beta_start: float = setting(1e-4, "the linear schedule's first beta (MCVD: 1e-4)", positive=True, high=0.5)
+    beta_end: float = setting(0.02, "its last beta (MCVD: 0.02)", positive=True, high=0.5)
+    sampler: str = setting("ddpm", "ddpm or ddim (eta 0)", choices=("ddpm", "ddim"))
+    sample_steps: int = setting(100, "levels visited when sampling (MCVD: DDPM over 100)", low=1)
+    # read by the loss, not the network
+    past_mask: float = setting(
+        0.0,
+        "probability of zeroing an example's past, which trains unconditional generation in the same model (MCVD's "
+        "pmask50 generation variants: 0.5); 0: prediction, as MCVD's SM-MNIST prediction config",
+        low=0,
+        high=1,
+    )
+    future_mask: float = setting(
+        0.5, "probability of zeroing an example's future frames (trains prediction)", low=0, high=1
+    )
 
     def __post_init__(self):
-        self.multipliers, self.attention = tuple(self.multipliers), tuple(self.attention)
-        down = 2 ** (len(self.multipliers) - 1)
-        if self.size % down or self.size < down:
-            raise NextframeError(f"{self.size}x{self.size} frames do not halve {len(self.multipliers) - 1} times")
+        for name in ("multipliers", "attention"):  # a flag's words, a JSON list or text saved before tuples
+            object.__setattr__(self, name, ints_of(getattr(self, name), name))
+        check_fields(self)
+        if not self.multipliers or min(self.multipliers) < 1:
+            raise NextframeError(f"--multipliers {self.multipliers}: one or more whole numbers of at least 1")
         if self.width % 8:
             raise NextframeError(f"--width {self.width}: group norm needs a multiple of 8")
-        if self.sampler not in ("ddpm", "ddim"):
-            raise NextframeError(f"sampler must be 'ddpm' or 'ddim', got {self.sampler!r}")
-        if not 1 <= self.sample_steps <= self.diffusion_steps:
+        if not self.sample_steps <= self.diffusion_steps:
             raise NextframeError(
                 f"--sample-steps {self.sample_steps}: must lie between 1 and --diffusion-steps {self.diffusion_steps}"
+            )
+
+    def check_levels(self) -> None:
+        """The frames halve once per level after the first (checked by the network: the size is the data's)."""
+        down = 2 ** (len(self.multipliers) - 1)
+        if self.size % down or self.size < down:
+            raise NextframeError(
+                f"{self.size}x{self.size} frames do not halve {len(self.multipliers) - 1} times; give fewer --multipliers"
             )
 
     def check_size(self, height: int, width: int) -> None:
@@ -63,6 +85,7 @@ class NoiseUNet(nn.Module):
     def __init__(self, cfg: MCVDConfig):
         super().__init__()
         self.config = cfg
+        cfg.check_levels()
         ch, emb = cfg.width, 4 * cfg.width
         cin = (cfg.tau + cfg.block + cfg.future_frames) * cfg.channels
         self.embed = nn.Sequential(nn.Linear(ch, emb), nn.SiLU(), nn.Linear(emb, emb))

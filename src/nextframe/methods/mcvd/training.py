@@ -6,7 +6,7 @@ error of the predicted noise at a uniformly drawn level."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import torch
 
@@ -14,47 +14,14 @@ from nextframe.errors import NextframeError
 from nextframe.methods.mcvd.network import MCVDConfig, NoiseUNet
 from nextframe.metrics import psnr
 from nextframe.sampling.diffusion import alpha_bars, q_sample
-from nextframe.settings import check_fields, from_options, ints_text, setting, text_ints
+from nextframe.settings import from_options
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "mcvd"
 COLUMNS = ("heldout_psnr",)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """MCVD's own settings (`nextframe train --method mcvd ...`); the block is --future frames, the width --width."""
-
-    # defaults: the network's (MCVDConfig), one source
-    multipliers: str = setting(
-        ints_text(MCVDConfig.multipliers), "channel multipliers per level, comma-separated (peers.md's CPU scale)"
-    )
-    res_blocks: int = setting(MCVDConfig.res_blocks, "residual blocks per level", low=1, high=4)
-    attention: str = setting(
-        ints_text(MCVDConfig.attention), "resolutions with self-attention, comma-separated (empty: none)"
-    )
-    dropout: float = setting(MCVDConfig.dropout, "dropout in the residual blocks", low=0, high=0.9)
-    diffusion_steps: int = setting(
-        MCVDConfig.diffusion_steps, "noise levels T of the linear schedule (MCVD: 1,000)", low=2, high=100_000
-    )
-    sampler: str = setting(MCVDConfig.sampler, "ddpm or ddim (eta 0)", choices=("ddpm", "ddim"))
-    sample_steps: int = setting(MCVDConfig.sample_steps, "levels visited when sampling (MCVD: DDPM over 100)", low=1)
-    past_mask: float = setting(
-        0.0,
-        "probability of zeroing an example's past, which trains unconditional generation in the same model (MCVD's "
-        "pmask50 generation variants: 0.5); 0: prediction, as MCVD's SM-MNIST prediction config",
-        low=0,
-    )
-    future_frames: int = setting(
-        MCVDConfig.future_frames, "frames after the block given as condition (interpolation); 0: none", low=0
-    )
-    future_mask: float = setting(0.5, "probability of zeroing an example's future frames (trains prediction)", low=0)
-
-    def __post_init__(self):
-        check_fields(self)
-        for name in ("past_mask", "future_mask"):
-            if getattr(self, name) > 1:
-                raise NextframeError(f"--{name.replace('_', '-')} {getattr(self, name)}: a probability, at most 1")
+Settings = MCVDConfig  # one dataclass: the network's config, the loss's masks and the flags
 
 
 def settings(options: dict) -> Settings:
@@ -98,20 +65,8 @@ def training_method(config, shape) -> TrainingMethod:
             f"--future {config.future} must exceed --future-frames {own.future_frames}: a window holds the block "
             "and the frames after it"
         )
-    net = MCVDConfig(
-        tau=config.tau,
-        block=config.future - own.future_frames,
-        future_frames=own.future_frames,
-        channels=channels,
-        size=height,
-        width=config.width,
-        multipliers=text_ints(own.multipliers, "multipliers"),
-        res_blocks=own.res_blocks,
-        attention=text_ints(own.attention, "attention"),
-        dropout=own.dropout,
-        diffusion_steps=own.diffusion_steps,
-        sampler=own.sampler,
-        sample_steps=own.sample_steps,
+    net = replace(
+        own, tau=config.tau, block=config.future - own.future_frames, channels=channels, size=height, width=config.width
     )
     if config.tau < 1:
         raise NextframeError("MCVD predicts from past frames: --tau 1 or more")

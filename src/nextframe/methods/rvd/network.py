@@ -15,36 +15,61 @@ Frames are in [-1, 1]; sigma is 1 as in the public code, so the residual lies in
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from nextframe.errors import NextframeError
 from nextframe.networks.diffusion_blocks import Attention, ResBlock, level_embedding, norm
-from nextframe.settings import check_frame_size
+from nextframe.settings import check_fields, check_frame_size, ints_of, setting
 
 
-@dataclass
+@dataclass(frozen=True)
 class RVDConfig:
-    tau: int = 2  # context frames read before the first prediction
-    channels: int = 1
-    size: int = 32
-    width: int = 16  # a multiple of 8 (group norm)
-    multipliers: tuple[int, ...] = (1, 2, 4)
-    diffusion_steps: int = 1600  # T of the cosine schedule (RVD: 1,600)
-    sample_steps: int = 100  # levels visited when sampling: a deviation from the public code's 1,600, reported
-    sigma: float = 1.0  # the residual's scale
+    """RVD's settings, one dataclass for its networks, its loss and its flags (`nextframe train --method rvd
+    --multipliers 1,2,4 ...`); the derived fields are set by the run: the data's frames, --tau and --width."""
+
+    tau: int = setting(2, "context frames read before the first prediction", low=1, derived=True)
+    channels: int = setting(1, "frame channels", low=1, derived=True)
+    size: int = setting(32, "frames are size x size", low=1, derived=True)
+    width: int = setting(16, "channels of the first level, a multiple of 8 (group norm)", low=8, derived=True)
+    multipliers: tuple[int, ...] = setting((1, 2, 4), "channel multipliers per level (peers.md's CPU scale)")
+    diffusion_steps: int = setting(1600, "levels T of the cosine schedule (RVD: 1,600)", low=2, high=100_000)
+    sample_steps: int = setting(
+        100, "levels visited when sampling (RVD's code: all 1,600; fewer is a deviation, reported)", low=1
+    )
+    sigma: float = setting(1.0, "the residual's scale (RVD's code: 1)", positive=True)
+    # the names of the settings in runs saved while every method's flags shared one namespace (`from_options`)
+    RENAMED: ClassVar[dict] = {
+        "rvd_multipliers": "multipliers",
+        "rvd_diffusion_steps": "diffusion_steps",
+        "rvd_sample_steps": "sample_steps",
+        "rvd_loss": "noise_loss",
+    }
+    # read by the loss, not the networks
+    noise_loss: str = setting(
+        "l1", "error on the predicted noise: l1 (the public code) or l2 (the paper)", choices=("l1", "l2")
+    )
 
     def __post_init__(self):
-        self.multipliers = tuple(self.multipliers)
-        down = 2 ** (len(self.multipliers) - 1)
-        if self.size % down or self.size < down:
-            raise NextframeError(f"{self.size}x{self.size} frames do not halve {len(self.multipliers) - 1} times")
+        object.__setattr__(self, "multipliers", ints_of(self.multipliers, "multipliers"))
+        check_fields(self)
+        if not self.multipliers or min(self.multipliers) < 1:
+            raise NextframeError(f"--multipliers {self.multipliers}: one or more whole numbers of at least 1")
         if self.width % 8:
             raise NextframeError(f"--width {self.width}: group norm needs a multiple of 8")
-        if not 1 <= self.sample_steps <= self.diffusion_steps:
+        if not self.sample_steps <= self.diffusion_steps:
             raise NextframeError(
                 f"--sample-steps {self.sample_steps}: must lie between 1 and --diffusion-steps {self.diffusion_steps}"
+            )
+
+    def check_levels(self) -> None:
+        """The frames halve once per level after the first (checked by the network: the size is the data's)."""
+        down = 2 ** (len(self.multipliers) - 1)
+        if self.size % down or self.size < down:
+            raise NextframeError(
+                f"{self.size}x{self.size} frames do not halve {len(self.multipliers) - 1} times; give fewer --multipliers"
             )
 
     def check_size(self, height: int, width: int) -> None:
@@ -177,6 +202,7 @@ class RVD(nn.Module):
     def __init__(self, cfg: RVDConfig):
         super().__init__()
         self.config = cfg
+        cfg.check_levels()
         self.mean, self.context, self.denoiser = MeanPredictor(cfg), ContextNet(cfg), ResidualDenoiser(cfg)
 
     def zero_state(self, batch: int, like: torch.Tensor) -> dict:

@@ -1,10 +1,10 @@
 """RVD in the training loop: windows of tau frames that only warm the recurrent networks and --future frames whose
 residuals are denoised (RVD: 2 + 6), teacher forced; the denoising loss at a uniformly drawn level of the cosine
-schedule is the only loss (L1 as in the public code; L2 as in the paper with --rvd-loss l2)."""
+schedule is the only loss (L1 as in the public code; L2 as in the paper with --noise-loss l2)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import torch
 
@@ -12,37 +12,24 @@ from nextframe.errors import NextframeError
 from nextframe.methods.rvd.network import RVD, RVDConfig
 from nextframe.metrics import psnr
 from nextframe.sampling.diffusion import alpha_bars
-from nextframe.settings import check_fields, from_options, ints_text, setting, text_ints
+from nextframe.settings import from_options
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "rvd"
 COLUMNS = ("heldout_mean_psnr", "heldout_psnr")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """RVD's own settings (`nextframe train --method rvd ...`); the width is --width (a multiple of 8)."""
-
-    # defaults: the network's (RVDConfig), one source
-    rvd_multipliers: str = setting(
-        ints_text(RVDConfig.multipliers), "channel multipliers per level, comma-separated (peers.md's CPU scale)"
-    )
-    rvd_diffusion_steps: int = setting(
-        RVDConfig.diffusion_steps, "levels T of the cosine schedule (RVD: 1,600)", low=2, high=100_000
-    )
-    rvd_sample_steps: int = setting(
-        RVDConfig.sample_steps,
-        "levels visited when sampling (RVD's code: all 1,600; fewer is a deviation, reported)",
-        low=1,
-    )
-    rvd_loss: str = setting("l1", "l1 (the public code) or l2 (the paper)", choices=("l1", "l2"))
-
-    def __post_init__(self):
-        check_fields(self)
+Settings = RVDConfig  # one dataclass: the networks' config, the loss's setting and the flags
+RENAMED = {
+    "rvd_multipliers": "multipliers",
+    "rvd_diffusion_steps": "diffusion_steps",
+    "rvd_sample_steps": "sample_steps",
+}
+RENAMED["rvd_loss"] = "noise_loss"  # the names of runs saved while every method's flags shared one namespace
 
 
 def settings(options: dict) -> Settings:
-    return from_options(Settings, options, NAME)
+    return from_options(Settings, {RENAMED.get(k, k): v for k, v in options.items()}, NAME)
 
 
 class RVDLoss:
@@ -66,16 +53,8 @@ def training_method(config, shape) -> TrainingMethod:
         raise NextframeError(f"RVD here takes square frames, got {height}x{width}")
     if config.tau < 1:
         raise NextframeError("RVD warms its recurrent networks on past frames: --tau 1 or more")
-    net = RVDConfig(
-        tau=config.tau,
-        channels=channels,
-        size=height,
-        width=config.width,
-        multipliers=text_ints(own.rvd_multipliers, "rvd_multipliers"),
-        diffusion_steps=own.rvd_diffusion_steps,
-        sample_steps=own.rvd_sample_steps,
-    )
-    loss = RVDLoss(net, own.rvd_loss == "l1")
+    net = replace(own, tau=config.tau, channels=channels, size=height, width=config.width)
+    loss = RVDLoss(net, own.noise_loss == "l1")
 
     def heldout(model, windows, indices, seed, device) -> dict:
         """PSNR of mu alone and of one sample (20 DDIM levels, cheap) on the first future frame of 64 windows."""

@@ -19,29 +19,44 @@ import torch
 from torch import nn
 
 from nextframe.errors import NextframeError
-from nextframe.settings import check_frame_size
+from nextframe.settings import check_fields, check_frame_size, setting
 
 
-@dataclass
+@dataclass(frozen=True)
 class SVGConfig:
-    tau: int = 5  # context frames (SVG on SM-MNIST: 5); the skips come from the last of them
-    channels: int = 1
-    size: int = 64  # frames are size x size, a power of two of at least 8
-    width: int = 64  # channels of the first encoder stage (SVG: 64; the CPU scale: 32)
-    g_dim: int = 128  # the frame code
-    z_dim: int = 10  # the latent per frame (SVG on SM-MNIST: 10)
-    rnn_size: int = 256
-    predictor_layers: int = 2
-    posterior_layers: int = 1
-    prior: str = "learned"  # "learned": SVG-LP; "fixed": SVG-FP, z ~ N(0, I)
+    """SVG's settings, one dataclass for its network, its loss and its flags (`nextframe train --method svg_lp
+    --z-dim ...`); the derived fields are set by the run: the data's frames, --tau and --width."""
+
+    tau: int = setting(
+        5, "context frames (SVG on SM-MNIST: 5); the skips come from the last of them", low=1, derived=True
+    )
+    channels: int = setting(1, "frame channels", low=1, derived=True)
+    size: int = setting(64, "frames are size x size, a power of two of at least 8", low=8, derived=True)
+    width: int = setting(64, "channels of the first encoder stage (SVG: 64; the CPU scale: 32)", low=1, derived=True)
+    g_dim: int = setting(128, "frame code dimensions", low=1, high=4096)
+    z_dim: int = setting(10, "latent dimensions per frame (SVG on SM-MNIST: 10)", low=1, high=1024)
+    rnn_size: int = setting(256, "units of every LSTM cell", low=1, high=4096)
+    predictor_layers: int = setting(2, "LSTM cells of the frame predictor", low=1, high=8)
+    posterior_layers: int = setting(1, "LSTM cells of the posterior and the prior", low=1, high=8)
+    prior: str = setting("learned", "learned: SVG-LP; fixed: SVG-FP (z from N(0, I))", choices=("learned", "fixed"))
+    # read by the loss, not the network
+    kl_beta: float = setting(
+        0.0, "weight of the KL term; 0: SVG's 1e-4 at 64x64, scaled by 4096 / pixels (4e-4 at 32x32)", low=0
+    )
+    recon_loss: str = setting(
+        "mse",
+        "mse: SVG's Gaussian likelihood (its frames are the conditional mean, a grey haze where a digit may be); l1: a "
+        "Laplace likelihood (the conditional median, a clean background; not in SVG's recipe)",
+        choices=("mse", "l1"),
+    )
 
     def __post_init__(self):
-        if self.size < 8 or self.size & (self.size - 1):
+        check_fields(self)
+        if self.size & (self.size - 1):
             raise NextframeError(f"SVG needs square frames whose side is a power of two of at least 8, got {self.size}")
-        if self.prior not in ("learned", "fixed"):
-            raise NextframeError(f"prior must be 'learned' (SVG-LP) or 'fixed' (SVG-FP), got {self.prior!r}")
-        if self.tau < 1:
-            raise NextframeError(f"SVG needs at least one context frame, got tau={self.tau}")
+
+    def beta(self, height: int, width: int) -> float:
+        return self.kl_beta or 1e-4 * 4096 / (height * width)
 
     def check_size(self, height: int, width: int) -> None:
         check_frame_size("SVG", self.size, height, width)

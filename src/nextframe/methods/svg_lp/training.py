@@ -4,48 +4,21 @@ PSNR of one sample from the prior."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 
 import torch
 
 from nextframe.errors import NextframeError
 from nextframe.methods.svg_lp.network import SVG, SVGConfig
 from nextframe.metrics import psnr
-from nextframe.settings import check_fields, from_options, setting
+from nextframe.settings import from_options
 from nextframe.training.trainer import TrainingMethod
 
 NAME = "svg_lp"
 COLUMNS = ("heldout_kl", "heldout_psnr")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """SVG's own settings (`nextframe train --method svg_lp --z-dim ...`); the encoder's first width is --width."""
-
-    # defaults: the network's (SVGConfig), one source
-    z_dim: int = setting(SVGConfig.z_dim, "latent dimensions per frame (SVG on SM-MNIST: 10)", low=1, high=1024)
-    g_dim: int = setting(SVGConfig.g_dim, "frame code dimensions", low=1, high=4096)
-    rnn_size: int = setting(SVGConfig.rnn_size, "units of every LSTM cell", low=1, high=4096)
-    predictor_layers: int = setting(SVGConfig.predictor_layers, "LSTM cells of the frame predictor", low=1, high=8)
-    prior: str = setting(
-        SVGConfig.prior, "learned: SVG-LP; fixed: SVG-FP (z from N(0, I))", choices=("learned", "fixed")
-    )
-    kl_beta: float = setting(
-        0.0, "weight of the KL term; 0: SVG's 1e-4 at 64x64, scaled by 4096 / pixels (4e-4 at 32x32)", low=0
-    )
-
-    recon_loss: str = setting(
-        "mse",
-        "mse: SVG's Gaussian likelihood (its frames are the conditional mean, a grey haze where a digit may be); l1: a "
-        "Laplace likelihood (the conditional median, a clean background; not in SVG's recipe)",
-        choices=("mse", "l1"),
-    )
-
-    def __post_init__(self):
-        check_fields(self)
-
-    def beta(self, height: int, width: int) -> float:
-        return self.kl_beta or 1e-4 * 4096 / (height * width)
+Settings = SVGConfig  # one dataclass: the network's config, the loss's settings and the flags
 
 
 def settings(options: dict) -> Settings:
@@ -80,13 +53,7 @@ def training_method(config, shape) -> TrainingMethod:
     channels, height, width = shape
     if height != width:
         raise NextframeError(f"SVG needs square frames, got {height}x{width}")
-    net = SVGConfig(
-        tau=config.tau,
-        channels=channels,
-        size=height,
-        width=config.width,
-        **{k: v for k, v in asdict(own).items() if k not in ("kl_beta", "recon_loss")},
-    )
+    net = replace(own, tau=config.tau, channels=channels, size=height, width=config.width)
     loss = SVGLoss(own.beta(height, width), own.z_dim, own.recon_loss)
 
     def heldout(model, windows, indices, seed, device) -> dict:
