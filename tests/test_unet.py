@@ -117,6 +117,26 @@ def test_frozen_batch_norm_trains_as_it_evaluates():
     assert all(torch.equal(a, b) for a, b in zip(before, after))
 
 
+def test_frozen_pytorch_batch_norm_trains_as_it_evaluates_and_is_not_recalibrated():
+    """SVG's PyTorch norms under --freeze-norm: training mode normalises by the running statistics, which stay put,
+    while the norm's scale still learns; the calibration before snapshots leaves them alone."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3), torch.nn.BatchNorm2d(3))
+    norm = net[1]
+    norm.running_mean.fill_(0.2), norm.running_var.fill_(4.0)
+    x = torch.randn(5, 1, 8, 8)
+    evaluated = net.eval()(x).detach()
+    freeze_norm(freeze_norm(net.train()))  # twice: one hook
+    assert len(norm._forward_pre_hooks) == 1
+    trained = net(x)
+    torch.testing.assert_close(trained, evaluated)
+    trained.sum().backward()
+    assert norm.weight.grad is not None and norm.weight.grad.abs().sum() > 0  # the scale learns
+    assert torch.equal(norm.running_mean, torch.full((3,), 0.2)) and torch.equal(
+        norm.running_var, torch.full((3,), 4.0)
+    )
+    assert recalibrate_norms(net, lambda k: net(torch.randn(5, 1, 8, 8)), 3) == 0
+
+
 def test_prediction_only_ignores_the_noisy_frame():
     net = trained_a_little(UNetConfig(tau=2, width=8, noisy_input=False))
     context = torch.rand(2, 2, 16, 16)

@@ -83,7 +83,8 @@ class BiasFreeBatchNorm(nn.Module):
 
 
 def freeze_norm(model: nn.Module) -> nn.Module:
-    """Make every bias-free batch norm of `model` divide by its running standard deviation in training as well.
+    """Make every batch norm of `model` divide by its running statistics in training as well (bias-free: the
+    running standard deviation; PyTorch's: its running mean and variance).
 
     Why: in training a batch norm divides each example by its batch's statistics, so one very noisy example in a
     batch rescales the features of all the others; fine-tuning on a wider noise range with frozen statistics keeps
@@ -92,6 +93,11 @@ def freeze_norm(model: nn.Module) -> nn.Module:
     for module in model.modules():
         if isinstance(module, BiasFreeBatchNorm):
             module.frozen = True
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and not getattr(module, "frozen", False):
+            # PyTorch's norms (SVG's): in eval mode for every forward pass, so they normalise by (and keep) their
+            # running statistics whatever `model.train()` set; their scales and shifts still learn
+            module.frozen = True
+            module.register_forward_pre_hook(lambda m, _: setattr(m, "training", False))
     return model
 
 
@@ -107,7 +113,11 @@ def recalibrate_norms(model: nn.Module, run_batch: Callable[[int], object], batc
     noise. Frozen bias-free norms (`freeze_norm`) keep theirs: they divide by them in training too.
     """
     ours = [m for m in model.modules() if isinstance(m, BiasFreeBatchNorm) and not m.frozen]
-    torchs = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    torchs = [
+        m
+        for m in model.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats and not getattr(m, "frozen", False)
+    ]
     if not (ours or torchs) or batches <= 0:
         return 0
     momenta = [m.momentum for m in ours + torchs]
