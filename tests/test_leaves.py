@@ -205,3 +205,14 @@ def test_scene_flags_are_generated_from_the_config_and_win_over_the_canvas_scali
     assert typed == {**scaled, "position_std": 2.0}
     with pytest.raises(NextframeError, match="--depth-min 3 must lie below --depth-max 2.5"):
         LeavesConfig(depth_min=3.0)
+
+
+def test_approach_windows_of_a_scaled_canvas_are_the_same_windows():
+    """The approach gap is a length of the scene: on a 16x16 canvas it scales with the canvas, so the same seed picks
+    the same windows as at 32x32 (a fixed 4 pixels picked half again as many, fewer of them followed by a contact)."""
+    _, big = generate_arrays(1000, seed=0)
+    _, small = generate_arrays(1000, seed=0, cfg=LeavesConfig.for_size(16))
+    chosen = approach_windows(big, 2)
+    assert 0.05 < chosen.mean() < 0.09
+    np.testing.assert_array_equal(approach_windows(small, 2, size=16), chosen)
+    assert approach_windows(small, 2).sum() > 1.3 * chosen.sum()  # the unscaled gap at 16x16

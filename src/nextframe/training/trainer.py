@@ -569,7 +569,8 @@ def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
             f"--focus needs Moving Leaves ground truth, which {config.data} does not have; drop --focus or use data from "
             f"`nextframe data leaves`"
         )
-    chosen = np.flatnonzero(approach_windows(truth, config.tau))
+    size = dataset.meta.get("leaves", {}).get("size", 32)  # the canvas: the approach gap scales with it
+    chosen = np.flatnonzero(approach_windows(truth, config.tau, size=size))
     if len(chosen) == 0:
         raise NextframeError(
             f"{config.data} has no windows where the disks are about to meet; drop --focus or generate more sequences"
