@@ -124,3 +124,15 @@ def test_trained_through_the_shared_loop_it_loads_by_path_and_samples_the_same(t
     assert "--z-dim is a setting of --method svg_lp, not score" in capsys.readouterr().err
     with pytest.raises(NextframeError, match="not settings of svg_lp"):
         train(TrainConfig(**{**config.__dict__, "options": {"zdim": 3}, "out": str(tmp_path / "r3")}))
+
+
+def test_a_stage_may_change_what_only_the_loss_reads(tmp_path, tiny_run):
+    """--init takes weights of the same network: a later stage may change the loss (--recon-loss l1 after SVG's mse,
+    --freeze-norm) but not the network (--z-dim)."""
+    run, config, _ = tiny_run("svg_lp")
+    stage = {**config.__dict__, "init": str(run / "model.safetensors"), "max_steps": 1, "freeze_norm": True}
+    options = {**config.options, "recon_loss": "l1", "kl_beta": 1e-3}
+    summary = train(TrainConfig(**{**stage, "options": options, "out": str(tmp_path / "l1")}))
+    assert summary["steps"] == 1
+    with pytest.raises(NextframeError, match="match --method, --tau and --width"):
+        train(TrainConfig(**{**stage, "options": {**config.options, "z_dim": 5}, "out": str(tmp_path / "z")}))

@@ -15,7 +15,8 @@ def setting(
 ):
     """A dataclass field with its help text; `low`/`high` bound a number (inclusive), `positive` excludes 0,
     `choices` lists the allowed strings (and becomes the flag's choices). `derived`: set by the run, not by the user
-    (a method's network config holds the frame shape and --tau/--width beside its own settings): no flag, no option."""
+    (a method's network config holds the frame shape and --tau/--width beside its own settings): no flag, no option.
+    `loss_only=True` (in `extra`) marks a setting only the loss reads, which a stage from --init weights may change."""
     meta = {"help": help, "low": low, "high": high, "positive": positive, "choices": choices, "derived": derived}
     return field(default=default, metadata={**meta, **extra})
 

@@ -289,8 +289,13 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     elif config.init:
         init_method, init_network, init_state = read_network(config.init)
         init_network = _with_defaults(init_network, model.config)
-        # compared as JSON, as the weights file holds them: a network's tuples (MCVD's multipliers) come back as lists
-        if (init_method, json.loads(json.dumps(init_network))) != (spec.name, json.loads(json.dumps(network))):
+        # compared as JSON, as the weights file holds them: a network's tuples (MCVD's multipliers) come back as lists;
+        # the settings only the loss reads (a peer's one dataclass holds them too) may change from stage to stage
+        loss_only = {f.name for f in dataclasses.fields(model.config) if f.metadata.get("loss_only")}
+        same = [
+            {k: v for k, v in json.loads(json.dumps(n)).items() if k not in loss_only} for n in (init_network, network)
+        ]
+        if init_method != spec.name or same[0] != same[1]:
             raise NextframeError(
                 f"--init {config.init} is a {init_method} network {init_network}, not the {spec.name} network {network} "
                 "this run trains; match --method, --tau and --width"

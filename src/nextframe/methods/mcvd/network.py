@@ -46,9 +46,14 @@ class MCVDConfig:
         "pmask50 generation variants: 0.5); 0: prediction, as MCVD's SM-MNIST prediction config",
         low=0,
         high=1,
+        loss_only=True,
     )
     future_mask: float = setting(
-        0.5, "probability of zeroing an example's future frames (trains prediction)", low=0, high=1
+        0.5,
+        "probability of zeroing an example's future frames (trains prediction)",
+        low=0,
+        high=1,
+        loss_only=True,
     )
 
     def __post_init__(self):

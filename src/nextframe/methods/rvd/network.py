@@ -49,7 +49,10 @@ class RVDConfig:
     }
     # read by the loss, not the networks
     noise_loss: str = setting(
-        "l1", "error on the predicted noise: l1 (the public code) or l2 (the paper)", choices=("l1", "l2")
+        "l1",
+        "error on the predicted noise: l1 (the public code) or l2 (the paper)",
+        choices=("l1", "l2"),
+        loss_only=True,
     )
 
     def __post_init__(self):

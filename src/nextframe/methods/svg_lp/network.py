@@ -41,13 +41,17 @@ class SVGConfig:
     prior: str = setting("learned", "learned: SVG-LP; fixed: SVG-FP (z from N(0, I))", choices=("learned", "fixed"))
     # read by the loss, not the network
     kl_beta: float = setting(
-        0.0, "weight of the KL term; 0: SVG's 1e-4 at 64x64, scaled by 4096 / pixels (4e-4 at 32x32)", low=0
+        0.0,
+        "weight of the KL term; 0: SVG's 1e-4 at 64x64, scaled by 4096 / pixels (4e-4 at 32x32)",
+        low=0,
+        loss_only=True,
     )
     recon_loss: str = setting(
         "mse",
         "mse: SVG's Gaussian likelihood (its frames are the conditional mean, a grey haze where a digit may be); l1: a "
         "Laplace likelihood (the conditional median, a clean background; not in SVG's recipe)",
         choices=("mse", "l1"),
+        loss_only=True,
     )
 
     def __post_init__(self):
