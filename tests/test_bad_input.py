@@ -207,6 +207,7 @@ CASES = [
     # demo and experiments
     (["demo", "--model", "{corrupt.safetensors}", "--out", "demo"], "corrupt"),
     (["demo", "--model", "{tau1.safetensors}", "--out", "demo"], "grayscale tau=2"),
+    (["demo", "--beside", "{tau1.safetensors}", "--out", "demo"], "grayscale tau=2"),
     (["demo", "--samples", "0", "--out", "demo"], "--samples 0"),
     (["experiment", "probes", "--out", "p", "--samples", "0"], "--samples 0"),
     (["experiment", "probes", "--out", "p", "--h0", "-1"], "h0"),

@@ -62,10 +62,28 @@ def test_small_sweep_is_reproducible(model):
 def test_demo_writes_figures_and_an_index(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--samples", "4"]) == 0
     index = (tmp_path / "index.md").read_text()
-    for name in ("probe_unambiguous.png", "probe_ambiguous.png", "decisions.png", "recursive.png", "recursive.gif"):
-        assert (tmp_path / name).stat().st_size > 1000, name
-        assert f"({name})" in index, name
-    report = json.loads((tmp_path / "demo.json").read_text())
-    rows = report["denoising_psnr"]
-    assert all(r["output_psnr"] > r["input_psnr"] + 1.0 for r in rows), rows
-    assert np.isfinite(report["decisions"]["logistic_fit"]["slope"])
+    for folder in (tmp_path, tmp_path / "leaves16-tau2"):  # the reference and, beside it, the CPU-scale model
+        for name in ("probe_unambiguous.png", "probe_ambiguous.png", "decisions.png", "recursive.png", "recursive.gif"):
+            assert (folder / name).stat().st_size > 1000, name
+            assert f"({name})" in (folder / "index.md").read_text(), name
+        report = json.loads((folder / "demo.json").read_text())
+        rows = report["denoising_psnr"]
+        assert all(r["output_psnr"] > r["input_psnr"] + 1.0 for r in rows), rows
+        assert np.isfinite(report["decisions"]["logistic_fit"]["slope"])
+    canvases = [json.loads((f / "demo.json").read_text())["canvas"] for f in (tmp_path, tmp_path / "leaves16-tau2")]
+    assert canvases == [32, 16]  # each model on its own canvas
+    table = [line for line in index.splitlines() if line.startswith("| ") and "x" in line.split("|")[2]]
+    assert [line.split("|")[2].strip() for line in table] == ["32x32", "16x16"], table
+    assert "(leaves16-tau2/index.md)" in index
+
+
+def test_cpu_scale_model_found_by_name_with_its_card():
+    """leaves16-tau2 (issue 29): a 16x16 Moving Leaves model that records its canvas, with a card that states its
+    CPU time and examples as the weights record them and the commands that made it."""
+    meta, card = read_metadata(shipped_path("leaves16-tau2")), model_card("leaves16-tau2")
+    predictor = nextframe.load("leaves16-tau2")
+    assert predictor.frame_shape == (1, 16, 16) and predictor.context_frames == 2
+    assert f"{round(meta['total_minutes'], 1):g} CPU-minutes" in card and f"{meta['total_examples']:,} training" in card
+    for needed in ("nextframe data leaves", "--size 16", "scripts/scale_study.sh", "nextframe evaluate", "oracle"):
+        assert needed in card, needed
+    assert len(re.findall(r"\|\s*(0|10|20|30)\s*\|\s*\d+\.\d+", card)) == 4  # the held-out PSNR table

@@ -29,22 +29,48 @@ HELDOUT_SEQUENCES = 1000  # generated with seed 0: its test split (100 sequences
 
 
 def run_demo(args) -> None:
-    from nextframe.data.leaves import generate_arrays, is_test
-    from nextframe.data.store import Windows
-    from nextframe.evaluation.denoising import denoising_psnr
     from nextframe.methods import load_denoiser
 
     out, started = Path(args.out), time.monotonic()
-    model = load_denoiser(args.model, "the demo's held-out denoising")  # before the folder is made: a bad model
-    # leaves nothing behind
-    if model.config.tau != 2 or model.config.channels != 1:
-        raise NextframeError(
-            f"{args.model} has tau={model.config.tau} and {model.config.channels} channel(s); the demo needs a "
-            "grayscale tau=2 Moving Leaves model such as leaves-tau2"
-        )
+    names = [args.model] + ([] if args.beside.lower() in ("", "none") else [args.beside])
+    models = []
+    for name in names:  # every model is checked before the folder is made: a bad model leaves nothing behind
+        model = load_denoiser(name, "the demo's held-out denoising")
+        if model.config.tau != 2 or model.config.channels != 1:
+            raise NextframeError(
+                f"{name} has tau={model.config.tau} and {model.config.channels} channel(s); the demo needs a "
+                "grayscale tau=2 Moving Leaves model such as leaves-tau2 (or leaves16-tau2 for --beside)"
+            )
+        models.append(model)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"model {args.model}: tau={model.config.tau}, width {model.config.width}; held-out denoising ...")
-    clips, _ = generate_arrays(HELDOUT_SEQUENCES, seed=0)
+    reports = [_demo_model(args, names[0], models[0], out)]
+    if len(names) > 1:  # the second model in a folder of its own, with its own index
+        print(f"beside it, {names[1]} ...")
+        reports.append(_demo_model(args, names[1], models[1], out / _folder(names[1])))
+    seconds = round(time.monotonic() - started, 1)
+    for report, folder in zip(reports, (out, *(out / _folder(n) for n in names[1:]))):
+        report["seconds_all"] = seconds
+        write_json(folder / "demo.json", report)
+        with atomic_path(folder / "index.md") as tmp:
+            tmp.write_text(_index(report, reports if folder == out else [report], names))
+    print(f"figures and index in {out / 'index.md'} ({seconds / 60:.1f} min)")
+
+
+def _folder(name: str) -> str:
+    """The beside model's subfolder: its name, or its file's stem for a weights path."""
+    return Path(name).stem if name.endswith(".safetensors") else Path(name).name
+
+
+def _demo_model(args, name: str, model, out: Path) -> dict:
+    """Held-out denoising and the three occlusion experiments of one model, on its own canvas, figures into `out`."""
+    from nextframe.data.leaves import LeavesConfig, generate_arrays, is_test
+    from nextframe.data.store import Windows
+    from nextframe.evaluation.denoising import denoising_psnr
+
+    started, size = time.monotonic(), (model.frame_shape or (1, 32, 32))[-1]
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"model {name}: tau={model.config.tau}, width {model.config.width}, {size}x{size}; held-out denoising ...")
+    clips, _ = generate_arrays(HELDOUT_SEQUENCES, seed=0, cfg=LeavesConfig.for_size(size))
     psnr = denoising_psnr(
         model, Windows(clips[is_test(np.arange(len(clips)))], model.config.tau), examples=512, seed=args.seed
     )
@@ -53,7 +79,7 @@ def run_demo(args) -> None:
         + ", ".join(f"{r['input_psnr_target']:.0f} -> {r['output_psnr']:.1f}" for r in psnr)
     )
 
-    knobs = dict(model=args.model, out=str(out), seed=args.seed, **sampler_defaults())
+    knobs = dict(model=name, out=str(out), seed=args.seed, **sampler_defaults())
     print(f"probes (figures 3 and 11), {args.samples} samples each ...")
     probes = run_probes(Namespace(**knobs, samples=args.samples))
     print(
@@ -69,10 +95,10 @@ def run_demo(args) -> None:
         ),
         quiet=True,
     )
-    for name in ("model", "oracle"):
-        s = decisions["summary"][name]
+    for who in ("model", "oracle"):
+        s = decisions["summary"][who]
         print(
-            f"  {name:>6}: collision windows: larger in front {s['collisions_larger_share']:.0%}, smaller "
+            f"  {who:>6}: collision windows: larger in front {s['collisions_larger_share']:.0%}, smaller "
             f"{s['collisions_smaller_share']:.0%}; "
             f"unambiguous probes: larger in front {s['larger_in_front_unambiguous']:.0%}"
         )
@@ -80,22 +106,45 @@ def run_demo(args) -> None:
         f"recursive generation (figure 5), {RECURSIVE_SEQUENCES} test sequences, 9 frames (the GIF shows the first 3) ..."
     )
     recursive = run_recursive(Namespace(**knobs, samples=RECURSIVE_SEQUENCES, steps=9, data=None))
-
-    report = {
-        "model": args.model,
+    return {
+        "model": name,
+        "canvas": size,
         "denoising_psnr": psnr,
         "probes": probes,
         "decisions": decisions,
         "recursive": recursive,
         "seconds": round(time.monotonic() - started, 1),
     }
-    write_json(out / "demo.json", report)
-    with atomic_path(out / "index.md") as tmp:
-        tmp.write_text(_index(report))
-    print(f"figures and index in {out / 'index.md'} ({report['seconds'] / 60:.1f} min)")
 
 
-def _index(report: dict) -> str:
+def _side_by_side(reports: list[dict], names: list[str]) -> list[str]:
+    """The demo's models in one table, each beside the oracle on its own canvas."""
+    lines = [
+        "| model | canvas | collision windows: larger / smaller / not clean (oracle: larger) | unambiguous probes: "
+        "larger in front (oracle) | held-out denoising at 0 dB in |",
+        "|---|---|---|---|---|",
+    ]
+    for report, name in zip(reports, names):
+        m, o = report["decisions"]["summary"]["model"], report["decisions"]["summary"]["oracle"]
+        link = name if report is reports[0] else f"[{name}]({_folder(name)}/index.md)"
+        zero = next(r["output_psnr"] for r in report["denoising_psnr"] if r["input_psnr_target"] == 0)
+        lines.append(
+            f"| {link} | {report['canvas']}x{report['canvas']} | {m['collisions_larger_share']:.0%} / "
+            f"{m['collisions_smaller_share']:.0%} / {m['collisions_not_two_clean_disks_share']:.0%} "
+            f"({o['collisions_larger_share']:.0%}) | {m['larger_in_front_unambiguous']:.0%} "
+            f"({o['larger_in_front_unambiguous']:.0%}) | {zero:.1f} dB |"
+        )
+    return [
+        "Both models at this reduced count (the figures below are the first model's; the second's are in its folder). "
+        "The 16x16 canvas holds the same scene at a quarter of the pixels, so it costs a quarter per example "
+        "(docs/results/scale-study):",
+        "",
+        *lines,
+        "",
+    ]
+
+
+def _index(report: dict, reports: list[dict], names: list[str]) -> str:
     p, d, r = report["probes"]["probes"], report["decisions"], report["recursive"]
     amb, una, fit = p["ambiguous"], p["unambiguous"], d["logistic_fit"]
     m, o = d["summary"]["model"], d["summary"]["oracle"]
@@ -116,10 +165,12 @@ def _index(report: dict) -> str:
     lines = [
         "# nextframe demo: occlusions on Moving Leaves",
         "",
-        f"Model `{report['model']}` (see its model card). Held-out denoising, input -> output PSNR (dB): "
+        f"Model `{report['model']}` ({report['canvas']}x{report['canvas']}; see its model card). Held-out denoising, "
+        "input -> output PSNR (dB): "
         + ", ".join(f"{x['input_psnr_target']:.0f} -> {x['output_psnr']:.1f}" for x in report["denoising_psnr"])
         + ".",
         "",
+        *(_side_by_side(reports, names) if len(reports) > 1 else []),
         *(
             []
             if targets_met
@@ -177,7 +228,8 @@ def _index(report: dict) -> str:
         "",
         f"Classification rule: {d['rule']}. Model samples restarted after a divergence: {m['collisions_retried']}, still diverged: "
         f"{m['collisions_diverged']}; median network evaluations per sample: {m['collisions_median_evaluations']:.0f}. "
-        f"Full-size runs: `nextframe experiment probes|decisions|recursive --out DIR`. Took {report['seconds'] / 60:.1f} min.",
+        "Full-size runs: `nextframe experiment probes|decisions|recursive --out DIR`. "
+        f"This model took {report['seconds'] / 60:.1f} min, the demo {report['seconds_all'] / 60:.1f} min.",
         "",
     ]
     return "\n".join(lines)
@@ -187,6 +239,12 @@ def add_demo(sub) -> None:
     p = sub.add_parser("demo", help=COMMAND_HELP["demo"])
     p.add_argument("--out", default="nextframe-demo", help="folder for the figures, demo.json and index.md")
     p.add_argument("--model", default="leaves-tau2", help="shipped model name or weights path (default leaves-tau2)")
+    p.add_argument(
+        "--beside",
+        default="leaves16-tau2",
+        help="a second model run the same way, into a subfolder, and tabled beside the first: by default the "
+        "CPU-scale 16x16 model (none: only --model)",
+    )
     p.add_argument("--samples", type=int, default=16, help="samples per probe and per radius difference (default 16)")
     p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
     p.set_defaults(run=run_demo)

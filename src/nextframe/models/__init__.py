@@ -11,6 +11,9 @@ from pathlib import Path
 
 SHIPPED = {
     "leaves-tau2": "Moving Leaves, tau = 2 (section 3.1 of the paper): occlusion decisions, recursive generation",
+    # the same scene on a 16x16 canvas (`LeavesConfig.for_size`), a quarter of the cost per example: the CPU-scale
+    # model of issue 29, which the demo shows beside the 32x32 reference (docs/results/scale-study)
+    "leaves16-tau2": "Moving Leaves on a 16x16 canvas, tau = 2: the CPU-scale occlusion model, beside leaves-tau2",
     **{
         f"davis-tau{t}": f"natural video (DAVIS32-style clips), tau = {t} (section 3.2): denoising by memory length"
         for t in range(4)
@@ -42,7 +45,7 @@ ALIASES = {"leaves-tau2-score": "leaves-tau2"}
 def frame_shape(name: str) -> tuple[int, int, int] | None:
     """(C, H, W) of the frames a shipped model was trained on, for the weights written before `nextframe train`
     recorded it: the Moving Leaves and SM-MNIST models are grayscale 32x32; None for the others."""
-    if name in SHIPPED and name.startswith(("leaves-", "smmnist32-")):
+    if name in SHIPPED and name.startswith(("leaves-", "smmnist32-")):  # leaves16-tau2 records its own
         return (1, 32, 32)
     return None
 
