@@ -195,3 +195,22 @@ def test_every_method_trains_saves_and_loads_back_to_the_same_predictions(name, 
     torch.testing.assert_close(by_file.predict(past, 2, samples=2, seed=3).frames, first, rtol=0, atol=0)
     other = by_folder.predict(past, 2, samples=2, seed=4).frames
     assert torch.equal(other, first) == (name == "deterministic")  # only the point forecast ignores the seed
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_the_occlusion_experiments_run_on_every_method(name, tiny_run, tmp_path):
+    """Issue 30: `experiment decisions` and `experiment recursive` go through the one Predictor path for any method
+    (the score method under the sampler flags, the others as they sample), writing their reports."""
+    import json
+
+    from nextframe.cli.main import main
+
+    run, _, _ = tiny_run(name)
+    budget = ["--max-steps", "20", "--retries", "0"] if name == "score" else []  # an untrained denoiser: a short walk
+    decisions = ["experiment", "decisions", "--model", str(run), "--out", str(tmp_path / "d"), "--samples", "1"]
+    assert main([*decisions, "--differences", "0", "--windows", "2", "--window-samples", "1", *budget]) == 0
+    report = json.loads((tmp_path / "d" / "decisions.json").read_text())
+    assert report["method"] == name and report["summary"]["model"]["collisions_windows"] == 2
+    recursive = ["experiment", "recursive", "--model", str(run), "--out", str(tmp_path / "r"), "--samples", "1"]
+    assert main([*recursive, "--steps", "2", *budget]) == 0
+    assert json.loads((tmp_path / "r" / "recursive.json").read_text())["method"] == name

@@ -243,7 +243,7 @@ def run_decisions(args, quiet: bool = False) -> dict:
             s, fit = summary[name], fits[name]
             print(
                 f"{name:>6}: collision windows {_shares(found[name]['report'])}; probes: larger in front (unambiguous) "
-                f"{s['larger_in_front_unambiguous']:.0%}, right in front at equal radii {_share(s['right_in_front_equal_radii'])}, "
+                f"{_share(s['larger_in_front_unambiguous'])}, right in front at equal radii {_share(s['right_in_front_equal_radii'])}, "
                 f"neither {s['neither_fraction']:.0%}, logistic slope {fit['slope']:.2f}/px midpoint {fit['midpoint']:+.2f} px"
             )
         m = found["model"]["report"]
