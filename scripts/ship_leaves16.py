@@ -20,7 +20,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from scale_study import measure, table, weights_of  # scripts/ is on the path when run
+from methods_cards import cpu_name  # scripts/ is on the path when run
+from scale_study import measure, table, weights_of
 
 NAME, SIZE = "leaves16-tau2", 16
 DATA = "nextframe data leaves --out runs/methods/leaves16 --size 16 --n 100000 --seed 0"
@@ -137,8 +138,8 @@ Train split: 90,000 sequences (index % 10 != 9); held-out: the other 10,000.
 
 ## Training
 
-{len(STAGES)} stages, each from the previous one's weights, one thread each on a 2-core Intel Xeon CPU (no GPU, torch
-2.13.0 CPU build), a budget in CPU-minutes (`--budget-clock cpu`) so the stages count alike however loaded the machine
+{len(STAGES)} stages, each from the previous one's weights, one thread each on a 2-core {cpu_name()} CPU (no GPU,
+torch 2.13.0 CPU build), a budget in CPU-minutes (`--budget-clock cpu`) so the stages count alike however loaded the machine
 was; the recipe (width 32, batch 32, half of each batch from approach windows) is the one that trained `leaves-tau2`
 (`scripts/scale_study.sh` says why; docs/design.md, "The scale study at an equal CPU budget").
 
@@ -176,7 +177,7 @@ At this rate (a straight line through the curve against the logarithm of CPU tim
 |---|---|
 {table}
 
-- hardware: 2 cores of an Intel Xeon CPU, no GPU, torch 2.13.0 (CPU build).
+- hardware: 2 cores of an {cpu_name()} CPU, no GPU, torch 2.13.0 (CPU build).
 - written by `python scripts/ship_leaves16.py {STAGES[-1][0]} --data runs/methods/leaves16`.
 """
 

@@ -1,6 +1,7 @@
 """Training: the loss, exact resume, model files, and clear refusals."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -214,6 +215,16 @@ def test_snapshots_mark_the_learning_curve_in_total_minutes_across_stages(small_
     names = sorted(p.name for p in (tmp_path / "two" / "snapshots").iterdir())
     assert names == ["model-4min.safetensors"]  # 2 came before this stage; 6 after it
     assert read_metadata(tmp_path / "two" / "model.safetensors")["total_minutes"] == 5
+    # the curve a card draws of each stage: its snapshots and its final weights, and the final weights alone for a
+    # stage that ended before its first snapshot (a shipped stage's curve once came out empty)
+    from nextframe.analysis.learning_curves import snapshots
+
+    assert [m for m, _ in snapshots(tmp_path / "two")] == [4, 5]
+    late = {**stage, "snapshot_minutes": "9"}
+    train(config(small_data, tmp_path / "three", max_minutes=1, init=str(tmp_path / "two"), **late))  # 5 + 1
+    assert not list((tmp_path / "three").glob("snapshots/*.safetensors"))
+    shutil.rmtree(tmp_path / "three" / "snapshots", ignore_errors=True)  # as a run folder without the folder
+    assert snapshots(tmp_path / "three") == [(6.0, tmp_path / "three" / "model.safetensors")]
     with pytest.raises(NextframeError, match="snapshot-minutes"):
         TrainConfig(data=str(small_data), snapshot_minutes="3,ten")
 

@@ -25,12 +25,13 @@ CURVE_FIELDS = ("minutes", "examples", "crps", "crps_se", "psnr_mean", "psnr_bes
 
 
 def snapshots(run: str | Path) -> list[tuple[float, Path]]:
-    """(total training minutes, weights) of a run folder's snapshots and its final weights, in time order; [] for
-    anything else (a shipped name, a weights file) and for a run that kept no snapshots."""
+    """(total training minutes, weights) of a run folder's snapshots and its final weights, in time order (the final
+    weights alone when the stage ended before its first snapshot: still a point of the curve); [] for anything else
+    (a shipped name, a weights file)."""
     from nextframe.models.files import read_metadata
 
     run = Path(run)
-    if not (run / "snapshots").is_dir() or not (run / "model.safetensors").exists():
+    if not run.is_dir() or not (run / "model.safetensors").exists():
         return []
     final = read_metadata(run / "model.safetensors")
     if "total_minutes" not in final:  # weights written before minutes were recorded have no place on a curve
