@@ -138,8 +138,8 @@ Train split: 90,000 sequences (index % 10 != 9); held-out: the other 10,000.
 
 ## Training
 
-{len(STAGES)} stages, each from the previous one's weights, one thread each on a 2-core {cpu_name()} CPU (no GPU,
-torch 2.13.0 CPU build), a budget in CPU-minutes (`--budget-clock cpu`) so the stages count alike however loaded the machine
+{len(STAGES)} stages, each from the previous one's weights, one thread each on a 2-core CPU (the last stage's: {cpu_name()};
+no GPU, torch 2.13.0 CPU build), a budget in CPU-minutes (`--budget-clock cpu`) so the stages count alike however loaded the machine
 was; the recipe (width 32, batch 32, half of each batch from approach windows) is the one that trained `leaves-tau2`
 (`scripts/scale_study.sh` says why; docs/design.md, "The scale study at an equal CPU budget").
 
@@ -177,7 +177,7 @@ At this rate (a straight line through the curve against the logarithm of CPU tim
 |---|---|
 {table}
 
-- hardware: 2 cores of an {cpu_name()} CPU, no GPU, torch 2.13.0 (CPU build).
+- hardware (the last stage): 2 cores of an {cpu_name()} CPU, no GPU, torch 2.13.0 (CPU build).
 - written by `python scripts/ship_leaves16.py {STAGES[-1][0]} --data runs/methods/leaves16`.
 """
 
