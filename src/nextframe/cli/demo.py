@@ -2,7 +2,8 @@
 
 It measures the model's held-out denoising, then runs the three occlusion experiments of `nextframe experiment` at a
 reduced sample count (probes, decision frequency, recursive generation) and writes their figures, `demo.json` and an
-`index.md` that shows each figure with one line of explanation. Under a minute on 2 CPU cores (32 s measured with nothing else running).
+`index.md` that shows each figure with one line of explanation; then the same for the CPU-scale 16x16 model beside it
+(`--beside`). Under a minute on 2 CPU cores (30 s for both, median of 3 runs with nothing else running).
 """
 
 from __future__ import annotations
