@@ -80,6 +80,32 @@ def table(points: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def load_points(out: Path) -> dict:
+    """The points measured so far (out/points.json), keyed by the weights' SHA-256."""
+    saved = out / "points.json"
+    return {q["sha256"]: q for q in (json.loads(saved.read_text()) if saved.is_file() else [])}
+
+
+def measure_run(
+    run: Path, points: dict, out: Path, windows: int = 64, window_samples: int = 8, probe_samples: int = 16
+):
+    """Measure every snapshot and the final weights of `run` not yet in `points` (keyed by SHA-256), saving
+    out/points.json after each, so an interrupted study keeps what it measured."""
+    for weights in weights_of(run):
+        key = hashlib.sha256(weights.read_bytes()).hexdigest()
+        if key in points:
+            continue
+        found = measure(weights, out / "last", windows, window_samples, probe_samples)
+        q = points[key] = {"run": str(run), "weights": weights.name, "sha256": key, **found}
+        print(
+            f"{run.name} {q['size']}x{q['size']} at {q['minutes']:g} CPU-min: collisions larger "
+            f"{q['larger_share']:.0%} smaller {q['smaller_share']:.0%} not clean "
+            f"{q['not_two_clean_disks_share']:.0%}; probes larger {q['probes_larger_unambiguous']:.0%}",
+            flush=True,
+        )
+        (out / "points.json").write_text(json.dumps(list(points.values()), indent=1) + "\n")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("runs", nargs="+", help="run folders of scripts/scale_study.sh")
@@ -90,24 +116,11 @@ def main() -> int:
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    saved = out / "points.json"
-    points = {q["sha256"]: q for q in (json.loads(saved.read_text()) if saved.is_file() else [])}
+    points = load_points(out)
     for run in map(Path, args.runs):
-        for weights in weights_of(run):
-            key = hashlib.sha256(weights.read_bytes()).hexdigest()
-            if key not in points:
-                found = measure(weights, out / "last", args.windows, args.window_samples, args.probe_samples)
-                points[key] = {"run": str(run), "weights": weights.name, "sha256": key, **found}
-                q = points[key]
-                print(
-                    f"{run.name} {q['size']}x{q['size']} at {q['minutes']:g} CPU-min: collisions larger "
-                    f"{q['larger_share']:.0%} smaller {q['smaller_share']:.0%} not clean "
-                    f"{q['not_two_clean_disks_share']:.0%}; probes larger {q['probes_larger_unambiguous']:.0%}",
-                    flush=True,
-                )
-                saved.write_text(json.dumps(list(points.values()), indent=1) + "\n")
+        measure_run(run, points, out, args.windows, args.window_samples, args.probe_samples)
     (out / "table.md").write_text(table(list(points.values())))
-    print(f"wrote {saved} and {out / 'table.md'}")
+    print(f"wrote {out / 'points.json'} and {out / 'table.md'}")
     return 0
 
 

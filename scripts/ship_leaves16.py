@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import math
 import shutil
 import sys
 from pathlib import Path
 
 from methods_cards import cpu_name  # scripts/ is on the path when run
-from scale_study import measure, table, weights_of
+from scale_study import load_points, measure, measure_run, table
 
 NAME, SIZE = "leaves16-tau2", 16
 DATA = "nextframe data leaves --out runs/methods/leaves16 --size 16 --n 100000 --seed 0"
@@ -108,7 +107,7 @@ def card(point: dict, curve: list[dict], psnr: list[dict], params: int, size_byt
         for p in curve
     )
     stages = "\n".join(f"# stage {i + 1}\n{command}" for i, (_, command) in enumerate(STAGES))
-    table = "\n".join(f"| {r['input_psnr_target']:.0f} | {r['output_psnr']:.2f} |" for r in psnr)
+    psnr_rows = "\n".join(f"| {r['input_psnr_target']:.0f} | {r['output_psnr']:.2f} |" for r in psnr)
     return f"""# {NAME} (interim: the CPU-scale occlusion model, stage {len(STAGES)})
 
 **Status: {"meets the collision targets" if not short else "interim, short of the targets"}.** The score-based
@@ -175,7 +174,7 @@ At this rate (a straight line through the curve against the logarithm of CPU tim
 
 | input PSNR (dB) | output PSNR (dB) |
 |---|---|
-{table}
+{psnr_rows}
 
 - hardware (the last stage): 2 cores of an {cpu_name()} CPU, no GPU, torch 2.13.0 (CPU build).
 - written by `python scripts/ship_leaves16.py {STAGES[-1][0]} --data runs/methods/leaves16`.
@@ -197,13 +196,8 @@ def main() -> int:
         print(f"{run} is not the last of STAGES in {__file__}; add its command there first", file=sys.stderr)
         return 2
     weights = run / "model.safetensors"
-    saved = study / "points.json"
-    points = {q["sha256"]: q for q in (json.loads(saved.read_text()) if saved.is_file() else [])}
-    for w in weights_of(run):  # the stage's snapshots too: they are points of the curve
-        key = hashlib.sha256(w.read_bytes()).hexdigest()
-        if key not in points:
-            points[key] = {"run": str(run), "weights": w.name, "sha256": key, **measure(w, study / "last", 64, 8, 16)}
-            saved.write_text(json.dumps(list(points.values()), indent=1) + "\n")
+    points = load_points(study)
+    measure_run(run, points, study)  # the stage's snapshots too: they are points of the curve
     (study / "table.md").write_text(table(list(points.values())))
     point = points[hashlib.sha256(weights.read_bytes()).hexdigest()]
     shipped = shipped_path(NAME)

@@ -66,7 +66,8 @@ def run_data_leaves(args) -> None:
 
     typed = given(args, LeavesConfig)
     # the scene scaled to the canvas (--size), under any scene setting typed beside it
-    cfg = replace(LeavesConfig.for_size(typed.pop("size", 32), typed.pop("frames", 11)), **typed)
+    base = LeavesConfig()
+    cfg = replace(LeavesConfig.for_size(typed.pop("size", base.size), typed.pop("frames", base.frames)), **typed)
     if args.n > 10_000_000:
         raise NextframeError(f"--n {args.n}: at most 10,000,000 sequences (11 GB per million of 32x32 frames)")
     out = write_leaves(

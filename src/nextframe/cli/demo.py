@@ -44,12 +44,14 @@ def run_demo(args) -> None:
             )
         models.append(model)
     out.mkdir(parents=True, exist_ok=True)
-    reports = [_demo_model(args, names[0], models[0], out)]
-    if len(names) > 1:  # the second model in a folder of its own, with its own index
-        print(f"beside it, {names[1]} ...")
-        reports.append(_demo_model(args, names[1], models[1], out / _folder(names[1])))
+    folders = [out, *(out / _folder(n) for n in names[1:])]  # the second model in a folder of its own
+    reports = []
+    for name, model, folder in zip(names, models, folders):
+        if reports:
+            print(f"beside it, {name} ...")
+        reports.append(_demo_model(args, name, model, folder))
     seconds = round(time.monotonic() - started, 1)
-    for report, folder in zip(reports, (out, *(out / _folder(n) for n in names[1:]))):
+    for report, folder in zip(reports, folders):
         report["seconds_all"] = seconds
         write_json(folder / "demo.json", report)
         with atomic_path(folder / "index.md") as tmp:
