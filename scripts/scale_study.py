@@ -47,8 +47,27 @@ def measure(weights: Path, scratch: Path, windows: int, window_samples: int, pro
         **{k: model[f"collisions_{k}"] for k in ("larger_share", "smaller_share", "not_two_clean_disks_share")},
         "probes_larger_unambiguous": model["larger_in_front_unambiguous"],
         "right_in_front_equal_radii": model["right_in_front_equal_radii"],
+        "size_cue": model.get("size_cue"),  # {sigma: alpha}, analysis.decisions.size_cue
+        "oracle_size_cue": oracle.get("size_cue"),
         "oracle_larger_share": oracle["collisions_larger_share"],
         "oracle_probes_larger_unambiguous": oracle["larger_in_front_unambiguous"],
+    }
+
+
+def measure_size_cue(weights: Path, windows: int = 64) -> dict:
+    """Only the size cue (`analysis.decisions.size_cue`, seed 0), for points measured before it was part of
+    `measure`: seconds where the whole instrument takes minutes."""
+    import nextframe
+    from nextframe.analysis.decisions import heldout_collisions, size_cue
+    from nextframe.data.leaves import LeavesConfig
+    from nextframe.models.files import model_metadata
+
+    size = model_metadata(weights)["frame_shape"][-1]
+    context, truth, window = heldout_collisions(windows, cfg=LeavesConfig.for_size(size))
+    cue = size_cue(nextframe.load(str(weights)), context, truth, window, seed=0)
+    return {
+        "size_cue": dict(zip(map(str, cue["sigma"]), cue["model"])),
+        "oracle_size_cue": dict(zip(map(str, cue["sigma"]), cue["oracle"])),
     }
 
 
@@ -56,10 +75,13 @@ def table(points: list[dict]) -> str:
     def pct(v):
         return "n/a" if v is None else f"{v:.0%}"
 
+    def cue(c):  # points measured before the size cue was part of the instrument have none
+        return "n/a" if not c else f"{c['1.0']:.2f} / {c['2.0']:.2f}"
+
     lines = [
         "| canvas | CPU-minutes | examples | collisions larger / smaller / not clean | probes larger (unambiguous) | "
-        "equal radii: right in front | oracle: collisions larger / probes larger |",
-        "|---|---|---|---|---|---|---|",
+        "equal radii: right in front | size cue at sigma 1 / 2 | oracle: collisions larger / probes larger / size cue |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     seen = set()  # a run's final weights and its snapshot at the same minute are one point
     for p in sorted(points, key=lambda p: (p["size"], p["minutes"])):
@@ -69,13 +91,14 @@ def table(points: list[dict]) -> str:
         lines.append(
             f"| {p['size']}x{p['size']} | {p['minutes']:g} | {p['examples']:,} | {pct(p['larger_share'])} / "
             f"{pct(p['smaller_share'])} / {pct(p['not_two_clean_disks_share'])} | {pct(p['probes_larger_unambiguous'])} | "
-            f"{pct(p['right_in_front_equal_radii'])} | {pct(p['oracle_larger_share'])} / "
-            f"{pct(p['oracle_probes_larger_unambiguous'])} |"
+            f"{pct(p['right_in_front_equal_radii'])} | {cue(p.get('size_cue'))} | {pct(p['oracle_larger_share'])} / "
+            f"{pct(p['oracle_probes_larger_unambiguous'])} / {cue(p.get('oracle_size_cue'))} |"
         )
     lines.append(
         "\nCollisions: 64 held-out windows x 8 samples; what a row's three shares leave is 'no visible overlap'. Probes: "
         "figure 4's 13 radius differences x 16 samples; equal radii: the share of the decided equal-radius samples with "
-        "the right disk in front (50% is fair). The oracle is the generator's law on the same canvas."
+        "the right disk in front (50% is fair). Size cue: the denoiser's share of the larger disk in the lens at noise std "
+        "sigma (analysis.decisions.size_cue; 1 larger, 0.5 a blend). The oracle is the generator's law on the same canvas."
     )
     return "\n".join(lines) + "\n"
 
@@ -94,6 +117,9 @@ def measure_run(
     for weights in weights_of(run):
         key = hashlib.sha256(weights.read_bytes()).hexdigest()
         if key in points:
+            if not points[key].get("size_cue"):  # measured before the size cue was part of the instrument
+                points[key].update(measure_size_cue(weights, windows))
+                (out / "points.json").write_text(json.dumps(list(points.values()), indent=1) + "\n")
             continue
         found = measure(weights, out / "last", windows, window_samples, probe_samples)
         q = points[key] = {"run": str(run), "weights": weights.name, "sha256": key, **found}

@@ -15,6 +15,7 @@ from nextframe.analysis.decisions import (
     oracle_frames,
     probe_window,
     render_disks,
+    size_cue,
     tally,
     typical_probe,
     typical_speed,
@@ -260,3 +261,23 @@ def test_reports_take_numpy_numbers(tmp_path):
 
     write_json(tmp_path / "r.json", {"flag": np.bool_(True), "x": np.float32(0.5), "a": np.arange(3)})
     assert json.loads((tmp_path / "r.json").read_text()) == {"flag": True, "x": 0.5, "a": [0, 1, 2]}
+
+
+@pytest.mark.parametrize("size", [16, 32])
+def test_size_cue_scores_known_denoisers(size):
+    # the size cue is the least-squares share of "larger in front" in the lens: a denoiser that returns the larger
+    # disk in front scores 1, the smaller 0, a half-half blend 0.5 (so it can fail), and the exact denoiser (the
+    # oracle's posterior mean) scores high at every level
+    cfg = LeavesConfig.for_size(size)
+    context, truth, window = heldout_collisions(24, cfg=cfg)
+    c = torch.from_numpy(window["next"].astype(np.float32))
+    r, lum = torch.from_numpy(window["radii"]), torch.from_numpy(window["luminance"])
+    views = torch.stack([render_disks(c, r, lum, o, size) for o in range(2)], dim=1)
+    larger = r.argmax(1)
+    rows = torch.arange(len(r))
+    big, small = views[rows, larger][:, None], views[rows, 1 - larger][:, None]
+    for frames, expected in ((big, 1.0), (small, 0.0), (0.5 * (big + small), 0.5)):
+        found = size_cue(lambda noisy, ctx, f=frames: f, context, truth, window, sigmas=(1.0,), draws=64, cfg=cfg)
+        assert found["model"][0] == pytest.approx(expected, abs=1e-4)
+    exact = size_cue(None, context, truth, window, cfg=cfg)
+    assert "model" not in exact and min(exact["oracle"]) >= 0.7, exact

@@ -168,7 +168,7 @@ def run_probes(args, quiet: bool = False) -> dict:
 def run_decisions(args, quiet: bool = False) -> dict:
     """The instrument of `analysis.decisions` on held-out collision windows and on the figure-4 sweep of probes at
     the data's speeds, for the model and for the oracle sampler side by side."""
-    from nextframe.analysis.decisions import heldout_collisions
+    from nextframe.analysis.decisions import heldout_collisions, size_cue
     from nextframe.analysis.figures import collision_figure, decision_figure
     from nextframe.analysis.occlusion import (
         collision_decisions,
@@ -206,6 +206,9 @@ def run_decisions(args, quiet: bool = False) -> dict:
     summary = {
         k: {**decision_summary(rows[k]), **{f"collisions_{n}": v for n, v in found[k]["report"].items()}} for k in rows
     }
+    cue = size_cue(predictor, context, truth, window, seed=args.seed)  # the rule in the denoiser, before sampling
+    for name in ("model", "oracle"):
+        summary[name]["size_cue"] = dict(zip(map(str, cue["sigma"]), cue[name]))
     labels = {name: found[name]["labels"] for name in ("model", "oracle")}
     for name in ("model", "oracle"):
         collision_figure(
@@ -246,6 +249,13 @@ def run_decisions(args, quiet: bool = False) -> dict:
                 f"{_share(s['larger_in_front_unambiguous'])}, right in front at equal radii {_share(s['right_in_front_equal_radii'])}, "
                 f"neither {s['neither_fraction']:.0%}, logistic slope {fit['slope']:.2f}/px midpoint {fit['midpoint']:+.2f} px"
             )
+        print(
+            "size cue in the denoiser (share of the larger disk in the lens, 1 larger, 0.5 a blend), model / oracle: "
+            + ", ".join(
+                f"sigma {k} {summary['model']['size_cue'][k]:.2f} / {v:.2f}"
+                for k, v in summary["oracle"]["size_cue"].items()
+            )
+        )
         m = found["model"]["report"]
         print(
             f"model samples: {m['retried']} restarted after a divergence, {m['diverged']} still diverged; median "
