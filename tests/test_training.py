@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from nextframe.data.leaves import write_leaves
+from nextframe.data.leaves import LeavesTruth, load_truth, write_leaves
 from nextframe.data.store import ClipDataset, Windows
 from nextframe.errors import NextframeError
 from nextframe.evaluation.denoising import denoising_psnr
@@ -419,6 +419,42 @@ def test_focus_trains_on_leaves_and_is_refused_elsewhere(small_data, tmp_path):
     )
     with pytest.raises(NextframeError, match="--focus needs Moving Leaves ground truth"):
         train(config(plain, tmp_path / "h", max_steps=1, focus=0.5))
+
+
+def test_lens_weight_covers_the_next_lens_reads_the_context_only_and_trains(small_data, tmp_path):
+    from nextframe.analysis.decisions import render_disks
+    from nextframe.data.leaves import approach_windows, lens_region
+
+    truth = load_truth(ClipDataset.open(small_data).truth("train"))
+    windows = np.flatnonzero(approach_windows(truth, 2))
+    windows = windows[np.unique(windows // (truth.centers.shape[1] - 2), return_index=True)[1]]  # one per sequence
+    region = lens_region(truth, 2, windows)
+    sequence, first = np.divmod(windows, truth.centers.shape[1] - 2)
+    centers = torch.from_numpy(truth.centers[sequence, first + 2].astype(np.float32))
+    radii, lum = torch.from_numpy(truth.radii[sequence]), torch.from_numpy(truth.luminance[sequence])
+    views = torch.stack([render_disks(centers, radii, lum, o, 32) for o in range(2)], 1)
+    lens = ((views[:, 0] - views[:, 1]).abs() > 0.05).numpy()
+    assert lens.sum() > 0 and (lens * region).sum() >= 0.9 * lens.sum()  # where the order shows next, weighted
+    assert region.mean() < 0.15  # and not the whole frame
+    moved = LeavesTruth(**{**truth.__dict__, "centers": truth.centers.copy()})
+    moved.centers[sequence, first + 2] += 3.0  # another next frame, the same context: the same weights
+    assert (lens_region(moved, 2, windows) == region).all()
+
+    summary = train(config(small_data, tmp_path / "w", max_steps=2, lens_weight=10.0))
+    assert summary["steps"] == 2 and json.loads((tmp_path / "w" / "config.json").read_text())["lens_weight"] == 10.0
+    with pytest.raises(NextframeError, match="needs --tau 2 or more"):
+        config(small_data, tmp_path / "x", lens_weight=10.0, tau=1)
+    with pytest.raises(NextframeError, match="drop it for --method deterministic"):
+        train(config(small_data, tmp_path / "x", max_steps=1, lens_weight=10.0, method="deterministic"))
+
+
+def test_weighted_loss_with_unit_weights_is_the_plain_loss():
+    loss, net = BlindDenoisingLoss(), lambda noisy, context: 0.5 * noisy
+    clean, context = torch.rand(4, 1, 8, 8), torch.rand(4, 2, 8, 8)
+    plain = loss(net, context, clean, torch.Generator().manual_seed(3))
+    ones = loss(net, context, clean, torch.Generator().manual_seed(3), weight=torch.ones(4, 1, 8, 8))
+    twice = loss(net, context, clean, torch.Generator().manual_seed(3), weight=torch.full((4, 1, 8, 8), 2.0))
+    assert ones == plain and twice == pytest.approx(2 * plain)
 
 
 def test_sigma_max_reaches_the_loss_and_is_checked(small_data, tmp_path, capsys):

@@ -30,6 +30,7 @@ def trained_a_little(config: UNetConfig) -> ConditionalUNet:
         UNetConfig(tau=1, channels=3, width=8),
         UNetConfig(tau=2, width=8, noisy_input=False),
         UNetConfig(tau=2, width=8, output="residual"),
+        UNetConfig(tau=2, width=8, gates=True),
     ],
 )
 def test_network_is_positively_homogeneous(config):
@@ -60,6 +61,26 @@ def test_a_residual_output_is_the_noisy_input_plus_the_last_layer():
         UNetConfig(tau=2, noisy_input=False, output="residual")
     with pytest.raises(NextframeError, match="'clean' or 'residual'"):
         UNetConfig(output="skip")
+
+
+def test_gates_start_as_the_identity_and_keep_the_network_homogeneous():
+    from nextframe.networks.unet import ScaleFreeGate
+
+    plain = trained_a_little(UNetConfig(tau=2, width=8))
+    gated = ConditionalUNet(UNetConfig(tau=2, width=8, gates=True)).eval()
+    own = {k: v for k, v in gated.state_dict().items() if ".mix." in k}
+    assert own and all((v == 0).all() for v in own.values())  # a new gate passes its input
+    gated.load_state_dict({**own, **plain.state_dict()})
+    noisy, context = torch.rand(4, 1, 16, 16), torch.rand(4, 2, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(gated(noisy, context), plain(noisy, context), rtol=0, atol=0)
+        for m in gated.modules():  # gates far from the identity: still order 1
+            if isinstance(m, ScaleFreeGate):
+                torch.nn.init.normal_(m.mix.weight, std=0.5)
+        out = gated(noisy, context)
+        assert (out - plain(noisy, context)).abs().max() > 1e-2
+        for a in (0.01, 0.37, 5.0, 1e3):
+            torch.testing.assert_close(gated(a * noisy, a * context), a * out, rtol=1e-4, atol=1e-5 * a)
 
 
 def test_no_bias_parameter_anywhere():

@@ -222,6 +222,29 @@ def approach_windows(truth: dict | LeavesTruth, tau: int, gap: float = APPROACH_
     return (context > 0).all(axis=-1) & closing & (last < gap * size / 32)
 
 
+def lens_region(truth: dict | LeavesTruth, tau: int, windows: np.ndarray, size: int = 32, margin: float = 2.0):
+    """(len(windows), size, size) float32, 1 where the two disks may overlap in the next frame of each window, as
+    far as its context can tell: both disks at their last centres plus their last displacement, each grown by
+    `margin` pixels of a 32x32 canvas (the paths curve; scaled with the canvas), and 1 where the grown disks
+    intersect. `windows` index (sequence, first frame) flattened as `approach_windows` lays them out.
+
+    It reads the context only (the centres of the context frames, the radii), so a loss weighted by it keeps its
+    minimiser, the conditional mean at each pixel, while spending more of the network on the pixels where the
+    depth order shows: the lens is a few pixels of the frame, and under plain MSE the size cue is worth about 2% of
+    the loss (docs/notebook.md, 2026-12-07 fourth session).
+    """
+    truth = truth if isinstance(truth, LeavesTruth) else load_truth(truth)
+    if tau < 2:
+        raise NextframeError(f"the lens is extrapolated from the last two context frames; it needs tau >= 2, got {tau}")
+    per_sequence = truth.centers.shape[1] - tau
+    sequence, first = np.divmod(np.asarray(windows), per_sequence)
+    last = truth.centers[sequence, first + tau - 1].astype(np.float32)  # (B, 2 disks, 2)
+    ahead = last + (last - truth.centers[sequence, first + tau - 2])
+    grown = truth.radii[sequence] + margin * size / 32  # (B, 2)
+    cover = disk_coverage(ahead, grown, size)  # (B, 2, H, W)
+    return ((cover[:, 0] > 0) & (cover[:, 1] > 0)).astype(np.float32)
+
+
 def chunk_rng(seed: int, chunk: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, chunk]))
 

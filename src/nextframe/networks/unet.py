@@ -28,6 +28,10 @@ class UNetConfig:
     # f, and the estimate is the noisy input plus f (DnCNN's form, still bias-free): at low noise the identity is f = 0
     # instead of a map the convolutions must learn to copy (docs/design.md)
     output: str = "clean"
+    # a scale-free gate after every block (`ScaleFreeGate`): lets the network pick one input's value by another's
+    # geometry ("the larger disk's luminance"), which a bias-free ReLU network can only approximate piecewise, while
+    # it stays homogeneous of order 1 (docs/design.md); off is App. C's network
+    gates: bool = False
 
     def __post_init__(self):
         if self.tau < 0 or self.channels < 1 or self.width < 1 or self.scales < 1:
@@ -138,12 +142,32 @@ def recalibrate_norms(model: nn.Module, run_batch: Callable[[int], object], batc
     return len(ours) + len(torchs)
 
 
-def conv_block(c_in: int, c_out: int) -> nn.Sequential:
-    """Two (3x3 convolution, bias-free batch norm, ReLU) stages: one block of the U-Net."""
+class ScaleFreeGate(nn.Module):
+    """x * 2 sigmoid(W x / rms(x)), W a 1x1 convolution, rms over each example's features: a multiplicative gate
+    whose argument does not change when the input is scaled, so the block stays homogeneous of order 1 (up to the
+    eps that keeps an all-zero input finite). W starts at zero, where the gate is exactly the identity, so weights
+    trained without gates load into a gated network unchanged (`UNetConfig.gates`)."""
+
+    def __init__(self, channels: int, eps: float = 1e-30):
+        super().__init__()
+        self.eps = eps
+        self.mix = nn.Conv2d(channels, channels, 1, bias=False)
+
+    def reset(self) -> None:
+        nn.init.zeros_(self.mix.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = (x.square().mean(dim=(1, 2, 3), keepdim=True) + self.eps).sqrt()
+        return x * (2 * torch.sigmoid(self.mix(x) / scale))
+
+
+def conv_block(c_in: int, c_out: int, gate: bool = False) -> nn.Sequential:
+    """Two (3x3 convolution, bias-free batch norm, ReLU) stages: one block of the U-Net; `gate`: a `ScaleFreeGate`
+    after them."""
     layers = []
     for a, b in ((c_in, c_out), (c_out, c_out)):
         layers += [nn.Conv2d(a, b, 3, padding=1, bias=False), BiasFreeBatchNorm(b), nn.ReLU(inplace=True)]
-    return nn.Sequential(*layers)
+    return nn.Sequential(*layers, *([ScaleFreeGate(c_out)] if gate else []))
 
 
 class ConditionalUNet(nn.Module):
@@ -160,17 +184,22 @@ class ConditionalUNet(nn.Module):
         self.down = nn.ModuleList()
         c_in = config.in_channels
         for w in widths:
-            self.down.append(conv_block(c_in, w))
+            self.down.append(conv_block(c_in, w, config.gates))
             c_in = w
         self.pool = nn.AvgPool2d(2)
         self.upsample = nn.ModuleList(
             nn.ConvTranspose2d(w, w // 2, 2, stride=2, bias=False) for w in reversed(widths[1:])
         )
-        self.up = nn.ModuleList(conv_block(w, w // 2) for w in reversed(widths[1:]))  # input: upsampled + skip
+        self.up = nn.ModuleList(
+            conv_block(w, w // 2, config.gates) for w in reversed(widths[1:])
+        )  # input: upsampled + skip
         self.out = nn.Conv2d(widths[0], config.channels, 3, padding=1, bias=False)
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+        for m in self.modules():
+            if isinstance(m, ScaleFreeGate):
+                m.reset()
 
     def check_inputs(self, noisy: torch.Tensor | None, context: torch.Tensor) -> None:
         cfg = self.config

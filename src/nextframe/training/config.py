@@ -32,6 +32,7 @@ MODEL_FIELDS = (
     "lr_schedule",
     "init",
     "focus",
+    "lens_weight",
     "ema_halflife",
     "ema_rampup",
 )
@@ -53,6 +54,12 @@ class DataSettings:
         "where the rare occlusion decisions are learnt; 0: windows uniformly",
         low=0,
     )
+    lens_weight: float = setting(
+        0.0,
+        "Moving Leaves, score method: the loss weighs each pixel where the context says the disks may overlap next "
+        "(data.leaves.lens_region) 1 + this many times; 0: plain MSE (the paper)",
+        low=0,
+    )
     examples_per_epoch: int = setting(0, "windows per epoch (0: every training window once)", low=0)
     heldout_examples: int = setting(
         1024, "held-out windows from the test split, with fixed noise, scored after each epoch (log.csv)", low=1
@@ -67,6 +74,10 @@ class DataSettings:
             raise NextframeError(f"--focus is a share of each batch, 0 <= focus < 1; got {self.focus}")
         if self.focus > 0 and self.tau < 1:
             raise NextframeError("--focus picks windows by their past frames, so it needs --tau 1 or more")
+        if self.lens_weight > 0 and self.tau < 2:
+            raise NextframeError(
+                "--lens-weight extrapolates the disks from two past frames, so it needs --tau 2 or more"
+            )
 
 
 @dataclass

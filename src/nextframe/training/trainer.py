@@ -289,6 +289,9 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     elif config.init:
         init_method, init_network, init_state = read_network(config.init)
         init_network = _with_defaults(init_network, model.config)
+        adds_gates = network.get("gates") and not init_network.get("gates")  # gates start as the identity
+        if adds_gates:
+            init_network = {**init_network, "gates": True}
         # compared as JSON, as the weights file holds them: a network's tuples (MCVD's multipliers) come back as lists;
         # the settings only the loss reads (a peer's one dataclass holds them too) may change from stage to stage
         loss_only = {f.name for f in dataclasses.fields(model.config) if f.metadata.get("loss_only")}
@@ -300,6 +303,8 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                 f"--init {config.init} is a {init_method} network {init_network}, not the {spec.name} network {network} "
                 "this run trains; match --method, --tau and --width"
             )
+        if adds_gates:  # every gate's own weights stay at their start (zero), where the gate passes its input
+            init_state = {**{k: v for k, v in model.state_dict().items() if ".mix." in k}, **init_state}
         load_state(model, init_state, config.init)
         state["prior"] = _prior_training(config.init)
     if config.freeze_norm:
@@ -327,6 +332,7 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     writer = _tensorboard(out) if ddp.main else None
     focus = focus_windows(dataset, config) if config.focus > 0 else None
     focus_per_batch = round(config.focus * config.batch_size)
+    lens_weights = lens_weighting(dataset, config, spec.name) if config.lens_weight > 0 else None
 
     log_columns = LOG_START + list(spec.columns)
     if average is not None:  # the live weights' numbers beside the average's
@@ -503,7 +509,11 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                     )
                 context, clean = (t.to(ddp.device, memory_format=torch.channels_last) for t in (context, clean))
                 g = batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank)
-                loss = loss_fn(net, context, clean, g)
+                if lens_weights is None:
+                    loss = loss_fn(net, context, clean, g)
+                else:
+                    weight = lens_weights(local[start : start + config.batch_size]).to(ddp.device)
+                    loss = loss_fn(net, context, clean, g, weight=weight)
                 if not torch.isfinite(loss):
                     raise NextframeError(
                         f"the loss became {float(loss)} at step {state['step']}; lower --lr or check the data"
@@ -581,6 +591,28 @@ def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
             f"{config.data} has no windows where the disks are about to meet; drop --focus or generate more sequences"
         )
     return chosen
+
+
+def lens_weighting(dataset: ClipDataset, config: TrainConfig, method: str):
+    """A function from training-window indices to per-pixel loss weights (B, 1, H, W): 1, and 1 + `lens_weight`
+    where the context says the disks may overlap next (`data.leaves.lens_region`)."""
+    from nextframe.data.leaves import lens_region
+
+    truth = dataset.truth("train")
+    if dataset.meta.get("kind") != "moving-leaves" or truth is None:
+        raise NextframeError(
+            f"--lens-weight needs Moving Leaves ground truth, which {config.data} does not have; drop --lens-weight "
+            "or use data from `nextframe data leaves`"
+        )
+    if method != "score":
+        raise NextframeError(f"--lens-weight weighs the score method's denoising loss; drop it for --method {method}")
+    size = dataset.meta.get("leaves", {}).get("size", 32)
+
+    def weights(indices: np.ndarray) -> torch.Tensor:
+        region = lens_region(truth, config.tau, indices, size=size)
+        return torch.from_numpy(1.0 + config.lens_weight * region)[:, None]
+
+    return weights
 
 
 def _prior_training(init: str) -> list:

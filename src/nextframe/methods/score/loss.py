@@ -44,5 +44,10 @@ class BlindDenoisingLoss:
         noise = torch.randn(clean.shape, generator=generator)
         return clean + (sigma * noise).to(clean.device)
 
-    def __call__(self, net, context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return (net(self.noisy_copy(clean, generator), context) - clean).square().mean()
+    def __call__(
+        self, net, context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator, weight=None
+    ) -> torch.Tensor:
+        """`weight` (B, 1, H, W), optional: per-pixel weights read from the context only (`--lens-weight`), which
+        leave the minimiser, E[clean | noisy, context] at each pixel, where it is."""
+        error = (net(self.noisy_copy(clean, generator), context) - clean).square()
+        return error.mean() if weight is None else (error * weight).mean()

@@ -43,6 +43,11 @@ class Settings:
         "added to the noisy input (the identity at low noise comes free)",
         choices=("clean", "residual"),
     )
+    gates: bool = setting(
+        False,
+        "a scale-free multiplicative gate after every U-Net block (networks.unet.ScaleFreeGate; still bias-free and "
+        "homogeneous); it starts as the identity, so --init may name weights trained without gates",
+    )
 
     def __post_init__(self):
         check_fields(self)
@@ -74,6 +79,7 @@ def training_method(config, shape) -> TrainingMethod:
         scales=config.scales,
         noisy_input=True,
         output=own.denoiser_output,
+        gates=own.gates,
     )
     unet.check_size(height, width)
     loss = own.loss()
