@@ -50,10 +50,19 @@ STAGES = [
         "scripts/scale_study.sh 16 40 runs/s8/s16d --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
         "--max-steps 32000 --snapshot-minutes 120,135",
     ),
+    (  # the first with the lens-weighted loss (an equal-budget trial against a plain-MSE control; docs/notebook.md)
+        "runs/s9/lens10",
+        "scripts/scale_study.sh 16 20 runs/s9/lens10 --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
+        "--max-steps 16000 --snapshot-minutes 143,148,153 --lens-weight 10",
+    ),
 ]
 FOLLOW = (
-    "scripts/scale_study.sh 16 60 runs/stages/leaves16-next --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
-    "--max-steps 46000 --snapshot-minutes 120,150"
+    "scripts/scale_study.sh 16 45 runs/stages/leaves16-next --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
+    "--max-steps 44000 --lens-weight 10"
+)
+CURVE_HEADER = (
+    "| CPU-minutes | examples | collisions larger / smaller / not clean | probes larger (unambiguous) | "
+    "equal radii: right in front | size cue at sigma 1 / 2 |\n|---|---|---|---|---|---|"
 )
 TARGETS = {"larger_share": 0.80, "smaller_share": 0.05, "not_two_clean_disks_share": 0.15}
 
@@ -100,10 +109,11 @@ def card(point: dict, curve: list[dict], psnr: list[dict], params: int, size_byt
         short.append(f"at equal radii the right (brighter) disk in front in {pct(equal)} of decided samples (30-70%)")
     if point["probes_larger_unambiguous"] < 0.9:
         short.append(f"unambiguous probes larger in front {pct(point['probes_larger_unambiguous'])} (target >= 90%)")
+    cue = lambda p, k="size_cue": "n/a" if not p.get(k) else f"{p[k]['1.0']:.2f} / {p[k]['2.0']:.2f}"  # noqa: E731
     rows = "\n".join(
         f"| {p['minutes']:g} | {p['examples']:,} | {pct(p['larger_share'])} / {pct(p['smaller_share'])} / "
         f"{pct(p['not_two_clean_disks_share'])} | {pct(p['probes_larger_unambiguous'])} | "
-        f"{'n/a' if p['right_in_front_equal_radii'] is None else pct(p['right_in_front_equal_radii'])} |"
+        f"{'n/a' if p['right_in_front_equal_radii'] is None else pct(p['right_in_front_equal_radii'])} | {cue(p)} |"
         for p in curve
     )
     stages = "\n".join(f"# stage {i + 1}\n{command}" for i, (_, command) in enumerate(STAGES))
@@ -123,6 +133,9 @@ front in {pct(point["larger_share"])}, the smaller in {pct(point["smaller_share"
 generator's law): {pct(point["oracle_larger_share"])} larger in front. On figure 4's unambiguous probes the larger disk
 is in front in {pct(point["probes_larger_unambiguous"])} of the samples (oracle
 {pct(point["oracle_probes_larger_unambiguous"])}). {"Short of: " + "; ".join(short) + "." if short else ""}
+Before any sampler, its denoiser's estimate at noise std 1 / 2 shows the larger disk's luminance in a share
+{cue(point)} of the lens (the size cue, `analysis.decisions.size_cue`; the exact denoiser {cue(point, "oracle_size_cue")},
+a blend 0.5).
 
 {params:,} parameters, {size_bytes / 2**20:.1f} MB of safetensors; {point["minutes"]:g} CPU-minutes and
 {point["examples"]:,} training examples in all (the weights' metadata).
@@ -140,14 +153,16 @@ Train split: 90,000 sequences (index % 10 != 9); held-out: the other 10,000.
 {len(STAGES)} stages, each from the previous one's weights, one thread each on a 2-core CPU (the last stage's: {cpu_name()};
 no GPU, torch 2.13.0 CPU build), a budget in CPU-minutes (`--budget-clock cpu`) so the stages count alike however loaded the machine
 was; the recipe (width 32, batch 32, half of each batch from approach windows) is the one that trained `leaves-tau2`
-(`scripts/scale_study.sh` says why; docs/design.md, "The scale study at an equal CPU budget").
+(`scripts/scale_study.sh` says why; docs/design.md, "The scale study at an equal CPU budget"); from stage 5 the loss
+weighs the pixels where the context says the disks may overlap next 11 times (`--lens-weight 10`; it reads the
+context only, so the minimiser stays the conditional mean; docs/design.md, "The lens-weighted loss").
 
 ```bash
 {stages}
 cp {STAGES[-1][0]}/model.safetensors src/nextframe/models/{NAME}.safetensors
 ```
 
-Continue it (60 more CPU-minutes from the shipped weights), then ship it if it beats them:
+Continue it (45 more CPU-minutes from the shipped weights), then ship it if it beats them:
 
 ```bash
 {FOLLOW}
@@ -158,10 +173,10 @@ python scripts/ship_leaves16.py runs/stages/leaves16-next --data runs/methods/le
 
 `python scripts/scale_study.py {" ".join(run for run, _ in STAGES)} --out docs/results/scale-study` (64 windows x 8
 samples; probes 13 radius differences x 16 samples; equal radii: the share of the decided equal-radius samples with the
-right disk in front, 50% is fair).
+right disk in front, 50% is fair; size cue: the denoiser's share of the larger disk in the lens, the exact denoiser
+{cue(point, "oracle_size_cue")}).
 
-| CPU-minutes | examples | collisions larger / smaller / not clean | probes larger (unambiguous) | equal radii: right in front |
-|---|---|---|---|---|
+{CURVE_HEADER}
 {rows}
 
 At this rate (a straight line through the curve against the logarithm of CPU time, a rough guide): larger in front
