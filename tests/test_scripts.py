@@ -1,6 +1,7 @@
 """The scripts behind shipped results (scripts/) still run: each answers --help, the cheap ones do their job on small
 inputs, and the card writer refuses to rewrite the cards from missing runs."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,9 @@ def test_gpu_script_smoke_trains_every_method_and_its_weights_come_back(tmp_path
     runs = sorted(p.name for p in (tmp_path / "back").iterdir())
     expected = {f"{d}-{m}" for d in ("leaves", "smmnist32")[: 1 + bool(extra)] for m in METHODS}
     assert set(runs) == expected
+    score = json.loads((tmp_path / "back" / "leaves-score" / "config.json").read_text())
+    assert score["lens_weight"] == 10.0 and score["focus"] == 0.5  # the CPU model's recipe for the size cue
+    assert (tmp_path / "back" / "leaves-score" / "model.safetensors").is_file()
     for name in ("leaves-mcvd", "leaves-svg_lp"):
         predictor = load(str(tmp_path / "back" / name))  # half-precision weights into the float32 network
         assert next(predictor.network.parameters()).dtype == torch.float32

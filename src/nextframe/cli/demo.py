@@ -103,7 +103,8 @@ def _demo_model(args, name: str, model, out: Path) -> dict:
         print(
             f"  {who:>6}: collision windows: larger in front {s['collisions_larger_share']:.0%}, smaller "
             f"{s['collisions_smaller_share']:.0%}; "
-            f"unambiguous probes: larger in front {s['larger_in_front_unambiguous']:.0%}"
+            f"unambiguous probes: larger in front {s['larger_in_front_unambiguous']:.0%}; size cue at sigma 2 "
+            f"{s['size_cue']['2.0']:.2f} (the larger disk's share of the lens in the denoiser's estimate; 0.5 a blend)"
         )
     print(
         f"recursive generation (figure 5), {RECURSIVE_SEQUENCES} test sequences, 9 frames (the GIF shows the first 3) ..."
@@ -124,8 +125,8 @@ def _side_by_side(reports: list[dict], names: list[str]) -> list[str]:
     """The demo's models in one table, each beside the oracle on its own canvas."""
     lines = [
         "| model | canvas | collision windows: larger / smaller / not clean (oracle: larger) | unambiguous probes: "
-        "larger in front (oracle) | held-out denoising at 0 dB in |",
-        "|---|---|---|---|---|",
+        "larger in front (oracle) | size cue at sigma 2 (oracle) | held-out denoising at 0 dB in |",
+        "|---|---|---|---|---|---|",
     ]
     for report, name in zip(reports, names):
         m, o = report["decisions"]["summary"]["model"], report["decisions"]["summary"]["oracle"]
@@ -135,7 +136,8 @@ def _side_by_side(reports: list[dict], names: list[str]) -> list[str]:
             f"| {link} | {report['canvas']}x{report['canvas']} | {m['collisions_larger_share']:.0%} / "
             f"{m['collisions_smaller_share']:.0%} / {m['collisions_not_two_clean_disks_share']:.0%} "
             f"({o['collisions_larger_share']:.0%}) | {m['larger_in_front_unambiguous']:.0%} "
-            f"({o['larger_in_front_unambiguous']:.0%}) | {zero:.1f} dB |"
+            f"({o['larger_in_front_unambiguous']:.0%}) | {m['size_cue']['2.0']:.2f} ({o['size_cue']['2.0']:.2f}) | "
+            f"{zero:.1f} dB |"
         )
     return [
         "Both models at this reduced count (the figures below are the first model's; the second's are in its folder). "
@@ -192,7 +194,11 @@ def _index(report: dict, reports: list[dict], names: list[str]) -> str:
         "`nextframe experiment decisions` (64 x 8) and the model card, which may use another sampler or count as "
         "it says, can differ from it by that much): the disks are apart in "
         f"both context frames and due to overlap in the next. Model: {shares(m)}. Oracle sampler (the generator's own law): {shares(o)}. "
-        "Each sample is framed in the colour of its label.",
+        "Each sample is framed in the colour of its label. Before any sampler, the denoiser's estimate of these "
+        "windows' next frames at noise std 1 / 2 shows the larger disk's luminance in a share "
+        f"{m['size_cue']['1.0']:.2f} / {m['size_cue']['2.0']:.2f} of the lens (the exact denoiser: "
+        f"{o['size_cue']['1.0']:.2f} / {o['size_cue']['2.0']:.2f}; 0.5 is a blend that ignores size): the size cue "
+        "the samples can only follow.",
         "",
         "![collision windows, oracle](collisions_oracle.png)",
         "",
