@@ -104,7 +104,7 @@ def _demo_model(args, name: str, model, out: Path) -> dict:
             f"  {who:>6}: collision windows: larger in front {s['collisions_larger_share']:.0%}, smaller "
             f"{s['collisions_smaller_share']:.0%}; "
             f"unambiguous probes: larger in front {s['larger_in_front_unambiguous']:.0%}; size cue at sigma 2 "
-            f"{s['size_cue']['2.0']:.2f} (the larger disk's share of the lens in the denoiser's estimate; 0.5 a blend)"
+            f"{_cue(s, '2.0')} (the larger disk's share of the lens in the denoiser's estimate; 0.5 a blend)"
         )
     print(
         f"recursive generation (figure 5), {RECURSIVE_SEQUENCES} test sequences, 9 frames (the GIF shows the first 3) ..."
@@ -119,6 +119,11 @@ def _demo_model(args, name: str, model, out: Path) -> dict:
         "recursive": recursive,
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def _cue(summary: dict, sigma: str) -> str:
+    """The size cue at `sigma` of a decisions summary; n/a for a model that is not a denoiser."""
+    return "n/a" if not summary.get("size_cue") else f"{summary['size_cue'][sigma]:.2f}"
 
 
 def _side_by_side(reports: list[dict], names: list[str]) -> list[str]:
@@ -136,7 +141,7 @@ def _side_by_side(reports: list[dict], names: list[str]) -> list[str]:
             f"| {link} | {report['canvas']}x{report['canvas']} | {m['collisions_larger_share']:.0%} / "
             f"{m['collisions_smaller_share']:.0%} / {m['collisions_not_two_clean_disks_share']:.0%} "
             f"({o['collisions_larger_share']:.0%}) | {m['larger_in_front_unambiguous']:.0%} "
-            f"({o['larger_in_front_unambiguous']:.0%}) | {m['size_cue']['2.0']:.2f} ({o['size_cue']['2.0']:.2f}) | "
+            f"({o['larger_in_front_unambiguous']:.0%}) | {_cue(m, '2.0')} ({_cue(o, '2.0')}) | "
             f"{zero:.1f} dB |"
         )
     return [
@@ -196,8 +201,8 @@ def _index(report: dict, reports: list[dict], names: list[str]) -> str:
         f"both context frames and due to overlap in the next. Model: {shares(m)}. Oracle sampler (the generator's own law): {shares(o)}. "
         "Each sample is framed in the colour of its label. Before any sampler, the denoiser's estimate of these "
         "windows' next frames at noise std 1 / 2 shows the larger disk's luminance in a share "
-        f"{m['size_cue']['1.0']:.2f} / {m['size_cue']['2.0']:.2f} of the lens (the exact denoiser: "
-        f"{o['size_cue']['1.0']:.2f} / {o['size_cue']['2.0']:.2f}; 0.5 is a blend that ignores size): the size cue "
+        f"{_cue(m, '1.0')} / {_cue(m, '2.0')} of the lens (the exact denoiser: "
+        f"{_cue(o, '1.0')} / {_cue(o, '2.0')}; 0.5 is a blend that ignores size): the size cue "
         "the samples can only follow.",
         "",
         "![collision windows, oracle](collisions_oracle.png)",

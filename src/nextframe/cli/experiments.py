@@ -206,9 +206,11 @@ def run_decisions(args, quiet: bool = False) -> dict:
     summary = {
         k: {**decision_summary(rows[k]), **{f"collisions_{n}": v for n, v in found[k]["report"].items()}} for k in rows
     }
-    cue = size_cue(predictor, context, truth, window, seed=args.seed)  # the rule in the denoiser, before sampling
+    # the rule in the denoiser, before sampling; methods that are not denoisers (the peers) have none
+    denoiser = predictor if getattr(predictor, "has_denoiser", False) else None
+    cue = size_cue(denoiser, context, truth, window, seed=args.seed)
     for name in ("model", "oracle"):
-        summary[name]["size_cue"] = dict(zip(map(str, cue["sigma"]), cue[name]))
+        summary[name]["size_cue"] = dict(zip(map(str, cue["sigma"]), cue[name])) if name in cue else None
     labels = {name: found[name]["labels"] for name in ("model", "oracle")}
     for name in ("model", "oracle"):
         collision_figure(
@@ -249,13 +251,15 @@ def run_decisions(args, quiet: bool = False) -> dict:
                 f"{_share(s['larger_in_front_unambiguous'])}, right in front at equal radii {_share(s['right_in_front_equal_radii'])}, "
                 f"neither {s['neither_fraction']:.0%}, logistic slope {fit['slope']:.2f}/px midpoint {fit['midpoint']:+.2f} px"
             )
-        print(
-            "size cue in the denoiser (share of the larger disk in the lens, 1 larger, 0.5 a blend), model / oracle: "
-            + ", ".join(
-                f"sigma {k} {summary['model']['size_cue'][k]:.2f} / {v:.2f}"
-                for k, v in summary["oracle"]["size_cue"].items()
+        if summary["model"]["size_cue"]:
+            print(
+                "size cue in the denoiser (share of the larger disk in the lens, 1 larger, 0.5 a blend), model / "
+                "oracle: "
+                + ", ".join(
+                    f"sigma {k} {summary['model']['size_cue'][k]:.2f} / {v:.2f}"
+                    for k, v in summary["oracle"]["size_cue"].items()
+                )
             )
-        )
         m = found["model"]["report"]
         print(
             f"model samples: {m['retried']} restarted after a divergence, {m['diverged']} still diverged; median "
