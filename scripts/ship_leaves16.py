@@ -60,6 +60,11 @@ STAGES = [
         "scripts/scale_study.sh 16 45 runs/s9/s16e --init runs/s9/lens10/model.safetensors --lr 3e-4 "
         "--lr-schedule cosine --max-steps 44000 --snapshot-minutes 170,185 --lens-weight 10",
     ),
+    (
+        "runs/s9/s16f",
+        "scripts/scale_study.sh 16 30 runs/s9/s16f --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
+        "--max-steps 28000 --snapshot-minutes 215 --lens-weight 10",
+    ),
 ]
 FOLLOW = (
     "scripts/scale_study.sh 16 45 runs/stages/leaves16-next --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
