@@ -66,18 +66,17 @@ def measure_size_cue(weights: Path, windows: int = 64) -> dict:
     size = model_metadata(weights).get("frame_shape", [1, 32, 32])[-1]
     context, truth, window = heldout_collisions(windows, cfg=LeavesConfig.for_size(size))
     cue = size_cue(nextframe.load(str(weights)), context, truth, window, seed=0)
-    return {
-        "size_cue": dict(zip(map(str, cue["sigma"]), cue["model"])),
-        "oracle_size_cue": dict(zip(map(str, cue["sigma"]), cue["oracle"])),
-    }
+    return {"size_cue": cue["model"], "oracle_size_cue": cue["oracle"]}
+
+
+def cue_pair(cue: dict | None) -> str:
+    """A point's size cue at sigma 1 / 2; n/a for points measured before it was part of the instrument."""
+    return "n/a" if not cue else f"{cue['1.0']:.2f} / {cue['2.0']:.2f}"
 
 
 def table(points: list[dict]) -> str:
     def pct(v):
         return "n/a" if v is None else f"{v:.0%}"
-
-    def cue(c):  # points measured before the size cue was part of the instrument have none
-        return "n/a" if not c else f"{c['1.0']:.2f} / {c['2.0']:.2f}"
 
     lines = [
         "| canvas | CPU-minutes | examples | collisions larger / smaller / not clean | probes larger (unambiguous) | "
@@ -92,8 +91,8 @@ def table(points: list[dict]) -> str:
         lines.append(
             f"| {p['size']}x{p['size']} | {p['minutes']:g} | {p['examples']:,} | {pct(p['larger_share'])} / "
             f"{pct(p['smaller_share'])} / {pct(p['not_two_clean_disks_share'])} | {pct(p['probes_larger_unambiguous'])} | "
-            f"{pct(p['right_in_front_equal_radii'])} | {cue(p.get('size_cue'))} | {pct(p['oracle_larger_share'])} / "
-            f"{pct(p['oracle_probes_larger_unambiguous'])} / {cue(p.get('oracle_size_cue'))} |"
+            f"{pct(p['right_in_front_equal_radii'])} | {cue_pair(p.get('size_cue'))} | {pct(p['oracle_larger_share'])} / "
+            f"{pct(p['oracle_probes_larger_unambiguous'])} / {cue_pair(p.get('oracle_size_cue'))} |"
         )
     lines.append(
         "\nCollisions: 64 held-out windows x 8 samples; what a row's three shares leave is 'no visible overlap'. Probes: "

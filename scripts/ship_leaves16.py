@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from methods_cards import cpu_name  # scripts/ is on the path when run
-from scale_study import load_points, measure, measure_run, table
+from scale_study import cue_pair, load_points, measure, measure_run, table
 
 NAME, SIZE = "leaves16-tau2", 16
 DATA = "nextframe data leaves --out runs/methods/leaves16 --size 16 --n 100000 --seed 0"
@@ -120,11 +120,10 @@ def card(point: dict, curve: list[dict], psnr: list[dict], params: int, size_byt
         short.append(f"at equal radii the right (brighter) disk in front in {pct(equal)} of decided samples (30-70%)")
     if point["probes_larger_unambiguous"] < 0.9:
         short.append(f"unambiguous probes larger in front {pct(point['probes_larger_unambiguous'])} (target >= 90%)")
-    cue = lambda p, k="size_cue": "n/a" if not p.get(k) else f"{p[k]['1.0']:.2f} / {p[k]['2.0']:.2f}"  # noqa: E731
     rows = "\n".join(
         f"| {p['minutes']:g} | {p['examples']:,} | {pct(p['larger_share'])} / {pct(p['smaller_share'])} / "
         f"{pct(p['not_two_clean_disks_share'])} | {pct(p['probes_larger_unambiguous'])} | "
-        f"{'n/a' if p['right_in_front_equal_radii'] is None else pct(p['right_in_front_equal_radii'])} | {cue(p)} |"
+        f"{'n/a' if p['right_in_front_equal_radii'] is None else pct(p['right_in_front_equal_radii'])} | {cue_pair(p.get('size_cue'))} |"
         for p in curve
     )
     lens = [p for p in curve if p["minutes"] >= LENS_FROM]
@@ -146,8 +145,8 @@ generator's law): {pct(point["oracle_larger_share"])} larger in front. On figure
 is in front in {pct(point["probes_larger_unambiguous"])} of the samples (oracle
 {pct(point["oracle_probes_larger_unambiguous"])}). {"Short of: " + "; ".join(short) + "." if short else ""}
 Before any sampler, its denoiser's estimate at noise std 1 / 2 shows the larger disk's luminance in a share
-{cue(point)} of the lens (the size cue, `analysis.decisions.size_cue`; the exact denoiser {cue(point, "oracle_size_cue")},
-a blend 0.5).
+{cue_pair(point.get("size_cue"))} of the lens (the size cue, `analysis.decisions.size_cue`; the exact denoiser
+{cue_pair(point.get("oracle_size_cue"))}, a blend 0.5).
 
 {params:,} parameters, {size_bytes / 2**20:.1f} MB of safetensors; {point["minutes"]:g} CPU-minutes and
 {point["examples"]:,} training examples in all (the weights' metadata).
@@ -186,7 +185,7 @@ python scripts/ship_leaves16.py runs/stages/leaves16-next --data runs/methods/le
 `python scripts/scale_study.py {" ".join(run for run, _ in STAGES)} --out docs/results/scale-study` (64 windows x 8
 samples; probes 13 radius differences x 16 samples; equal radii: the share of the decided equal-radius samples with the
 right disk in front, 50% is fair; size cue: the denoiser's share of the larger disk in the lens, the exact denoiser
-{cue(point, "oracle_size_cue")}).
+{cue_pair(point.get("oracle_size_cue"))}).
 
 {CURVE_HEADER}
 {rows}

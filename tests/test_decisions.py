@@ -278,6 +278,6 @@ def test_size_cue_scores_known_denoisers(size):
     big, small = views[rows, larger][:, None], views[rows, 1 - larger][:, None]
     for frames, expected in ((big, 1.0), (small, 0.0), (0.5 * (big + small), 0.5)):
         found = size_cue(lambda noisy, ctx, f=frames: f, context, truth, window, sigmas=(1.0,), draws=64, cfg=cfg)
-        assert found["model"][0] == pytest.approx(expected, abs=1e-4)
+        assert found["model"]["1.0"] == pytest.approx(expected, abs=1e-4)
     exact = size_cue(None, context, truth, window, cfg=cfg)
-    assert "model" not in exact and min(exact["oracle"]) >= 0.7, exact
+    assert "model" not in exact and min(exact["oracle"].values()) >= 0.7, exact

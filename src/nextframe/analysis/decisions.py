@@ -359,7 +359,7 @@ def size_cue(
     whether the network learnt the rule from the context: the exact denoiser scores about 0.85 there (position
     uncertainty blurs the lens), a network that ignores size about 0.5. It needs no sampler and no fit, so it moves
     smoothly along a learning curve where the samples' shares move by their sampling error.
-    Returns {"sigma": [...], "model": [mean alpha per sigma] (absent for None), "oracle": [...]}.
+    Returns {"oracle": {str(sigma): mean alpha}, "model": the same (absent for None)}, keyed as JSON keeps them.
     """
     size = truth.shape[-1]
     cfg = cfg if cfg is not None else LeavesConfig.for_size(size)
@@ -377,16 +377,14 @@ def size_cue(
 
     draws_ = oracle_frames(window["past"], window["radii"], window["luminance"], draws, seed, size, cfg)[:, :, 0]
     clean, flat = truth[:, 0], context.reshape(m, -1, size, size)
-    found = {"sigma": list(sigmas), "oracle": []}
-    if denoiser is not None:
-        found["model"] = []
+    found = {"oracle": {}, **({} if denoiser is None else {"model": {}})}
     for sigma in sigmas:
         noisy = clean + sigma * torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))
         weights = torch.softmax((-(draws_ - noisy[:, None]).square().sum((-2, -1)) / (2 * sigma**2)).double(), 1)
-        found["oracle"].append(alpha((weights[:, :, None, None] * draws_.double()).sum(1).float()))
+        found["oracle"][str(sigma)] = alpha((weights[:, :, None, None] * draws_.double()).sum(1).float())
         if denoiser is not None:
             with torch.no_grad():
-                found["model"].append(alpha(denoiser(noisy[:, None], flat)[:, 0]))
+                found["model"][str(sigma)] = alpha(denoiser(noisy[:, None], flat)[:, 0])
     return found
 
 

@@ -210,7 +210,7 @@ def run_decisions(args, quiet: bool = False) -> dict:
     denoiser = predictor if getattr(predictor, "has_denoiser", False) else None
     cue = size_cue(denoiser, context, truth, window, seed=args.seed)
     for name in ("model", "oracle"):
-        summary[name]["size_cue"] = dict(zip(map(str, cue["sigma"]), cue[name])) if name in cue else None
+        summary[name]["size_cue"] = cue.get(name)
     labels = {name: found[name]["labels"] for name in ("model", "oracle")}
     for name in ("model", "oracle"):
         collision_figure(

@@ -574,17 +574,24 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     }
 
 
-def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
-    """Indices of the training windows that `config.focus` draws from (`data.leaves.approach_windows`)."""
-    from nextframe.data.leaves import approach_windows
+def _leaves_truth(dataset: ClipDataset, config: TrainConfig, flag: str):
+    """The training split's Moving Leaves ground truth and canvas size, which `flag` reads; a clear error without."""
+    from nextframe.data.leaves import load_truth
 
     truth = dataset.truth("train")
     if dataset.meta.get("kind") != "moving-leaves" or truth is None:
         raise NextframeError(
-            f"--focus needs Moving Leaves ground truth, which {config.data} does not have; drop --focus or use data from "
-            f"`nextframe data leaves`"
+            f"{flag} needs Moving Leaves ground truth, which {config.data} does not have; drop {flag} or use data "
+            "from `nextframe data leaves`"
         )
-    size = dataset.meta.get("leaves", {}).get("size", 32)  # the canvas: the approach gap scales with it
+    return load_truth(truth), dataset.meta.get("leaves", {}).get("size", 32)  # lengths in pixels scale with the canvas
+
+
+def focus_windows(dataset: ClipDataset, config: TrainConfig) -> np.ndarray:
+    """Indices of the training windows that `config.focus` draws from (`data.leaves.approach_windows`)."""
+    from nextframe.data.leaves import approach_windows
+
+    truth, size = _leaves_truth(dataset, config, "--focus")
     chosen = np.flatnonzero(approach_windows(truth, config.tau, size=size))
     if len(chosen) == 0:
         raise NextframeError(
@@ -598,15 +605,9 @@ def lens_weighting(dataset: ClipDataset, config: TrainConfig, method: str):
     where the context says the disks may overlap next (`data.leaves.lens_region`)."""
     from nextframe.data.leaves import lens_region
 
-    truth = dataset.truth("train")
-    if dataset.meta.get("kind") != "moving-leaves" or truth is None:
-        raise NextframeError(
-            f"--lens-weight needs Moving Leaves ground truth, which {config.data} does not have; drop --lens-weight "
-            "or use data from `nextframe data leaves`"
-        )
+    truth, size = _leaves_truth(dataset, config, "--lens-weight")
     if method != "score":
         raise NextframeError(f"--lens-weight weighs the score method's denoising loss; drop it for --method {method}")
-    size = dataset.meta.get("leaves", {}).get("size", 32)
 
     def weights(indices: np.ndarray) -> torch.Tensor:
         region = lens_region(truth, config.tau, indices, size=size)
