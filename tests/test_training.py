@@ -457,6 +457,26 @@ def test_weighted_loss_with_unit_weights_is_the_plain_loss():
     assert ones == plain and twice == pytest.approx(2 * plain)
 
 
+def test_sigma_weighting_weighs_each_example_by_its_noise_level(small_data, tmp_path):
+    net = lambda noisy, context: 0.5 * noisy  # noqa: E731  (error grows with sigma: the weights must show)
+    clean, context = torch.rand(64, 1, 8, 8), torch.rand(64, 2, 8, 8)
+    g = lambda: torch.Generator().manual_seed(5)  # noqa: E731
+    plain, weighted = BlindDenoisingLoss(), BlindDenoisingLoss(sigma_weighting=0.05)
+    # the same noise as the plain loss (the weight draws nothing), so s0 = 0 is exactly the paper's loss
+    assert torch.equal(plain.noisy_copy(clean, g()), weighted.noisy_copy(clean, g()))
+    sigma = plain.noise_levels(64, g()).view(-1, 1, 1, 1)
+    error = (net(plain.noisy_copy(clean, g()), context) - clean).square()
+    w = 1 / (sigma + 0.05)
+    assert float(weighted(net, context, clean, g())) == pytest.approx(float((error * w / w.mean()).mean()), rel=1e-5)
+    assert float(weighted(net, context, clean, g())) < float(plain(net, context, clean, g()))  # low noise counts more
+    one_level = BlindDenoisingLoss(sigma_max=0.3, noise_power=1e-9, sigma_weighting=0.05)  # every sigma 0.3
+    same = BlindDenoisingLoss(sigma_max=0.3, noise_power=1e-9)
+    assert float(one_level(net, context, clean, g())) == pytest.approx(float(same(net, context, clean, g())), rel=1e-6)
+    summary = train(config(small_data, tmp_path / "w", max_steps=2, options={"sigma_weighting": 0.05}))
+    assert summary["steps"] == 2
+    assert json.loads((tmp_path / "w" / "config.json").read_text())["options"]["sigma_weighting"] == 0.05
+
+
 def test_sigma_max_reaches_the_loss_and_is_checked(small_data, tmp_path, capsys):
     from nextframe.cli.main import main
 

@@ -37,6 +37,13 @@ class Settings:
         0.0, "share of examples whose noise std is drawn log-uniformly in [sigma-max, tail-sigma] instead", low=0
     )
     tail_sigma: float = setting(4.0, "top of that tail (4: input PSNR -12 dB)", positive=True, high=1000.0)
+    sigma_weighting: float = setting(
+        0.0,
+        "s0 > 0: weigh each example's squared error by 1 / (sigma + s0), mean 1 over the batch, so the low noise "
+        "levels are learned too (0: the paper's plain MSE)",
+        low=0,
+        high=100.0,
+    )
     denoiser_output: str = setting(
         "clean",
         "clean: the network's last layer is the clean estimate (the paper); residual: it is the denoising residual, "
@@ -59,7 +66,9 @@ class Settings:
             )
 
     def loss(self) -> BlindDenoisingLoss:
-        return BlindDenoisingLoss(self.sigma_max, self.tail_sigma, self.tail_share, self.noise_power)
+        return BlindDenoisingLoss(
+            self.sigma_max, self.tail_sigma, self.tail_share, self.noise_power, self.sigma_weighting
+        )
 
 
 def settings(options: dict) -> Settings:
