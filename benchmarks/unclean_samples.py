@@ -7,8 +7,9 @@ the oracle, whose conditional law of the next frame is known (`analysis.decision
    sample size says where that answer can be trusted (at small sigma few draws lie near y and it degrades to the
    nearest draw). Printed: PSNR against the truth of the network and of the oracle's mean, and the network's distance
    to the oracle's mean, on the collision windows' lens pixels (where the two depth orders differ) and on the frame.
-2. The sampler's last steps: the instrument's shares (larger / smaller / not clean, median lens mix) with the
-   library's default sampler, with its final denoising step removed (`final="noisy"`), and stopping later and earlier.
+2. The sampler: the instrument's shares (larger / smaller / not clean, median lens mix) with the library's default
+   sampler, with its final denoising step removed (`final="noisy"`), stopping later and earlier, with finer steps,
+   with less noise injected, and with the paper's sampler.
 3. What training gave each noise level: the share of training examples below each sigma, from the settings the
    weights record (the weight average is reported too: a model without one has nothing to gain from it here).
 
@@ -28,7 +29,9 @@ import torch
 
 from nextframe.analysis.decisions import heldout_collisions, lens_of, oracle_frames, render_disks
 from nextframe.analysis.occlusion import collision_decisions
+from nextframe.data.leaves import LeavesConfig
 from nextframe.metrics import psnr
+from nextframe.sampling import PAPER
 
 SIGMAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 SAMPLERS = {  # name -> sampler settings changed from the library's default
@@ -36,6 +39,10 @@ SAMPLERS = {  # name -> sampler settings changed from the library's default
     "no final denoising step": {"final": "noisy"},
     "stop at sigma 0.02": {"sigma_stop": 0.02},
     "stop at sigma 0.1": {"sigma_stop": 0.1},
+    "stop at 0.01, no final step": {"sigma_stop": 0.01, "final": "noisy"},
+    "finer steps (h0 0.1)": {"h0": 0.1},
+    "less noise added (beta 0.25)": {"beta": 0.25},
+    "the paper's sampler": PAPER.knobs(),
 }
 
 
@@ -46,11 +53,11 @@ def oracle_posterior_mean(noisy: torch.Tensor, draws: torch.Tensor, sigma: float
     return (w[:, :, None, None] * draws.double()).sum(1).float(), 1.0 / w.square().sum(1)
 
 
-def true_lens(window: dict) -> torch.Tensor:
+def true_lens(window: dict, size: int) -> torch.Tensor:
     """(m, H, W) the lens (`decisions.lens_of`) at the true next positions: where the decision shows."""
     c = torch.from_numpy(window["next"].astype(np.float32))
     r, lum = torch.from_numpy(window["radii"]), torch.from_numpy(window["luminance"])
-    return lens_of(torch.stack([render_disks(c, r, lum, o, 32) for o in range(2)], dim=1), lum)
+    return lens_of(torch.stack([render_disks(c, r, lum, o, size) for o in range(2)], dim=1), lum)
 
 
 def masked_psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float:
@@ -59,11 +66,12 @@ def masked_psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> float:
 
 
 def denoiser_against_oracle(model, context, truth, window, draws: int, seed: int) -> list[dict]:
-    m = len(context)
+    m, size = len(context), context.shape[-1]
     clean = truth[:, 0]
-    flat = context.reshape(m, -1, 32, 32)
-    oracle = oracle_frames(window["past"], window["radii"], window["luminance"], draws, seed=seed)[:, :, 0]
-    lens = true_lens(window).float()
+    flat = context.reshape(m, -1, size, size)
+    cfg = LeavesConfig.for_size(size)
+    oracle = oracle_frames(window["past"], window["radii"], window["luminance"], draws, seed, size, cfg)[:, :, 0]
+    lens = true_lens(window, size).float()
     rows = []
     for sigma in SIGMAS:
         noisy = clean + sigma * torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed))
@@ -133,10 +141,13 @@ def main() -> None:
     torch.manual_seed(args.seed)
     started = time.monotonic()
     predictor = nextframe.load(args.model)
-    context, truth, window = heldout_collisions(args.windows)
+    size = predictor.frame_shape[-1] if predictor.frame_shape else 32  # each model on its own canvas
+    context, truth, window = heldout_collisions(args.windows, cfg=LeavesConfig.for_size(size))
     report = {"model": args.model, "windows": args.windows}
     report["denoiser"] = denoiser_against_oracle(predictor, context, truth, window, args.draws, args.seed)
-    print(f"{args.model} on {args.windows} held-out collision windows; oracle mean over {args.draws} draws each")
+    print(
+        f"{args.model} on {args.windows} held-out {size}x{size} collision windows; oracle mean over {args.draws} draws each"
+    )
     print("sigma   input PSNR  net PSNR  oracle PSNR  net-to-oracle  lens: input  net  oracle  median ESS")
     for r in report["denoiser"]:
         print(
@@ -159,7 +170,7 @@ def main() -> None:
         for name, r in report["sampler"].items():
             mix = r["lens_mix_median"]
             print(
-                f"{name:>24}: larger {r['larger_share']:.0%}, smaller {r['smaller_share']:.0%}, not clean "
+                f"{name:>30}: larger {r['larger_share']:.0%}, smaller {r['smaller_share']:.0%}, not clean "
                 f"{r['not_two_clean_disks_share']:.0%}, median lens mix {mix if math.isnan(mix) else round(mix, 2)}"
             )
     report["seconds"] = time.monotonic() - started
