@@ -6,9 +6,11 @@ and placed at the CPU-minutes its card states. Makes the model the benchmark's r
         --data runs/methods/leaves --stage 3d86ccd=221.8:832000 --stage 673b392=391.2:1536000 ...
 
 `--stage COMMIT=MINUTES:EXAMPLES`: the weights at COMMIT, trained for MINUTES CPU-minutes and EXAMPLES windows in all
-(its stages before it included), oldest first; the last is the file that ships now, which is also measured as the
-method's row (with the occlusion instrument and FVD where the benchmark has them). Writes <model>.curve.json beside the weights (an alias's:
-its model's) and rewrites the benchmark's row, table and report; `--drop NAME` removes a row that the new one repeats.
+(its stages before it included), oldest first; COMMIT may instead be a weights file (the stage about to ship, copied
+to the shipped name but not yet committed: its point records no commit). The last is the file that ships now, which
+is also measured as the method's row (with the occlusion instrument and FVD where the benchmark has them). Writes
+<model>.curve.json beside the weights (an alias's: its model's) and rewrites the benchmark's row, table and report;
+`--drop NAME` removes a row that the new one repeats.
 """
 
 from __future__ import annotations
@@ -50,12 +52,14 @@ def main() -> int:
         for stage in args.stage:
             commit, rest = stage.split("=")
             minutes, examples = rest.split(":")
-            path = Path(tmp) / f"{commit}.safetensors"
-            path.write_bytes(
-                subprocess.run(["git", "show", f"{commit}:{in_repo}"], capture_output=True, check=True).stdout
-            )
+            a_file = commit.endswith(".safetensors")
+            path = Path(commit) if a_file else Path(tmp) / f"{commit}.safetensors"
+            if not a_file:
+                path.write_bytes(
+                    subprocess.run(["git", "show", f"{commit}:{in_repo}"], capture_output=True, check=True).stdout
+                )
             point = scored_point(path, args.data, settings, Path(args.cache), measure)
-            point.update(minutes=float(minutes), examples=int(examples), commit=commit)
+            point.update(minutes=float(minutes), examples=int(examples), commit=None if a_file else commit)
             print(f"{commit}: {float(minutes):.0f} CPU-minutes, CRPS {point['crps']:.4f}")
             curve.append(point)
     row = {
