@@ -10,7 +10,8 @@
 # After the commit that ships it, add that commit's stage to EARLIER for the next one.
 set -euo pipefail
 weights=$1; minutes=$2; examples=$3; data=${4:-runs/methods/leaves}
-EARLIER=(3d86ccd=221.8:832000 673b392=391.2:1536000 d94edd6=462.2:2144000 6c27ea6=508.0:2384000 b4693bf=609.6:3024000)
+EARLIER=(3d86ccd=221.8:832000 673b392=391.2:1536000 d94edd6=462.2:2144000 6c27ea6=508.0:2384000 b4693bf=609.6:3024000
+  docs/results/leaves-tau2/stage6/model.safetensors=643.0:3328000)  # stage 6 was kept in git, never shipped
 shipped=src/nextframe/models/leaves-tau2.safetensors
 cp "$weights" "$shipped"
 stages=(); for s in "${EARLIER[@]}"; do stages+=(--stage "$s"); done

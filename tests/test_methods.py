@@ -20,6 +20,7 @@ from nextframe.sampling import PAPER, derive_seed, rollout
 
 # Frames drawn by `rollout` at commit c0a652c, before methods, settings dataclasses and the predictor interface:
 # past = torch.rand(2, 3, 1, 32, 32, generator=manual_seed(123)); 2 frames, 2 samples, seeds 11-14, the paper's sampler
+# (leaves-tau2's redrawn by scripts/ship_leaves_tau2.sh when its stage 7 shipped: new weights, the same draw)
 FIXTURE = Path(__file__).parent / "fixtures" / "shipped_samples.npz"
 SEEDS = [11, 12, 13, 14]
 TOLERANCE = (
@@ -37,7 +38,8 @@ def test_shipped_denoisers_sample_as_before(before, name):
     past = torch.from_numpy(before["past"])
     predictor = load(name, sampler=PAPER)
     assert isinstance(predictor, ScorePredictor) and predictor.method == "score"
-    assert read_metadata(nextframe.models.shipped_path(name))["format"] == UNET_FORMAT  # the first format still reads
+    if name == "davis-tau2":  # the first format must still read (leaves-tau2 is in today's since stage 7)
+        assert read_metadata(nextframe.models.shipped_path(name))["format"] == UNET_FORMAT
     got = predictor.predict(past, 2, samples=2, seed=SEEDS)
     np.testing.assert_allclose(got.frames.numpy(), before[name], rtol=0, atol=TOLERANCE)
     np.testing.assert_array_equal(got.evaluations.numpy(), before[f"{name}-evals"])
