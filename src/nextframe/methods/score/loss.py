@@ -20,10 +20,11 @@ class BlindDenoisingLoss:
     sigma_max itself up thins out the low noise levels that the high-PSNR end of the curves needs.
 
     `sigma_weighting` s0 > 0 weighs each example's error by 1 / (sigma + s0), normalised to mean 1 over the batch
-    (EDM's point: a loss weight per noise level). Plain MSE gives the low noise levels almost no gradient, their errors
-    being a hundredth of the high levels', and the network learns a floor there (on Moving Leaves it blends the disks
+    (EDM's point: a loss weight per noise level). Under plain MSE the low noise levels get little gradient, their errors
+    being about a tenth of those at sigma 1, and the network keeps a floor there (on Moving Leaves it blends the disks
     of a frame that already shows the order). The noise level is all but certain from a whole noisy frame, so a weight
-    that depends only on it leaves the minimiser at each level, E[clean | noisy, context], where it is.
+    that depends only on it leaves the minimiser at each level, E[clean | noisy, context], where it is. Measured on
+    Moving Leaves it raises that floor but does not change the occlusion decisions (docs/design.md).
     """
 
     def __init__(
