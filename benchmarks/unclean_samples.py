@@ -141,7 +141,7 @@ def main() -> None:
     torch.manual_seed(args.seed)
     started = time.monotonic()
     predictor = nextframe.load(args.model)
-    size = predictor.frame_shape[-1] if predictor.frame_shape else 32  # each model on its own canvas
+    size = LeavesConfig.for_frames(predictor.frame_shape).size  # each model on its own canvas
     context, truth, window = heldout_collisions(args.windows, cfg=LeavesConfig.for_size(size))
     report = {"model": args.model, "windows": args.windows}
     report["denoiser"] = denoiser_against_oracle(predictor, context, truth, window, args.draws, args.seed)

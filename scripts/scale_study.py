@@ -63,8 +63,8 @@ def measure_size_cue(weights: Path, windows: int = 64) -> dict:
     from nextframe.data.leaves import LeavesConfig
     from nextframe.models.files import model_metadata
 
-    size = model_metadata(weights).get("frame_shape", [1, 32, 32])[-1]
-    context, truth, window = heldout_collisions(windows, cfg=LeavesConfig.for_size(size))
+    cfg = LeavesConfig.for_frames(model_metadata(weights).get("frame_shape"))
+    context, truth, window = heldout_collisions(windows, cfg=cfg)
     cue = size_cue(nextframe.load(str(weights)), context, truth, window, seed=0)
     return {"size_cue": cue["model"], "oracle_size_cue": cue["oracle"]}
 

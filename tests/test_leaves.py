@@ -207,6 +207,16 @@ def test_scene_flags_are_generated_from_the_config_and_win_over_the_canvas_scali
         LeavesConfig(depth_min=3.0)
 
 
+def test_a_models_scene_follows_its_frames():
+    """Every consumer draws a Moving Leaves model's probes and windows on its own canvas (`for_frames`): weights
+    without a recorded frame shape are the 32x32 reference, and a canvas that is not square is refused by name."""
+    assert LeavesConfig.for_frames((1, 16, 16)) == LeavesConfig.for_size(16)
+    assert LeavesConfig.for_frames([1, 24, 24], frames=3) == LeavesConfig.for_size(24, frames=3)
+    assert LeavesConfig.for_frames(None) == LeavesConfig()
+    with pytest.raises(NextframeError, match="square; these frames are 16x32"):
+        LeavesConfig.for_frames((1, 16, 32))
+
+
 def test_approach_windows_of_a_scaled_canvas_are_the_same_windows():
     """The approach gap is a length of the scene: on a 16x16 canvas it scales with the canvas, so the same seed picks
     the same windows as at 32x32 (a fixed 4 pixels picked half again as many, fewer of them followed by a contact)."""

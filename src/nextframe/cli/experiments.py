@@ -73,8 +73,9 @@ def add_experiment(sub) -> None:
 def _leaves_predictor(args):
     """(predictor, canvas size): any method's predictor of --model (the score-based one under the sampler flags), if
     it is a Moving Leaves model: grayscale, 2 past frames, square frames (32x32 unless its weights say otherwise; the
-    probes and collision windows are drawn on its canvas, `LeavesConfig.for_size`)."""
+    probes and collision windows are drawn on its canvas, `LeavesConfig.for_frames`)."""
     from nextframe.cli.options import load_predictor
+    from nextframe.data.leaves import LeavesConfig
 
     predictor = load_predictor(args)
     channels = getattr(predictor.config, "channels", 1)
@@ -84,9 +85,7 @@ def _leaves_predictor(args):
             "channel(s); the occlusion experiments need a grayscale Moving Leaves model of 2 past frames such as "
             "leaves-tau2 (or leaves-tau2-svg, -mcvd, -rvd, -pred)"
         )
-    size = predictor.frame_shape[-1] if predictor.frame_shape else 32
-    predictor.check_frame_shape((1, size, size))  # a Moving Leaves canvas is square
-    return predictor, size
+    return predictor, LeavesConfig.for_frames(predictor.frame_shape).size
 
 
 def _probe(radii, size: int):

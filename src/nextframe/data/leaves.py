@@ -71,6 +71,17 @@ class LeavesConfig:
             collision_margin=base.collision_margin * scale,
         )
 
+    @staticmethod
+    def for_frames(frame_shape, frames: int = 11) -> LeavesConfig:
+        """The scene a model of these (C, H, W) frames was trained on: `for_size` of its square canvas; None (weights
+        written before the frame shape was recorded, such as the first leaves-tau2) is the 32x32 reference."""
+        if frame_shape is None:
+            return LeavesConfig.for_size(32, frames)
+        height, width = frame_shape[-2:]
+        if height != width:
+            raise NextframeError(f"Moving Leaves canvases are square; these frames are {height}x{width}")
+        return LeavesConfig.for_size(int(height), frames)
+
 
 @dataclass
 class LeavesTruth:
