@@ -45,7 +45,11 @@ def measure(weights: Path, scratch: Path, windows: int, window_samples: int, pro
         "size": meta.get("frame_shape", [1, 32, 32])[-1],
         "minutes": round(float(meta.get("total_minutes", meta.get("minutes", 0.0))), 1),
         "examples": int(meta.get("total_examples", meta.get("examples", 0))),
-        **{k: model[f"collisions_{k}"] for k in ("larger_share", "smaller_share", "not_two_clean_disks_share")},
+        **{
+            k: model.get(f"collisions_{k}")  # a share and its error over the windows (analysis.decisions.share_errors)
+            for s in ("larger_share", "smaller_share", "not_two_clean_disks_share")
+            for k in (s, f"{s}_se")
+        },
         "probes_larger_unambiguous": model["larger_in_front_unambiguous"],
         "right_in_front_equal_radii": model["right_in_front_equal_radii"],
         "size_cue": model.get("size_cue"),  # {sigma: alpha}, analysis.decisions.size_cue
@@ -78,6 +82,13 @@ def table(points: list[dict]) -> str:
     def pct(v):
         return "n/a" if v is None else f"{v:.0%}"
 
+    def shares(p):
+        """larger / smaller / not clean, with the error over windows where it was measured (points before it: none)."""
+        keys = ("larger_share", "smaller_share", "not_two_clean_disks_share")
+        if p.get("larger_share_se") is None:
+            return " / ".join(pct(p[k]) for k in keys)
+        return " / ".join(f"{p[k]:.0%} ± {p[f'{k}_se'] * 100:.0f}" for k in keys)
+
     lines = [
         "| canvas | CPU-minutes | examples | collisions larger / smaller / not clean | probes larger (unambiguous) | "
         "equal radii: right in front | size cue at sigma 1 / 2 | oracle: collisions larger / probes larger / size cue |",
@@ -89,13 +100,14 @@ def table(points: list[dict]) -> str:
             continue
         seen.add((p["run"], p["minutes"]))
         lines.append(
-            f"| {p['size']}x{p['size']} | {p['minutes']:g} | {p['examples']:,} | {pct(p['larger_share'])} / "
-            f"{pct(p['smaller_share'])} / {pct(p['not_two_clean_disks_share'])} | {pct(p['probes_larger_unambiguous'])} | "
+            f"| {p['size']}x{p['size']} | {p['minutes']:g} | {p['examples']:,} | {shares(p)} | "
+            f"{pct(p['probes_larger_unambiguous'])} | "
             f"{pct(p['right_in_front_equal_radii'])} | {cue_pair(p.get('size_cue'))} | {pct(p['oracle_larger_share'])} / "
             f"{pct(p['oracle_probes_larger_unambiguous'])} / {cue_pair(p.get('oracle_size_cue'))} |"
         )
     lines.append(
-        "\nCollisions: 64 held-out windows x 8 samples; what a row's three shares leave is 'no visible overlap'. Probes: "
+        "\nCollisions: 64 held-out windows x 8 samples; what a row's three shares leave is 'no visible overlap'; ± the "
+        "standard error over windows (the samples of a window are not independent). Probes: "
         "figure 4's 13 radius differences x 16 samples; equal radii: the share of the decided equal-radius samples with "
         "the right disk in front (50% is fair). Size cue: the denoiser's share of the larger disk in the lens at noise std "
         "sigma (analysis.decisions.size_cue; 1 larger, 0.5 a blend). The oracle is the generator's law on the same canvas."
@@ -125,8 +137,9 @@ def measure_run(
         q = points[key] = {"run": str(run), "weights": weights.name, "sha256": key, **found}
         print(
             f"{run.name} {q['size']}x{q['size']} at {q['minutes']:g} CPU-min: collisions larger "
-            f"{q['larger_share']:.0%} smaller {q['smaller_share']:.0%} not clean "
-            f"{q['not_two_clean_disks_share']:.0%}; probes larger {q['probes_larger_unambiguous']:.0%}",
+            f"{q['larger_share']:.0%} ± {q['larger_share_se']:.0%} smaller {q['smaller_share']:.0%} not clean "
+            f"{q['not_two_clean_disks_share']:.0%} ± {q['not_two_clean_disks_share_se']:.0%}; probes larger "
+            f"{q['probes_larger_unambiguous']:.0%}",
             flush=True,
         )
         (out / "points.json").write_text(json.dumps(list(points.values()), indent=1) + "\n")

@@ -15,6 +15,7 @@ from nextframe.analysis.decisions import (
     oracle_frames,
     probe_window,
     render_disks,
+    share_errors,
     size_cue,
     tally,
     typical_probe,
@@ -281,3 +282,23 @@ def test_size_cue_scores_known_denoisers(size):
         assert found["model"]["1.0"] == pytest.approx(expected, abs=1e-4)
     exact = size_cue(None, context, truth, window, cfg=cfg)
     assert "model" not in exact and min(exact["oracle"].values()) >= 0.7, exact
+
+
+def test_share_errors_count_windows_not_samples():
+    """The error of a share is over windows: a window decided the same way in all its samples counts once. Known
+    answers: half the windows all "larger" has the error of coin flips over windows, sqrt(0.25 n / (n - 1)) / sqrt(n);
+    every window split the same way has no spread between windows, error 0; and labels that do not fill whole windows
+    are refused."""
+    n, per = 40, 8
+    halves = ["larger"] * (n // 2 * per) + ["smaller"] * (n // 2 * per)
+    errors = share_errors(halves, per)
+    assert errors["larger_share_se"] == pytest.approx(np.sqrt(0.25 * n / (n - 1)) / np.sqrt(n))
+    assert errors["not_two_clean_disks_share_se"] == 0.0
+    split = ["larger", "not two clean disks"] * (n * per // 2)
+    assert share_errors(split, per)["larger_share_se"] == 0.0  # 4 of 8 in every window: no spread between windows
+    rng = np.random.default_rng(0)
+    draws = [("larger" if u < 0.4 else "smaller") for u in rng.random(n * per * 50)]
+    independent = share_errors(draws, per)["larger_share_se"]
+    assert independent == pytest.approx(np.sqrt(0.24 / len(draws)), rel=0.15)  # independent samples: binomial
+    with pytest.raises(ValueError, match="do not split into windows of 8"):
+        share_errors(["larger"] * 9, per)

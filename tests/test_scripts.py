@@ -104,7 +104,9 @@ def test_scale_study_measures_every_snapshot_once(tmp_path, leaves16):
     small = ["--windows", "2", "--window-samples", "1", "--probe-samples", "1"]
     done = run(ROOT / "scripts" / "scale_study.py", run_dir, "--out", out, *small)
     assert done.returncode == 0 and "16x16" in done.stdout, done.stderr
-    assert "| 16x16 |" in (out / "table.md").read_text()
+    assert (
+        "| 16x16 |" in (out / "table.md").read_text() and " ± " in (out / "table.md").read_text()
+    )  # errors over windows
     again = run(ROOT / "scripts" / "scale_study.py", run_dir, "--out", out, *small)
     assert again.returncode == 0 and "CPU-min" not in again.stdout, again.stdout
 

@@ -222,6 +222,23 @@ def tally(decisions: Decisions, radii) -> dict:
     }
 
 
+def share_errors(labels: list[str], per_window: int) -> dict:
+    """The standard error of each share of `tally` over windows of `per_window` consecutive samples: the samples of
+    one window share its context and are not independent, so the error is the spread of the per-window shares over
+    sqrt(windows) (the cluster-robust error of a mean of equal clusters), not the binomial error of all samples. A
+    model that decides a window the same way in all of its samples has the error of `windows` coin flips."""
+    if per_window < 1 or len(labels) % per_window:
+        raise ValueError(f"{len(labels)} labels do not split into windows of {per_window}")
+    grid = np.asarray(labels, dtype=object).reshape(-1, per_window)
+    windows = grid.shape[0]
+    errors = {}
+    for k in ("larger", "smaller", "not two clean disks", "no visible overlap"):
+        shares = (grid == k).mean(axis=1)
+        spread = shares.std(ddof=1) if windows > 1 else float("nan")
+        errors[f"{k.replace(' ', '_')}_share_se"] = float(spread / np.sqrt(windows))
+    return errors
+
+
 # --- the generator's conditional law --------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from nextframe.analysis.decisions import (
     classify_decisions,
     decision_labels,
     probe_window,
+    share_errors,
     tally,
     typical_probe,
     window_scene,
@@ -115,8 +116,15 @@ def collision_decisions(predictor, context: torch.Tensor, window: dict, samples:
     frames = result.frames[:, 0]
     radii = np.repeat(window["radii"], samples, axis=0)
     found = classify_decisions(frames, window_scene(window, samples))
-    report = {"windows": len(context), "samples_per_window": samples, **tally(found, radii), **_cost(result)}
-    return {"report": report, "frames": frames, "labels": decision_labels(found, radii)}
+    labels = decision_labels(found, radii)
+    report = {
+        "windows": len(context),
+        "samples_per_window": samples,
+        **tally(found, radii),
+        **share_errors(labels, samples),  # each share's error over the windows
+        **_cost(result),
+    }
+    return {"report": report, "frames": frames, "labels": labels}
 
 
 def larger_in_front(row: dict) -> int:
