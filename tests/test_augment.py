@@ -51,3 +51,14 @@ def test_draws_follow_the_generator_and_non_square_frames_only_flip():
             torch.equal(a[1][i], dihedral(clean[i], k)) and torch.equal(a[0][i], dihedral(context[i], k))
             for k in range(4)
         )
+
+
+def test_a_weight_map_turns_with_its_window():
+    # the lens-weighted loss's per-pixel weights mark a place in the frame: turned with the frames, they still mark
+    # the same pixels of the turned frame (before the fix, an augmented run weighed the unturned place)
+    context, clean = torch.rand(32, 2, 6, 6), torch.rand(32, 1, 6, 6)
+    weight = 1.0 + 10.0 * (clean > 0.8).float()
+    ctx, out, turned = augment_windows(context, clean, torch.Generator().manual_seed(3), weight)
+    assert torch.equal(turned, 1.0 + 10.0 * (out > 0.8).float())
+    assert not torch.equal(turned, weight)  # some windows did turn
+    assert torch.equal(weight, 1.0 + 10.0 * (clean > 0.8).float())  # the input is left as it was

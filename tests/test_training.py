@@ -442,6 +442,8 @@ def test_lens_weight_covers_the_next_lens_reads_the_context_only_and_trains(smal
 
     summary = train(config(small_data, tmp_path / "w", max_steps=2, lens_weight=10.0))
     assert summary["steps"] == 2 and json.loads((tmp_path / "w" / "config.json").read_text())["lens_weight"] == 10.0
+    # with the symmetries of the square the weights turn with their windows (test_augment.py)
+    assert train(config(small_data, tmp_path / "a", max_steps=2, lens_weight=10.0, augment=True))["steps"] == 2
     with pytest.raises(NextframeError, match="needs --tau 2 or more"):
         config(small_data, tmp_path / "x", lens_weight=10.0, tau=1)
     with pytest.raises(NextframeError, match="drop it for --method deterministic"):

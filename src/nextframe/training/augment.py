@@ -23,15 +23,16 @@ def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def augment_windows(
-    context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
+    context: torch.Tensor, clean: torch.Tensor, generator: torch.Generator, *others: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
     """Each window (context (B, tau*C, H, W), clean (B, C, H, W)) under a transform drawn uniformly from `generator`;
-    only the four flips when frames are not square."""
+    only the four flips when frames are not square. `others`, per-window maps of the same frame (the loss's per-pixel
+    weights), turn with their window: a weight map left unturned would weigh the pixels of another place."""
     square = clean.shape[-1] == clean.shape[-2]
     ks = torch.randint(0, 8 if square else 4, (len(clean),), generator=generator)
-    context, clean = context.clone(), clean.clone()
+    turned = [t.clone() for t in (context, clean, *others)]
     for k in ks.unique().tolist():
         chosen = (ks == k).nonzero().flatten()
-        context[chosen] = dihedral(context[chosen], k)
-        clean[chosen] = dihedral(clean[chosen], k)
-    return context, clean
+        for t in turned:
+            t[chosen] = dihedral(t[chosen], k)
+    return tuple(turned)

@@ -501,19 +501,21 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                 tick = clock()
                 start = state["step_in_epoch"] * config.batch_size
                 context, clean = windows.batch(local[start : start + config.batch_size])
+                # the loss's per-pixel weights, from the windows' scenes before any turn
+                weight = () if lens_weights is None else (lens_weights(local[start : start + config.batch_size]),)
                 if config.augment:  # its own stream, so runs without augmentation keep their exact noise
-                    context, clean = augment_windows(
+                    context, clean, *weight = augment_windows(
                         context,
                         clean,
                         batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank, 1),
+                        *weight,  # turned with their window
                     )
                 context, clean = (t.to(ddp.device, memory_format=torch.channels_last) for t in (context, clean))
                 g = batch_generator(config.seed, state["epoch"], state["step_in_epoch"], ddp.rank)
                 if lens_weights is None:
                     loss = loss_fn(net, context, clean, g)
                 else:
-                    weight = lens_weights(local[start : start + config.batch_size]).to(ddp.device)
-                    loss = loss_fn(net, context, clean, g, weight=weight)
+                    loss = loss_fn(net, context, clean, g, weight=weight[0].to(ddp.device))
                 if not torch.isfinite(loss):
                     raise NextframeError(
                         f"the loss became {float(loss)} at step {state['step']}; lower --lr or check the data"
