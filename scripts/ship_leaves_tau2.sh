@@ -18,21 +18,7 @@ cp "$weights" "$shipped"
 stages=(); for s in "${EARLIER[@]}"; do stages+=(--stage "$s"); done
 python scripts/history_curve.py --dataset leaves --method score --model leaves-tau2-score --data "$data" \
   "${stages[@]}" --stage "$shipped=$minutes:$examples"
-python - <<'PY'
-# tests/test_methods.py's frames of leaves-tau2: the same random past, seeds and sampler as the test
-import numpy as np
-import torch
-
-from nextframe.methods import load
-from nextframe.sampling import PAPER
-
-path = "tests/fixtures/shipped_samples.npz"
-saved = dict(np.load(path))
-got = load("leaves-tau2", sampler=PAPER).predict(torch.from_numpy(saved["past"]), 2, samples=2, seed=[11, 12, 13, 14])
-saved["leaves-tau2"], saved["leaves-tau2-evals"] = got.frames.numpy(), got.evaluations.numpy()
-np.savez(path, **saved)
-print("fixture redrawn:", got.status)
-PY
+python tests/test_methods.py leaves-tau2  # the sampling fixture, with the draw the test checks
 for kind in probes decisions recursive; do
   nextframe experiment "$kind" --out docs/results/leaves-tau2 --paper-sampler
 done
