@@ -129,3 +129,44 @@ def test_card_commands_carry_switches_and_only_the_methods_own_settings(monkeypa
         {"data": "d", "method": "rvd", "options": {"rvd_multipliers": "1,2", "rvd_loss": "l2"}}, "x"
     )
     assert command.endswith("--method rvd --multipliers 1,2 --noise-loss l2"), command
+
+
+def test_average_weights_is_the_mean_and_counts_each_run_once(tmp_path):
+    """Two runs and a snapshot of the first averaged: every tensor the mean, the file loads as the model, and the
+    training totals count the shared stage before once, the first run's longest stage once (its snapshot was trained
+    on the way) and the second run's stage: 100 + 45 + 45 CPU-minutes, not the sum of the three files' totals."""
+    import torch
+    from safetensors.torch import load_file
+
+    import nextframe
+    from nextframe.models.files import read_metadata, save_weights
+    from nextframe.networks.unet import ConditionalUNet, UNetConfig
+
+    def weights(name, seed, run_dir, minutes):
+        torch.manual_seed(seed)
+        extra = {"train": {"out": run_dir}, "minutes": minutes, "examples": 1000 * minutes, "steps": 10 * minutes}
+        extra.update(
+            total_minutes=100 + minutes, total_examples=100000 + 1000 * minutes, total_steps=1000 + 10 * minutes
+        )
+        save_weights(tmp_path / name, ConditionalUNet(UNetConfig(tau=2, width=4)), "score", extra)
+        return tmp_path / name
+
+    files = [
+        weights("a.safetensors", 0, "ra", 45),
+        weights("a30.safetensors", 1, "ra", 30),
+        weights("b.safetensors", 2, "rb", 45),
+    ]
+    done = run(ROOT / "scripts" / "average_weights.py", *files, "--out", tmp_path / "soup" / "model.safetensors")
+    assert done.returncode == 0, done.stderr
+    soup = load_file(str(tmp_path / "soup" / "model.safetensors"))
+    parts = [load_file(str(f)) for f in files]
+    key = next(k for k, v in soup.items() if v.is_floating_point() and v.abs().sum() > 0)
+    torch.testing.assert_close(soup[key], (parts[0][key] + parts[1][key] + parts[2][key]) / 3)
+    meta = read_metadata(tmp_path / "soup" / "model.safetensors")
+    assert meta["total_minutes"] == 190 and meta["total_examples"] == 190000 and len(meta["averaged_from"]) == 3
+    assert nextframe.load(str(tmp_path / "soup" / "model.safetensors")).method == "score"
+    other = tmp_path / "w8.safetensors"
+    save_weights(other, ConditionalUNet(UNetConfig(tau=2, width=8)), "score")
+    refused = run(ROOT / "scripts" / "average_weights.py", files[0], other, "--out", tmp_path / "x.safetensors")
+    assert refused.returncode == 2 and "different networks" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "x.safetensors").exists()
