@@ -302,3 +302,12 @@ def test_share_errors_count_windows_not_samples():
     assert independent == pytest.approx(np.sqrt(0.24 / len(draws)), rel=0.15)  # independent samples: binomial
     with pytest.raises(ValueError, match="do not split into windows of 8"):
         share_errors(["larger"] * 9, per)
+
+
+def test_collision_windows_of_the_training_split_are_seen_ones():
+    # the instrument on seen windows tells overfitting from underfitting; the default stays the held-out split
+    _, _, held = heldout_collisions(8)
+    _, _, seen = heldout_collisions(8, split="train")
+    assert (held["sequence"] % 10 == 9).all() and (seen["sequence"] % 10 != 9).all()
+    with pytest.raises(NextframeError, match="split must be 'test' or 'train'"):
+        heldout_collisions(8, split="val")

@@ -437,11 +437,17 @@ def collision_windows(
     return np.argwhere(apart & (hidden >= min_hidden) & (contrast >= min_contrast)[:, None])
 
 
-def heldout_collisions(count: int, tau: int = 2, seed: int = 0, cfg: LeavesConfig = LeavesConfig()):
+def heldout_collisions(
+    count: int, tau: int = 2, seed: int = 0, cfg: LeavesConfig = LeavesConfig(), split: str = "test"
+):
     """The first `count` collision windows of the test split (index % 10 == 9) of the Moving Leaves set of `seed`
     (the split the shipped models never saw), rendered exactly as `nextframe data leaves` renders them: (context
     (m, tau, 1, H, W) float, next (m, 1, H, W) float, window truth dict: past centres (m, tau, 2, 2), next centres
-    (m, 2, 2), radii (m, 2), luminance (m, 3), sequence (m,), first frame (m,))."""
+    (m, 2, 2), radii (m, 2), luminance (m, 3), sequence (m,), first frame (m,)). `split="train"`: the windows of the
+    training split instead, which a model trained on the set of `seed` has seen: the instrument on both tells
+    overfitting (better on the seen windows) from underfitting (alike)."""
+    if split not in ("test", "train"):
+        raise NextframeError(f"split must be 'test' or 'train', got {split!r}")
     from nextframe.data.leaves import CHUNK, chunk_rng, is_test, render, sample_truth
 
     if tau != 2:
@@ -458,8 +464,9 @@ def heldout_collisions(count: int, tau: int = 2, seed: int = 0, cfg: LeavesConfi
             chunk_rng(seed, chunk), CHUNK, cfg
         )  # the generator's own draws: only the rendering is skipped
         index = chunk * CHUNK + np.arange(CHUNK)
-        where = collision_windows(truth[is_test(index)], tau)
-        truth, index = truth[is_test(index)], index[is_test(index)]
+        chosen = is_test(index) if split == "test" else ~is_test(index)
+        where = collision_windows(truth[chosen], tau)
+        truth, index = truth[chosen], index[chosen]
         s, t = where[:, 0], where[:, 1]
         steps = t[:, None] + np.arange(tau + 1)
         found.append((truth.centers[s[:, None], steps], truth.radii[s], truth.luminance[s], index[s], t))
