@@ -170,3 +170,43 @@ def test_average_weights_is_the_mean_and_counts_each_run_once(tmp_path):
     refused = run(ROOT / "scripts" / "average_weights.py", files[0], other, "--out", tmp_path / "x.safetensors")
     assert refused.returncode == 2 and "different networks" in refused.stderr and "Traceback" not in refused.stderr
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_widen_weights_writes_a_wider_model_of_the_same_function(tmp_path):
+    import torch
+
+    import nextframe
+    from nextframe.models.files import read_metadata, save_weights
+    from nextframe.networks.unet import ConditionalUNet, UNetConfig
+
+    torch.manual_seed(0)
+    save_weights(
+        tmp_path / "w4.safetensors", ConditionalUNet(UNetConfig(tau=2, width=4)).eval(), "score", {"total_minutes": 9.0}
+    )
+    done = run(
+        ROOT / "scripts" / "widen_weights.py",
+        tmp_path / "w4.safetensors",
+        "--width",
+        "6",
+        "--noise",
+        "0",
+        "--out",
+        tmp_path / "w6.safetensors",
+    )
+    assert done.returncode == 0 and "moved by 0.00%" in done.stdout, done.stderr
+    meta = read_metadata(tmp_path / "w6.safetensors")
+    assert meta["network"]["width"] == 6 and meta["widened_from"]["width"] == 4 and meta["total_minutes"] == 9.0
+    narrow, wide = nextframe.load(str(tmp_path / "w4.safetensors")), nextframe.load(str(tmp_path / "w6.safetensors"))
+    past = torch.rand(1, 2, 1, 32, 32)
+    torch.testing.assert_close(
+        wide.predict(past, 1, seed=3).frames, narrow.predict(past, 1, seed=3).frames, atol=1e-4, rtol=0
+    )
+    refused = run(
+        ROOT / "scripts" / "widen_weights.py",
+        tmp_path / "w6.safetensors",
+        "--width",
+        "4",
+        "--out",
+        tmp_path / "x.safetensors",
+    )
+    assert refused.returncode == 2 and "narrower" in refused.stderr and not (tmp_path / "x.safetensors").exists()

@@ -5,7 +5,7 @@ import torch
 
 from nextframe.errors import NextframeError
 from nextframe.networks import BiasFreeBatchNorm, ConditionalUNet, UNetConfig
-from nextframe.networks.unet import freeze_norm, recalibrate_norms
+from nextframe.networks.unet import count_parameters, freeze_norm, recalibrate_norms, widen
 
 
 def trained_a_little(config: UNetConfig) -> ConditionalUNet:
@@ -175,3 +175,38 @@ def test_wrong_inputs_get_clear_errors():
         net(torch.rand(1, 3, 32, 32), torch.rand(1, 2, 32, 32))
     with pytest.raises(NextframeError, match="prediction-only"):
         UNetConfig(tau=0, noisy_input=False)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        UNetConfig(tau=2, width=4),
+        UNetConfig(tau=1, channels=3, width=4, scales=2),
+        UNetConfig(tau=2, width=4, output="residual"),
+    ],
+)
+def test_widening_keeps_the_function_and_adds_channels(config):
+    """Net2WiderNet: a trained network widened 4 -> 6 computes the same frames, in evaluation mode and in training
+    mode (batch statistics of copied channels are the copies of the originals'), has the wider network's parameters,
+    and with noise differs a little, so the copies can learn apart."""
+    net = trained_a_little(config)
+    wide = widen(net, 6)
+    assert wide.config.width == 6 and count_parameters(wide) > 2 * count_parameters(net)
+    noisy, context = torch.rand(4, config.channels, 16, 16), torch.rand(4, config.tau * config.channels, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(wide.eval()(noisy, context), net.eval()(noisy, context), rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(wide.train()(noisy, context), net.train()(noisy, context), rtol=1e-4, atol=1e-5)
+        net.eval()
+        nudged = widen(net, 6, noise=0.01).eval()
+        change = (nudged(noisy, context) - net(noisy, context)).abs().max() / net(noisy, context).abs().max()
+        assert 0 < change < 0.05
+        torch.testing.assert_close(
+            widen(net, 4).eval()(noisy, context), net(noisy, context)
+        )  # no new channel: the same
+
+
+def test_widening_refuses_what_it_cannot_keep():
+    with pytest.raises(NextframeError, match="narrower than the network's 8"):
+        widen(ConditionalUNet(UNetConfig(width=8)), 4)
+    with pytest.raises(NextframeError, match="gate-free networks only"):
+        widen(ConditionalUNet(UNetConfig(width=4, gates=True)), 8)
