@@ -141,12 +141,12 @@ def main() -> None:
     torch.manual_seed(args.seed)
     started = time.monotonic()
     predictor = nextframe.load(args.model)
-    size = LeavesConfig.for_frames(predictor.frame_shape).size  # each model on its own canvas
-    context, truth, window = heldout_collisions(args.windows, cfg=LeavesConfig.for_size(size))
+    cfg = LeavesConfig.for_frames(predictor.frame_shape)  # each model on its own canvas
+    context, truth, window = heldout_collisions(args.windows, cfg=cfg)
     report = {"model": args.model, "windows": args.windows}
     report["denoiser"] = denoiser_against_oracle(predictor, context, truth, window, args.draws, args.seed)
     print(
-        f"{args.model} on {args.windows} held-out {size}x{size} collision windows; oracle mean over {args.draws} draws each"
+        f"{args.model} on {args.windows} held-out {cfg.size}x{cfg.size} collision windows; oracle mean over {args.draws} draws each"
     )
     print("sigma   input PSNR  net PSNR  oracle PSNR  net-to-oracle  lens: input  net  oracle  median ESS")
     for r in report["denoiser"]:

@@ -286,27 +286,24 @@ def widen(model: ConditionalUNet, width: int, noise: float = 0.0, seed: int = 0)
         dst.gain.copy_(read(src.gain, 1, rows))
         dst.running_std.copy_(read(src.running_std, 1, rows))
 
-    def block(src, dst, cols, col_counts, rows, fresh):
-        """conv_block: (conv, norm, relu) twice; the second conv reads the first's copied channels."""
-        conv(src[0], dst[0], rows, cols, col_counts, fresh=fresh)
-        norm(src[1], dst[1], rows)
-        conv(src[3], dst[3], rows, rows, copies_of(rows), fresh=fresh)
-        norm(src[4], dst[4], rows)
+    def block(src, dst, cols, col_counts, s):
+        """conv_block writing scale s: (conv, norm, relu) twice; the second conv reads the first's copied channels."""
+        conv(src[0], dst[0], maps[s], cols, col_counts, fresh=fresh[s])
+        norm(src[1], dst[1], maps[s])
+        conv(src[3], dst[3], maps[s], maps[s], copies[s], fresh=fresh[s])
+        norm(src[4], dst[4], maps[s])
 
-    def copies_of(rows):
-        return next(c for m, c in zip(maps, copies) if m is rows)
-
-    fresh = [width * 2**s - old.width * 2**s for s in range(old.scales)]
+    fresh = [len(m) - len(c) for m, c in zip(maps, copies)]  # new channels per scale
     for s in range(old.scales):
         cols, counts = (identity, None) if s == 0 else (maps[s - 1], copies[s - 1])
-        block(model.down[s], wide.down[s], cols, counts, maps[s], fresh[s])
+        block(model.down[s], wide.down[s], cols, counts, s)
     for i in range(old.scales - 1):
         t = old.scales - 1 - i  # the coarser scale this stage reads
         conv(model.upsample[i], wide.upsample[i], maps[t - 1], maps[t], copies[t], transposed=True, fresh=fresh[t - 1])
-        half = old.width * 2 ** (t - 1)  # upsampled channels, then the skip's
+        half = len(copies[t - 1])  # old channels upsampled, then the skip's
         cols = torch.cat([maps[t - 1], maps[t - 1] + half])
         counts = torch.cat([copies[t - 1], copies[t - 1]])
-        block(model.up[i], wide.up[i], cols, counts, maps[t - 1], fresh[t - 1])
+        block(model.up[i], wide.up[i], cols, counts, t - 1)
     conv(model.out, wide.out, torch.arange(old.channels), maps[0], copies[0])
     return wide.train(model.training)
 
