@@ -1,6 +1,7 @@
 """Training: the loss, exact resume, model files, and clear refusals."""
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -18,6 +19,7 @@ from nextframe.methods.score.training import LOG_PSNRS
 from nextframe.methods.score.training import Settings as ScoreSettings
 from nextframe.models.files import model_file, read_metadata
 from nextframe.training.config import TrainConfig
+from nextframe.training.trainer import budget_spent
 
 
 @pytest.fixture(scope="module")
@@ -349,6 +351,30 @@ def test_cosine_schedule_anneals_to_zero_and_resumes_exactly(small_data, tmp_pat
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
     with pytest.raises(NextframeError, match="max-steps"):
         TrainConfig(lr_schedule="cosine")
+
+
+def test_budget_spent_is_the_larger_share_of_the_budgets_set():
+    assert budget_spent(3, 10.0, 6, math.inf) == 0.5  # steps only
+    assert budget_spent(3, 10.0, 0, 40.0) == 0.25  # clock only
+    assert budget_spent(3, 30.0, 6, 40.0) == 0.75  # whichever runs out first
+    assert budget_spent(9, 50.0, 6, 40.0) == 1.0  # past both: the rate stays 0
+    assert budget_spent(9, 50.0, 0, math.inf) == 0.0  # no budget: the peak rate
+
+
+def test_cosine_budget_is_cosine_when_steps_stop_and_anneals_to_zero_when_time_does(small_data, tmp_path):
+    train(config(small_data, tmp_path / "a", max_steps=6, lr_schedule="cosine", lr=1e-3))
+    train(config(small_data, tmp_path / "b", max_steps=6, lr_schedule="cosine-budget", lr=1e-3))
+    a = load(tmp_path / "a" / "checkpoint.pt").network.state_dict()
+    b = load(tmp_path / "b" / "checkpoint.pt").network.state_dict()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
+    # stopped by its clock (a few steps' time), the run still ends at rate 0, having stepped at rates between
+    summary = train(config(small_data, tmp_path / "c", max_minutes=0.01, lr_schedule="cosine-budget", lr=1e-3))
+    state = torch.load(tmp_path / "c" / "checkpoint.pt", weights_only=False)
+    assert summary["stopped"] == "budget" and summary["steps"] > 1
+    assert state["optimizer"]["param_groups"][0]["lr"] == 0.0
+    with pytest.raises(NextframeError, match="max-steps or --max-minutes"):
+        TrainConfig(lr_schedule="cosine-budget")
 
 
 def test_data_of_a_size_the_unet_cannot_take_is_refused(tmp_path):

@@ -108,8 +108,10 @@ class OptimisationSettings:
     lr_schedule: str = setting(
         "plateau",
         "plateau: halve when the held-out loss stalls (App. E); cosine: anneal to 0 over --max-steps, for short "
-        "budgeted runs where a plateau never comes",
-        choices=("plateau", "cosine"),
+        "budgeted runs where a plateau never comes; cosine-budget: anneal to 0 over whichever of --max-steps and "
+        "--max-minutes runs out first, so a run stopped by its time ends annealed whatever the network's speed (paced "
+        "by the clock, so not bitwise repeatable)",
+        choices=("plateau", "cosine", "cosine-budget"),
     )
     plateau_patience: int = setting(2, "epochs without held-out improvement before the rate is halved", low=0)
     epochs: int = setting(
@@ -163,6 +165,10 @@ class OptimisationSettings:
     def check_optimisation(self):
         if self.lr_schedule == "cosine" and self.max_steps <= 0:
             raise NextframeError("the cosine schedule anneals over --max-steps; set --max-steps too")
+        if self.lr_schedule == "cosine-budget" and self.max_steps <= 0 and self.max_minutes <= 0:
+            raise NextframeError(
+                "the cosine-budget schedule anneals over --max-steps or --max-minutes; set one of them too"
+            )
         if self.freeze_norm and not self.init:
             raise NextframeError(
                 "--freeze-norm keeps the batch norms' running statistics, which a fresh network does not have yet; "

@@ -248,12 +248,6 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
     model = spec.build().to(ddp.device, memory_format=torch.channels_last)
     network = model.config.to_dict()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    if config.lr_schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / config.max_steps, 1.0)))
-        )
-    else:  # plateau halvings only come at epoch ends, after any warm-up (`warm_up` below)
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=config.plateau_patience)
     state = {
         "epoch": 0,
         "step_in_epoch": 0,
@@ -264,6 +258,20 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
         "epoch_loss": [0.0, 0],
         "prior": [0, 0, 0.0],
     }  # prior: (steps, examples, minutes) already in the --init weights
+    limit = config.max_minutes * 60 if config.max_minutes > 0 else math.inf
+    if config.lr_schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / config.max_steps, 1.0)))
+        )
+    elif config.lr_schedule == "cosine-budget":  # reads the step and the clock the loop keeps in `state`
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda _: (
+                0.5 * (1 + math.cos(math.pi * budget_spent(state["step"], state["seconds"], config.max_steps, limit)))
+            ),
+        )
+    else:  # plateau halvings only come at epoch ends, after any warm-up (`warm_up` below)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=config.plateau_patience)
 
     if checkpoint_path.exists() and not fresh:
         saved = load_checkpoint(checkpoint_path, fix="delete it or pass --fresh to start over")
@@ -462,7 +470,6 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                 f"epoch {row['epoch']}: train {train_loss:.5f}, {weights}, lr {row['lr']:.2g}, {row['minutes']:.1f} min"
             )
 
-    limit = config.max_minutes * 60 if config.max_minutes > 0 else math.inf
     clock = time.process_time if config.budget_clock == "cpu" else time.monotonic  # what state["seconds"] counts
 
     def out_of_budget() -> bool:
@@ -473,7 +480,9 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
         if step < config.warmup_steps:
             factor = (step + 1) / config.warmup_steps
             base = (
-                scheduler.get_last_lr() if config.lr_schedule == "cosine" else [config.lr] * len(optimizer.param_groups)
+                scheduler.get_last_lr()
+                if config.lr_schedule != "plateau"
+                else [config.lr] * len(optimizer.param_groups)
             )
             for group, lr in zip(optimizer.param_groups, base):
                 group["lr"] = lr * factor
@@ -528,8 +537,6 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                 optimizer.step()
                 if average is not None:
                     average.update(model, state["examples"] + len(clean) * ddp.world)
-                if config.lr_schedule == "cosine":
-                    scheduler.step()
                 state["step_in_epoch"] += 1
                 state["step"] += 1
                 state["examples"] += len(clean) * ddp.world
@@ -539,9 +546,14 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
                 snapshot()
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
-                flags = torch.tensor([float(stop.raised), float(out_of_budget())])
-                if ddp.world > 1:  # every rank must stop at the same step
+                flags = torch.tensor(
+                    [float(stop.raised), float(out_of_budget()), state["seconds"]], dtype=torch.float64
+                )
+                if ddp.world > 1:  # every rank must stop at the same step, and pace its schedule by the same clock
                     dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+                    state["seconds"] = float(flags[2])
+                if config.lr_schedule != "plateau":
+                    scheduler.step()  # after the step and the clock are counted, so a spent budget gives rate 0
                 if flags[0]:
                     stopped = "interrupted"
                 elif flags[1]:
@@ -574,6 +586,13 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
         "log": state["log"],
         "out": str(out),
     }
+
+
+def budget_spent(step: int, seconds: float, max_steps: int, limit: float) -> float:
+    """The share of the run's budget used after `step` steps and `seconds` of its clock, in [0, 1]: the larger of the
+    two shares, so the cosine-budget schedule reaches 0 at whichever stop comes first (0 for a budget not set)."""
+    shares = [step / max_steps if max_steps > 0 else 0.0, seconds / limit if math.isfinite(limit) else 0.0]
+    return min(max(shares), 1.0)
 
 
 def _leaves_truth(dataset: ClipDataset, config: TrainConfig, flag: str):
