@@ -2,7 +2,7 @@
 `device` call, and bring the weights back (issue 28 item 6).
 
 The ten runs (five methods x two datasets) train at once, one process each, sharing the GPU (small networks leave an
-H100 mostly idle one at a time); each stops at --minutes of wall time. Then every run's weights, in half precision
+H100 mostly idle one at a time); each stops at --minutes of wall time, its learning rate annealed to 0 over them. Then every run's weights, in half precision
 (they load into the float32 networks unchanged: `load_state_dict` converts), its log.csv and config.json are packed
 into OUT/runs.tar, cut into parts of at most 15 MiB (the device tool brings back 8 files of 16 MiB, 64 MiB in all).
 
@@ -97,6 +97,9 @@ def run_config(kind: str, method: str, data: Path, work: Path, minutes: float, s
         method=method,
         out=str(work / f"{kind}-{method}"),
         max_minutes=0 if smoke else minutes,  # wall time: the device call's clock
+        # anneals to 0 over the minutes (or the smoke's steps): App. E's plateau halvings never come in minutes, and
+        # a step count for `cosine` would be a guess at a GPU's speed that nothing here can measure beforehand
+        lr_schedule="cosine-budget",
         # held-out numbers every 200,000 windows: their time is not in the --minutes of optimiser steps
         examples_per_epoch=4 if smoke else 200_000,
         heldout_examples=4 if smoke else 256,
