@@ -2,9 +2,10 @@
 `device` call, and bring the weights back (issue 28 item 6).
 
 The ten runs (five methods x two datasets) train at once, one process each, sharing the GPU (small networks leave an
-H100 mostly idle one at a time); each stops at --minutes of wall time, its learning rate annealed to 0 over them. Then every run's weights, in half precision
-(they load into the float32 networks unchanged: `load_state_dict` converts), its log.csv and config.json are packed
-into OUT/runs.tar, cut into parts of at most 15 MiB (the device tool brings back 8 files of 16 MiB, 64 MiB in all).
+H100 mostly idle one at a time); each stops at --minutes of wall time, its learning rate annealed to 0 over them.
+Then every run's weights, in half precision (they load into the float32 networks unchanged: `load_state_dict`
+converts), its log.csv and config.json are packed into OUT/runs.tar, cut into parts of at most 15 MiB (the device tool
+brings back 8 files of 16 MiB, 64 MiB in all).
 
 On the device (the MNIST files travel in an ignored folder named in `carry`):
 
