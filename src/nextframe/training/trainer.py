@@ -259,19 +259,16 @@ def train(config: TrainConfig, method, fresh: bool = False) -> dict:
         "prior": [0, 0, 0.0],
     }  # prior: (steps, examples, minutes) already in the --init weights
     limit = config.max_minutes * 60 if config.max_minutes > 0 else math.inf
-    if config.lr_schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step / config.max_steps, 1.0)))
-        )
-    elif config.lr_schedule == "cosine-budget":  # reads the step and the clock the loop keeps in `state`
+    if config.lr_schedule == "plateau":  # halvings only come at epoch ends, after any warm-up (`warm_up` below)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=config.plateau_patience)
+    else:  # cosine counts steps only; cosine-budget the clock the loop keeps in `state` too
+        clock_limit = limit if config.lr_schedule == "cosine-budget" else math.inf
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer,
-            lambda _: (
-                0.5 * (1 + math.cos(math.pi * budget_spent(state["step"], state["seconds"], config.max_steps, limit)))
+            lambda step: (
+                0.5 * (1 + math.cos(math.pi * budget_spent(step, state["seconds"], config.max_steps, clock_limit)))
             ),
         )
-    else:  # plateau halvings only come at epoch ends, after any warm-up (`warm_up` below)
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=config.plateau_patience)
 
     if checkpoint_path.exists() and not fresh:
         saved = load_checkpoint(checkpoint_path, fix="delete it or pass --fresh to start over")
