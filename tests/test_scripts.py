@@ -172,7 +172,7 @@ def test_average_weights_is_the_mean_and_counts_each_run_once(tmp_path):
     assert not (tmp_path / "x.safetensors").exists()
 
 
-def test_widen_weights_writes_a_wider_model_of_the_same_function(tmp_path):
+def test_widen_weights_writes_a_wider_or_deeper_model_of_the_same_function(tmp_path):
     import torch
 
     import nextframe
@@ -210,3 +210,29 @@ def test_widen_weights_writes_a_wider_model_of_the_same_function(tmp_path):
         tmp_path / "x.safetensors",
     )
     assert refused.returncode == 2 and "narrower" in refused.stderr and not (tmp_path / "x.safetensors").exists()
+    deep = run(
+        ROOT / "scripts" / "widen_weights.py",
+        tmp_path / "w4.safetensors",
+        "--scales",
+        "4",
+        "--out",
+        tmp_path / "d4.safetensors",
+    )
+    assert deep.returncode == 0 and "scales 3 -> 4" in deep.stdout and "moved by 0.00%" in deep.stdout, deep.stderr
+    meta = read_metadata(tmp_path / "d4.safetensors")
+    assert meta["network"]["scales"] == 4 and meta["deepened_from"]["scales"] == 3 and "widened_from" not in meta
+    torch.testing.assert_close(
+        nextframe.load(str(tmp_path / "d4.safetensors")).predict(past, 1, seed=3).frames,
+        narrow.predict(past, 1, seed=3).frames,
+        atol=1e-4,
+        rtol=0,
+    )
+    for flags, why in ((("--scales", "7"), "do not fit a 7-scale U-Net"), ((), "nothing to grow")):
+        refused = run(
+            ROOT / "scripts" / "widen_weights.py",
+            tmp_path / "w4.safetensors",
+            *flags,
+            "--out",
+            tmp_path / "x.safetensors",
+        )
+        assert refused.returncode == 2 and why in refused.stderr and not (tmp_path / "x.safetensors").exists()

@@ -5,7 +5,7 @@ import torch
 
 from nextframe.errors import NextframeError
 from nextframe.networks import BiasFreeBatchNorm, ConditionalUNet, UNetConfig
-from nextframe.networks.unet import count_parameters, freeze_norm, recalibrate_norms, widen
+from nextframe.networks.unet import count_parameters, deepen, freeze_norm, recalibrate_norms, widen
 
 
 def trained_a_little(config: UNetConfig) -> ConditionalUNet:
@@ -205,8 +205,44 @@ def test_widening_keeps_the_function_and_adds_channels(config):
         )  # no new channel: the same
 
 
+@pytest.mark.parametrize(
+    "config",
+    [UNetConfig(tau=2, width=4), UNetConfig(tau=1, channels=3, width=4, scales=2, output="residual")],
+)
+def test_deepening_keeps_the_function_and_learns_the_new_scale(config):
+    """A fourth scale added to a trained network computes the same frames in evaluation mode and with frozen norms in
+    training mode, stays bias-free (homogeneous), and one gradient step moves the output through the new path: the
+    zero-initialised merge weights get a gradient at once, the new bottom block after that step."""
+    net = trained_a_little(config)
+    deep = deepen(net)
+    assert deep.config.scales == config.scales + 1 and len(deep.down) == config.scales + 1
+    noisy, context = torch.rand(4, config.channels, 16, 16), torch.rand(4, config.tau * config.channels, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(deep.eval()(noisy, context), net(noisy, context), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(deep(2.5 * noisy, 2.5 * context), 2.5 * deep(noisy, context), rtol=1e-4, atol=1e-6)
+    freeze_norm(deep).train()
+    torch.testing.assert_close(deep(noisy, context), net(noisy, context), rtol=1e-5, atol=1e-6)
+    c = config.width * 2 ** (config.scales - 1)
+    opt = torch.optim.SGD(deep.parameters(), lr=0.1)
+    for step in range(2):
+        opt.zero_grad()
+        (deep(noisy, context) - noisy).square().mean().backward()
+        new_path = deep.up[0][0].weight.grad[:, :c].abs().max(), deep.down[-1][0].weight.grad.abs().max()
+        assert new_path[0] > 0 and (new_path[1] > 0) == (step > 0)  # the bottom learns once the merge reads it
+        opt.step()
+    with torch.no_grad():
+        assert (deep.eval()(noisy, context) - net(noisy, context)).abs().max() > 1e-4
+    torch.manual_seed(5)
+    expected = torch.rand(1)
+    torch.manual_seed(5)
+    a, b = deepen(net, seed=1), deepen(net, seed=1)  # reproducible, and the caller's generator is left alone
+    assert torch.equal(a.down[-1][0].weight, b.down[-1][0].weight) and torch.equal(torch.rand(1), expected)
+
+
 def test_widening_refuses_what_it_cannot_keep():
     with pytest.raises(NextframeError, match="narrower than the network's 8"):
         widen(ConditionalUNet(UNetConfig(width=8)), 4)
     with pytest.raises(NextframeError, match="gate-free networks only"):
         widen(ConditionalUNet(UNetConfig(width=4, gates=True)), 8)
+    with pytest.raises(NextframeError, match="gate-free networks only"):
+        deepen(ConditionalUNet(UNetConfig(width=4, gates=True)))
