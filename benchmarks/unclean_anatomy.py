@@ -39,8 +39,9 @@ def window_properties(window: dict, size: int) -> dict[str, np.ndarray]:
     }
 
 
-def error_parts(frames: torch.Tensor, scene: D.Scene, luminance: np.ndarray) -> tuple[dict, D.Decisions]:
-    """RMS error of each frame part against the frame's best two-disk fit, and the instrument's decisions."""
+def error_parts(frames: torch.Tensor, scene: D.Scene, luminance: np.ndarray) -> tuple[np.ndarray, dict, D.Decisions]:
+    """Each frame's error against its best two-disk fit, the masks of its parts (flat interiors, edge band, lens), and
+    the instrument's decisions: one classification per frame, which the summaries below only slice."""
     size = frames.shape[-1]
     frames = frames.reshape(len(frames), size, size).float()
     found = D.classify_decisions(frames, scene)
@@ -49,9 +50,7 @@ def error_parts(frames: torch.Tensor, scene: D.Scene, luminance: np.ndarray) -> 
     fit = found.fit.numpy()
     exact = np.abs(fit[..., None] - luminance[:, None, None, :]).min(-1) < 1e-4  # at one of the scene's luminances
     ramp = np.stack([binary_dilation(~e, iterations=1) for e in exact])  # edge ramps and a pixel either side
-    err = frames.numpy() - fit
-    parts = {"flat": ~ramp & ~lens, "edges": ramp & ~lens, "lens": lens}
-    return {k: float(np.sqrt(np.mean(err[m] ** 2))) for k, m in parts.items()}, found
+    return frames.numpy() - fit, {"flat": ~ramp & ~lens, "edges": ramp & ~lens, "lens": lens}, found
 
 
 def main() -> None:
@@ -75,14 +74,15 @@ def main() -> None:
     }
     contrast = np.repeat(np.abs(luminance[::n, 1] - luminance[::n, 2]), n)
     low = contrast < np.median(contrast)
+    decided = {}
     for name, f in frames.items():
-        parts_low, found_low = error_parts(f[low], _subset(scene, low), luminance[low])
-        parts_high, _ = error_parts(f[~low], _subset(scene, ~low), luminance[~low])
-        unclean = np.mean(np.asarray(found_low.reason) == "not two clean disks")
+        err, parts, decided[name] = error_parts(f, scene, luminance)
+        rms = {k: [float(np.sqrt(np.mean(err[rows][m[rows]] ** 2))) for rows in (low, ~low)] for k, m in parts.items()}
+        bad = np.asarray(decided[name].reason) == "not two clean disks"
         print(f"{name}: RMS error against the best two-disk fit, below / above the median disk contrast:")
-        print("  " + "; ".join(f"{k} {parts_low[k]:.3f} / {parts_high[k]:.3f}" for k in parts_low))
-        print(f"  unclean below the median contrast: {unclean:.0%}")
-    found = D.classify_decisions(frames[args.model].reshape(len(contrast), size, size).float(), scene)
+        print("  " + "; ".join(f"{k} {v[0]:.3f} / {v[1]:.3f}" for k, v in rms.items()))
+        print(f"  unclean below the median contrast: {bad[low].mean():.0%}")
+    found = decided[args.model]
     bad = np.asarray(found.reason) == "not two clean disks"
     k = bad.reshape(-1, n).sum(1)
     print(
@@ -105,11 +105,6 @@ def main() -> None:
             f"frame RMS {np.mean(rms[u] > limit[u]):.0%}, the lens majority {np.mean(match[u] < D.LENS_MAJORITY):.0%}, "
             f"the lens mix {np.mean(mix[u] < D.LENS_MIX):.0%}"
         )
-
-
-def _subset(scene: D.Scene, rows: np.ndarray) -> D.Scene:
-    index = torch.from_numpy(np.flatnonzero(rows))
-    return D.Scene(*(getattr(scene, f).index_select(0, index) for f in scene.__dataclass_fields__))
 
 
 if __name__ == "__main__":
