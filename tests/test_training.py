@@ -3,6 +3,7 @@
 import json
 import math
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -361,7 +362,7 @@ def test_budget_spent_is_the_larger_share_of_the_budgets_set():
     assert budget_spent(9, 50.0, 0, math.inf) == 0.0  # no budget: the peak rate
 
 
-def test_cosine_budget_is_cosine_when_steps_stop_and_anneals_to_zero_when_time_does(small_data, tmp_path):
+def test_cosine_budget_is_cosine_when_steps_stop_and_anneals_to_zero_when_time_does(small_data, tmp_path, monkeypatch):
     train(config(small_data, tmp_path / "a", max_steps=6, lr_schedule="cosine", lr=1e-3))
     train(config(small_data, tmp_path / "b", max_steps=6, lr_schedule="cosine-budget", lr=1e-3))
     a = load(tmp_path / "a" / "checkpoint.pt").network.state_dict()
@@ -369,9 +370,15 @@ def test_cosine_budget_is_cosine_when_steps_stop_and_anneals_to_zero_when_time_d
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
     # stopped by its clock (a few steps' time), the run still ends at rate 0, having stepped at rates between
-    summary = train(config(small_data, tmp_path / "c", max_minutes=0.01, lr_schedule="cosine-budget", lr=1e-3))
+    # a CPU clock that every reading moves 0.05 s (a step reads it twice): 12 steps fill 0.6 s on any machine, where a
+    # real clock let a loaded machine's first step eat the whole budget
+    readings = iter(0.05 * i for i in range(10**6))
+    monkeypatch.setattr(time, "process_time", lambda: next(readings))
+    summary = train(
+        config(small_data, tmp_path / "c", max_minutes=0.01, budget_clock="cpu", lr_schedule="cosine-budget", lr=1e-3)
+    )
     state = torch.load(tmp_path / "c" / "checkpoint.pt", weights_only=False)
-    assert summary["stopped"] == "budget" and summary["steps"] > 1
+    assert summary["stopped"] == "budget" and summary["steps"] == 12
     assert state["optimizer"]["param_groups"][0]["lr"] == 0.0
     with pytest.raises(NextframeError, match="max-steps or --max-minutes"):
         TrainConfig(lr_schedule="cosine-budget")
