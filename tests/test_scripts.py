@@ -236,3 +236,31 @@ def test_widen_weights_writes_a_wider_or_deeper_model_of_the_same_function(tmp_p
             tmp_path / "x.safetensors",
         )
         assert refused.returncode == 2 and why in refused.stderr and not (tmp_path / "x.safetensors").exists()
+
+
+def test_lineage_curve_slope_and_the_hours_it_implies(monkeypatch):
+    """The next CPU-hour's worth: a share rising 10 points an hour from 60% is 2 hours from 80%; one falling toward
+    its target counts down; a flat series never gets there; a target already met costs nothing."""
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    from lineage_curve import extrapolate
+
+    def row(minutes, larger, smaller, unclean, probes):
+        return {
+            "cpu_minutes": minutes,
+            "larger_share": larger,
+            "smaller_share": smaller,
+            "not_two_clean_disks_share": unclean,
+            "probes_larger_unambiguous": probes,
+        }
+
+    rows = [row(60 * h, 0.4 + 0.1 * h, 0.1, 0.45 - 0.1 * h, 0.85 + 0.05 * h) for h in range(3)]
+    report = extrapolate(rows, last=3)
+    assert report["larger_share"]["points_per_cpu_hour"] == pytest.approx(10.0)
+    assert report["larger_share"]["cpu_hours_to_target"] == pytest.approx(2.0)
+    assert report["not_two_clean_disks_share"]["cpu_hours_to_target"] == pytest.approx(1.0)
+    assert report["smaller_share"]["cpu_hours_to_target"] == float("inf")  # flat, above the 5% target
+    assert report["probes_larger_unambiguous"]["cpu_hours_to_target"] == 0.0  # 95% now: met
+    # a noisy rise no larger than its error is said to be no trend, whatever hours its slope would give
+    noisy = [row(60 * h, 0.5 + d, 0.1, 0.4, 0.8) for h, d in enumerate((0.0, 0.05, -0.04, 0.06, -0.03))]
+    assert not extrapolate(noisy, last=5)["larger_share"]["trend_measured"]
+    assert report["larger_share"]["trend_measured"]
