@@ -12,7 +12,8 @@ set -euo pipefail
 weights=$1; minutes=$2; examples=$3; data=${4:-runs/methods/leaves}
 EARLIER=(3d86ccd=221.8:832000 673b392=391.2:1536000 d94edd6=462.2:2144000 6c27ea6=508.0:2384000 b4693bf=609.6:3024000
   docs/results/leaves-tau2/stage6/model.safetensors=643.0:3328000 5f0ce46=688.0:3707712
-  docs/results/leaves-tau2/stage8/model.safetensors=733.0:4057216 c85e0d0=777.5:4457216)  # stages 6 and 8: kept in git, never shipped
+  docs/results/leaves-tau2/stage8/model.safetensors=733.0:4057216 c85e0d0=777.5:4457216
+  docs/results/leaves-tau2/deep4/model.safetensors=867.5:4999040 b7c9121=912.5:5263488)  # 6, 8, 10 kept in git, never shipped
 shipped=src/nextframe/models/leaves-tau2.safetensors
 cp "$weights" "$shipped"
 stages=(); for s in "${EARLIER[@]}"; do stages+=(--stage "$s"); done
