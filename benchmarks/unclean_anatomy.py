@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from scipy.ndimage import binary_dilation, gaussian_filter
 from scipy.stats import binom, spearmanr
+from unclean_samples import true_lens  # a sibling benchmark, on the path when run as a script
 
 import nextframe
 from nextframe.analysis import decisions as D
@@ -53,9 +54,15 @@ def error_parts(frames: torch.Tensor, scene: D.Scene, luminance: np.ndarray) -> 
     views = torch.stack([D.render_disks(found.centers, scene.radii, scene.luminance, o, size) for o in range(2)], 1)
     lens = D.lens_of(views, scene.luminance).numpy().astype(bool)
     fit = found.fit.numpy()
-    exact = np.abs(fit[..., None] - luminance[:, None, None, :]).min(-1) < 1e-4  # at one of the scene's luminances
-    ramp = np.stack([binary_dilation(~e, iterations=1) for e in exact])  # edge ramps and a pixel either side
-    return frames.numpy() - fit, {"flat": ~ramp & ~lens, "edges": ramp & ~lens, "lens": lens}, found
+    return frames.numpy() - fit, parts_of(fit, luminance, lens), found
+
+
+def parts_of(reference: np.ndarray, luminance: np.ndarray, lens: np.ndarray) -> dict[str, np.ndarray]:
+    """Masks of a two-disk frame's flat interiors, edge band and lens: the edge band is where `reference` lies at none
+    of its scene's luminances (the rendered edge ramps) and a pixel either side, outside the lens."""
+    exact = np.abs(reference[..., None] - luminance[:, None, None, :]).min(-1) < 1e-4
+    ramp = np.stack([binary_dilation(~e, iterations=1) for e in exact])
+    return {"flat": ~ramp & ~lens, "edges": ramp & ~lens, "lens": lens}
 
 
 def denoiser_parts(model, context: torch.Tensor, truth: torch.Tensor, window: dict) -> None:
@@ -63,14 +70,8 @@ def denoiser_parts(model, context: torch.Tensor, truth: torch.Tensor, window: di
     true next frame's own, `decisions.lens_of`), per noise level; the input's RMS error is sigma."""
     m, size = len(context), context.shape[-1]
     clean = truth[:, 0]
-    lum = np.asarray(window["luminance"], np.float64)
-    centers = torch.from_numpy(np.asarray(window["next"], np.float32))
-    radii, lum_t = torch.from_numpy(np.asarray(window["radii"])), torch.from_numpy(lum)
-    views = torch.stack([D.render_disks(centers, radii, lum_t, o, size) for o in range(2)], 1)
-    lens = D.lens_of(views, lum_t).numpy().astype(bool)
-    exact = np.abs(clean.numpy()[..., None] - lum[:, None, None, :]).min(-1) < 1e-4
-    ramp = np.stack([binary_dilation(~e, iterations=1) for e in exact])
-    parts = {"flat": ~ramp & ~lens, "edges": ramp & ~lens, "lens": lens}
+    lens = true_lens(window, size).numpy().astype(bool)
+    parts = parts_of(clean.numpy(), np.asarray(window["luminance"], np.float64), lens)
     print("the denoiser on the true next frame + noise, RMS error flat / edges / lens:")
     for sigma in SIGMAS:
         noisy = clean + sigma * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_study import measure  # noqa: E402  (a sibling script: the instrument itself, not a copy)
+from scale_study import load_points, measure  # noqa: E402  (a sibling script: the instrument, not a copy)
 
 # the issue-29 targets per series: (name in the points, label, target, the direction that meets it)
 SERIES = (
@@ -47,8 +47,7 @@ def weights_bytes(spec: str) -> bytes:
 
 def measure_stages(stages: list[dict], out: Path) -> list[dict]:
     """Each stage's point, measured once (cached in out/points.json by SHA-256, saved after each)."""
-    saved = out / "points.json"
-    cache = {q["sha256"]: q for q in (json.loads(saved.read_text()) if saved.is_file() else [])}
+    saved, cache = out / "points.json", load_points(out)
     rows = []
     for stage in stages:
         data = weights_bytes(stage["weights"])
