@@ -70,9 +70,14 @@ STAGES = [
         "scripts/scale_study.sh 16 45 runs/stages/leaves16-next --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
         "--max-steps 44000 --lens-weight 10 --snapshot-minutes 245,260",
     ),
+    (  # ran from a copy of the stage-8 weights (the same file), stopped by its 38,000 steps at 43.7 CPU-minutes
+        "runs/stages/leaves16-s9",
+        "scripts/scale_study.sh 16 45 runs/stages/leaves16-s9 --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
+        "--max-steps 38000 --lens-weight 10 --snapshot-minutes 290,305",
+    ),
 ]
 FOLLOW = (
-    "scripts/scale_study.sh 16 45 runs/stages/leaves16-s9 --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
+    "scripts/scale_study.sh 16 45 runs/stages/leaves16-s10 --init leaves16-tau2 --lr 3e-4 --lr-schedule cosine "
     "--max-steps 38000 --lens-weight 10"
 )
 LENS_FROM = 138.1  # CPU-minutes: stage 4's end, where stage 5 began the lens-weighted loss
@@ -184,7 +189,7 @@ Continue it (45 more CPU-minutes from the shipped weights), then ship it if it b
 
 ```bash
 {FOLLOW}
-python scripts/ship_leaves16.py runs/stages/leaves16-s9 --data runs/methods/leaves16
+python scripts/ship_leaves16.py runs/stages/leaves16-s10 --data runs/methods/leaves16
 ```
 
 ## Learning curve: the decision instrument against CPU-minutes
